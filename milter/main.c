@@ -1,0 +1,117 @@
+/*
+ * mtrack-milter - click and open tracking for Postfix, as a milter.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libmilter/mfapi.h>
+
+#include "config.h"
+#include "log.h"
+#include "milter.h"
+#include "mime.h"
+#include "store.h"
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: mtrack-milter [-c FILE] [-n] [-d]\n"
+	    "  -c FILE  configuration file\n"
+	    "  -n       check the configuration, print it, and exit\n"
+	    "  -d       detach and log to syslog\n");
+	exit(2);
+}
+
+/* drop_privileges - become cfg->user after the socket exists */
+static int
+drop_privileges(const char *user)
+{
+	struct passwd *pw;
+
+	if (user == NULL || geteuid() != 0)
+		return 0;
+	if ((pw = getpwnam(user)) == NULL) {
+		log_err("user \"%s\" does not exist", user);
+		return -1;
+	}
+	if (setgroups(0, NULL) == -1 || initgroups(pw->pw_name, pw->pw_gid) == -1 ||
+	    setgid(pw->pw_gid) == -1 || setuid(pw->pw_uid) == -1) {
+		log_warn("cannot become user %s", user);
+		return -1;
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct config		 cfg;
+	struct store_opts	 so;
+	struct store		*st;
+	const char		*conf = NULL;
+	char			 err[512];
+	int			 ch, check = 0, detach = 0, rc;
+
+	while ((ch = getopt(argc, argv, "c:ndh")) != -1) {
+		switch (ch) {
+		case 'c': conf = optarg; break;
+		case 'n': check = 1; break;
+		case 'd': detach = 1; break;
+		default: usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	if (config_load(&cfg, conf, err, sizeof(err)) == -1) {
+		fprintf(stderr, "mtrack-milter: %s\n", err);
+		return 2;
+	}
+	if (check) {
+		config_dump(&cfg, stdout);
+		config_free(&cfg);
+		return 0;
+	}
+	log_open("mtrack-milter", detach || cfg.syslog,
+	    (enum log_level)cfg.log_level);
+	if (detach && daemon(0, 0) == -1) {
+		log_warn("daemon");
+		return 1;
+	}
+	mime_init();
+	if (strncmp(cfg.milter_socket, "unix:", 5) == 0 ||
+	    strncmp(cfg.milter_socket, "local:", 6) == 0)
+		unlink(strchr(cfg.milter_socket, ':') + 1);
+	if (smfi_setconn(cfg.milter_socket) != MI_SUCCESS ||
+	    milter_register() == -1 || smfi_opensocket(1) != MI_SUCCESS) {
+		log_err("cannot listen on milter_socket %s", cfg.milter_socket);
+		return 1;
+	}
+	if (drop_privileges(cfg.user) == -1)
+		return 1;
+	/* the store after any fork: one LMDB environment per process */
+	memset(&so, 0, sizeof(so));
+	so.map_size = cfg.db_map_size;
+	so.batch_ms = cfg.batch_ms;
+	so.batch_max = cfg.batch_max;
+	if ((st = store_open(cfg.db_path, &so, 0, err, sizeof(err))) == NULL) {
+		log_err("store %s: %s", cfg.db_path, err);
+		return 1;
+	}
+	milter_setup(&cfg, st);
+	smfi_settimeout(300);
+	log_info("start socket=%s db=%s tracking_url=%s", cfg.milter_socket,
+	    cfg.db_path, cfg.tracking_url);
+	/* smfi_main stops on SIGTERM, SIGINT and SIGHUP */
+	rc = smfi_main();
+	store_close(st);
+	log_info("stop");
+	config_free(&cfg);
+	log_close();
+	return rc == MI_SUCCESS ? 0 : 1;
+}

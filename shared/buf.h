@@ -1,0 +1,40 @@
+/*
+ * buf - growable byte buffer.
+ *
+ * A buf owns its memory. buf_free() releases it; after any append the
+ * old value of b->data may have moved: never keep pointers into it across
+ * appends. data is always NUL-terminated (not counted in len) so text
+ * callers may use it as a C string.
+ */
+#ifndef MTRACK_BUF_H
+#define MTRACK_BUF_H
+
+#include <stddef.h>
+
+struct buf {
+	char	*data;
+	size_t	 len;
+	size_t	 cap;
+};
+
+#define BUF_INIT	{ NULL, 0, 0 }
+
+/* buf_reserve - make room for n more bytes; 0 or -1 (ENOMEM) */
+int	buf_reserve(struct buf *b, size_t n);
+/* buf_append - append n bytes; 0 or -1 */
+int	buf_append(struct buf *b, const void *p, size_t n);
+/* buf_puts - append a C string; 0 or -1 */
+int	buf_puts(struct buf *b, const char *s);
+/* buf_putc - append one byte; 0 or -1 */
+int	buf_putc(struct buf *b, int c);
+/* buf_printf - append formatted text; 0 or -1 */
+int	buf_printf(struct buf *b, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* buf_reset - empty the buffer, keep the memory */
+void	buf_reset(struct buf *b);
+/* buf_free - release the memory; the buf is empty and reusable */
+void	buf_free(struct buf *b);
+/* buf_steal - hand the memory to the caller (free() it); the buf is empty */
+char	*buf_steal(struct buf *b, size_t *lenp);
+
+#endif

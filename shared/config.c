@@ -1,0 +1,550 @@
+/*
+ * config - one table of keys, defaults and bounds (see config.h).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "config.h"
+#include "log.h"
+
+enum cfg_type { CFG_STR, CFG_INT, CFG_SIZE, CFG_BOOL, CFG_ENUM, CFG_LIST,
+    CFG_NETS };
+
+/* one validation hook for string keys whose form matters */
+typedef int (*cfg_check_fn)(const char *v, char *err, size_t errlen);
+
+struct cfg_key {
+	const char	*name;
+	enum cfg_type	 type;
+	size_t		 off;
+	const char	*def;		/* default, as text; NULL: unset */
+	long long	 min, max;	/* INT and SIZE bounds */
+	const char	*const *names;	/* ENUM values, index = value */
+	cfg_check_fn	 check;
+};
+
+static int	cfg_check_url(const char *, char *, size_t);
+static int	cfg_check_listen(const char *, char *, size_t);
+static int	cfg_check_socket(const char *, char *, size_t);
+
+static const char *const pixel_names[] = { "bottom", "top", NULL };
+static const char *const level_names[] = { "error", "warning", "info",
+    "debug", NULL };
+
+#define OFF(f)	offsetof(struct config, f)
+#define MB	(1024LL * 1024)
+
+static const struct cfg_key cfg_table[] = {
+	{ "db_path", CFG_STR, OFF(db_path), "./var/db", 0, 0, NULL, NULL },
+	{ "db_map_size", CFG_SIZE, OFF(db_map_size), "8G", 1 * MB,
+	    1024LL * 1024 * MB, NULL, NULL },
+	{ "milter_socket", CFG_STR, OFF(milter_socket), "inet:8891@127.0.0.1",
+	    0, 0, NULL, cfg_check_socket },
+	{ "tracker_listen", CFG_STR, OFF(tracker_listen), "127.0.0.1:8080",
+	    0, 0, NULL, cfg_check_listen },
+	{ "admin_listen", CFG_STR, OFF(admin_listen), "127.0.0.1:8081", 0, 0, NULL, NULL },
+	{ "tracking_url", CFG_STR, OFF(tracking_url), "http://127.0.0.1:8080",
+	    0, 0, NULL, cfg_check_url },
+	{ "trusted_networks", CFG_NETS, OFF(trusted_networks),
+	    "127.0.0.0/8, ::1", 0, 0, NULL, NULL },
+	{ "originating_daemons", CFG_LIST, OFF(originating_daemons),
+	    "ORIGINATING", 0, 0, NULL, NULL },
+	{ "max_message_size", CFG_SIZE, OFF(max_message_size), "20M", 1024,
+	    1024 * MB, NULL, NULL },
+	{ "track_clicks", CFG_BOOL, OFF(track_clicks), "yes", 0, 0, NULL, NULL },
+	{ "track_opens", CFG_BOOL, OFF(track_opens), "yes", 0, 0, NULL, NULL },
+	{ "pixel_position", CFG_ENUM, OFF(pixel_position), "bottom", 0, 0,
+	    pixel_names, NULL },
+	{ "exclude_domains", CFG_LIST, OFF(exclude_domains), "", 0, 0, NULL,
+	    NULL },
+	{ "track_dkim_signed", CFG_BOOL, OFF(track_dkim_signed), "no", 0, 0,
+	    NULL, NULL },
+	{ "track_text_links", CFG_BOOL, OFF(track_text_links), "no", 0, 0,
+	    NULL, NULL },
+	{ "fallback_url", CFG_STR, OFF(fallback_url), NULL, 0, 0, NULL,
+	    cfg_check_url },
+	{ "tracker_threads", CFG_INT, OFF(tracker_threads), "0", 0, 256, NULL,
+	    NULL },
+	{ "tracker_connection_limit", CFG_INT, OFF(tracker_connection_limit),
+	    "20000", 16, 1000000, NULL, NULL },
+	{ "tracker_timeout", CFG_INT, OFF(tracker_timeout), "30", 1, 3600,
+	    NULL, NULL },
+	{ "trusted_proxies", CFG_NETS, OFF(trusted_proxies), "", 0, 0, NULL,
+	    NULL },
+	{ "user_agent_max", CFG_SIZE, OFF(user_agent_max), "512", 0, 8192,
+	    NULL, NULL },
+	{ "batch_ms", CFG_INT, OFF(batch_ms), "10", 1, 1000, NULL, NULL },
+	{ "batch_max", CFG_INT, OFF(batch_max), "4096", 1, 1000000, NULL, NULL },
+	{ "user", CFG_STR, OFF(user), NULL, 0, 0, NULL, NULL },
+	{ "log_level", CFG_ENUM, OFF(log_level), "info", 0, 0, level_names,
+	    NULL },
+	{ "syslog", CFG_BOOL, OFF(syslog), "no", 0, 0, NULL, NULL },
+};
+#define NKEYS	(sizeof(cfg_table) / sizeof(cfg_table[0]))
+
+static int
+cfg_check_url(const char *v, char *err, size_t errlen)
+{
+	const char	*host;
+	size_t		 i;
+
+	if (strncasecmp(v, "http://", 7) == 0)
+		host = v + 7;
+	else if (strncasecmp(v, "https://", 8) == 0)
+		host = v + 8;
+	else {
+		snprintf(err, errlen, "must start with http:// or https://");
+		return -1;
+	}
+	if (*host == '\0' || *host == '/' || *host == ':') {
+		snprintf(err, errlen, "has no host");
+		return -1;
+	}
+	for (i = 0; v[i]; i++)
+		if ((unsigned char)v[i] <= ' ' || v[i] == '"' || v[i] == '<' ||
+		    v[i] == '>' || v[i] == '\\' || (unsigned char)v[i] >= 0x7f) {
+			snprintf(err, errlen, "contains a character not allowed"
+			    " in a URL");
+			return -1;
+		}
+	if (strchr(host, '?') || strchr(host, '#')) {
+		snprintf(err, errlen, "must not have a query or fragment");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+cfg_check_listen(const char *v, char *err, size_t errlen)
+{
+	const char	*colon = strrchr(v, ':');
+	char		*end;
+	long		 port;
+
+	if (colon == NULL || colon == v) {
+		snprintf(err, errlen, "must be HOST:PORT");
+		return -1;
+	}
+	port = strtol(colon + 1, &end, 10);
+	if (colon[1] == '\0' || *end != '\0' || port < 1 || port > 65535) {
+		snprintf(err, errlen, "bad port");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+cfg_check_socket(const char *v, char *err, size_t errlen)
+{
+	if (strncmp(v, "inet:", 5) == 0 || strncmp(v, "inet6:", 6) == 0) {
+		const char *p = v + (v[4] == ':' ? 5 : 6);
+		char *end;
+		long port = strtol(p, &end, 10);
+
+		if (end == p || port < 1 || port > 65535 ||
+		    (*end != '\0' && *end != '@')) {
+			snprintf(err, errlen, "bad port: want inet:PORT@HOST");
+			return -1;
+		}
+		return 0;
+	}
+	if ((strncmp(v, "unix:", 5) == 0 && v[5] == '/') ||
+	    (strncmp(v, "local:", 6) == 0 && v[6] == '/'))
+		return 0;
+	snprintf(err, errlen, "must be inet:PORT@HOST, inet6:PORT@HOST or "
+	    "unix:/PATH");
+	return -1;
+}
+
+/* cfg_size - "123", "64K", "20M", "8G" into bytes */
+static int
+cfg_size(const char *v, long long *out)
+{
+	char		*end;
+	long long	 n, mul = 1;
+
+	errno = 0;
+	if (!isdigit((unsigned char)*v))
+		return -1;
+	n = strtoll(v, &end, 10);
+	if (errno)
+		return -1;
+	switch (toupper((unsigned char)*end)) {
+	case '\0':
+		break;
+	case 'K': mul = 1024; end++; break;
+	case 'M': mul = MB; end++; break;
+	case 'G': mul = 1024 * MB; end++; break;
+	default:
+		return -1;
+	}
+	if (*end != '\0' && strcasecmp(end, "B") != 0)
+		return -1;
+	if (n > LLONG_MAX / mul)
+		return -1;
+	*out = n * mul;
+	return 0;
+}
+
+static void
+cfg_list_free(char **l)
+{
+	size_t i;
+
+	for (i = 0; l && l[i]; i++)
+		free(l[i]);
+	free(l);
+}
+
+static char **
+cfg_list(const char *v)
+{
+	char	*copy, *tok, *save = NULL, **l;
+	size_t	 n = 0;
+
+	if ((copy = strdup(v)) == NULL)
+		return NULL;
+	if ((l = calloc(strlen(v) / 2 + 2, sizeof(*l))) == NULL)
+		goto fail;
+	for (tok = strtok_r(copy, ", \t", &save); tok;
+	    tok = strtok_r(NULL, ", \t", &save))
+		if ((l[n++] = strdup(tok)) == NULL)
+			goto fail;
+	free(copy);
+	return l;
+fail:
+	free(copy);
+	cfg_list_free(l);
+	return NULL;
+}
+
+static void
+cfg_clear(struct config *c, const struct cfg_key *k)
+{
+	void *p = (char *)c + k->off;
+
+	switch (k->type) {
+	case CFG_STR:
+		free(*(char **)p);
+		*(char **)p = NULL;
+		break;
+	case CFG_LIST:
+		cfg_list_free(*(char ***)p);
+		*(char ***)p = NULL;
+		break;
+	case CFG_NETS:
+		net_list_free(p);
+		break;
+	default:
+		break;
+	}
+}
+
+static int
+cfg_apply(struct config *c, const struct cfg_key *k, const char *v,
+    char *err, size_t errlen)
+{
+	void		*p = (char *)c + k->off;
+	long long	 n;
+	char		*end;
+	size_t		 i;
+
+	switch (k->type) {
+	case CFG_STR: {
+		char	*s;
+		size_t	 len = strlen(v);
+
+		if (k->check && k->check(v, err, errlen) == -1)
+			return -1;
+		if ((s = strdup(v)) == NULL)
+			goto nomem;
+		/* a base URL never ends in '/': links append "/click/..." */
+		if (k->check == cfg_check_url)
+			while (len > 0 && s[len - 1] == '/')
+				s[--len] = '\0';
+		cfg_clear(c, k);
+		*(char **)p = s;
+		return 0;
+	}
+	case CFG_INT:
+		errno = 0;
+		n = strtoll(v, &end, 10);
+		if (errno || *v == '\0' || *end != '\0') {
+			snprintf(err, errlen, "not a number: \"%.64s\"", v);
+			return -1;
+		}
+		goto bounds;
+	case CFG_SIZE:
+		if (cfg_size(v, &n) == -1) {
+			snprintf(err, errlen, "not a size (like 512, 64K, 20M,"
+			    " 8G): \"%.64s\"", v);
+			return -1;
+		}
+		goto bounds;
+	case CFG_BOOL:
+		if (!strcasecmp(v, "yes") || !strcasecmp(v, "true") ||
+		    !strcasecmp(v, "on") || !strcmp(v, "1"))
+			*(int *)p = 1;
+		else if (!strcasecmp(v, "no") || !strcasecmp(v, "false") ||
+		    !strcasecmp(v, "off") || !strcmp(v, "0"))
+			*(int *)p = 0;
+		else {
+			snprintf(err, errlen, "want yes or no, not \"%.64s\"", v);
+			return -1;
+		}
+		return 0;
+	case CFG_ENUM:
+		for (i = 0; k->names[i]; i++)
+			if (strcasecmp(v, k->names[i]) == 0) {
+				*(int *)p = (int)i;
+				return 0;
+			}
+		snprintf(err, errlen, "\"%.64s\" is not one of:", v);
+		for (i = 0; k->names[i]; i++) {
+			size_t l = strlen(err);
+			snprintf(err + l, errlen - l, " %s", k->names[i]);
+		}
+		return -1;
+	case CFG_LIST: {
+		char **l = cfg_list(v);
+
+		if (l == NULL)
+			goto nomem;
+		cfg_clear(c, k);
+		*(char ***)p = l;
+		return 0;
+	}
+	case CFG_NETS: {
+		struct netlist nl;
+
+		if (net_list_parse(&nl, v, err, errlen) == -1)
+			return -1;
+		cfg_clear(c, k);
+		*(struct netlist *)p = nl;
+		return 0;
+	}
+	}
+	return 0;
+bounds:
+	if (n < k->min || n > k->max) {
+		snprintf(err, errlen, "out of range [%lld, %lld]: %lld",
+		    k->min, k->max, n);
+		return -1;
+	}
+	if (k->type == CFG_INT)
+		*(int *)p = (int)n;
+	else
+		*(size_t *)p = (size_t)n;
+	return 0;
+nomem:
+	snprintf(err, errlen, "out of memory");
+	return -1;
+}
+
+static const struct cfg_key *
+cfg_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++)
+		if (strcmp(cfg_table[i].name, name) == 0)
+			return &cfg_table[i];
+	return NULL;
+}
+
+int
+config_defaults(struct config *c)
+{
+	char	err[256];
+	size_t	i;
+
+	memset(c, 0, sizeof(*c));
+	for (i = 0; i < NKEYS; i++)
+		if (cfg_table[i].def &&
+		    cfg_apply(c, &cfg_table[i], cfg_table[i].def, err,
+		    sizeof(err)) == -1) {
+			config_free(c);
+			return -1;
+		}
+	return 0;
+}
+
+int
+config_set(struct config *c, const char *key, const char *value, char *err,
+    size_t errlen)
+{
+	const struct cfg_key	*k = cfg_find(key);
+	char			 why[256];
+
+	if (k == NULL) {
+		snprintf(err, errlen, "unknown key \"%.64s\"", key);
+		return -1;
+	}
+	if (cfg_apply(c, k, value, why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "%s: %s", key, why);
+		return -1;
+	}
+	return 0;
+}
+
+/* cfg_trim - strip leading and trailing white space in place */
+static char *
+cfg_trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+int
+config_load(struct config *c, const char *path, char *err, size_t errlen)
+{
+	FILE		*fp = NULL;
+	char		*line = NULL, *key, *val, *eq, why[320];
+	size_t		 cap = 0, lineno = 0, i;
+	ssize_t		 n;
+	unsigned char	 seen[NKEYS];
+
+	if (config_defaults(c) == -1) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (path == NULL)
+		return 0;
+	if ((fp = fopen(path, "r")) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	memset(seen, 0, sizeof(seen));
+	while ((n = getline(&line, &cap, fp)) != -1) {
+		lineno++;
+		if (strlen(line) != (size_t)n) {
+			snprintf(err, errlen, "%s:%zu: NUL byte in line", path,
+			    lineno);
+			goto fail;
+		}
+		key = cfg_trim(line);
+		if (*key == '\0' || *key == '#')
+			continue;
+		if ((eq = strchr(key, '=')) == NULL) {
+			snprintf(err, errlen, "%s:%zu: expected \"key = value\"",
+			    path, lineno);
+			goto fail;
+		}
+		*eq = '\0';
+		key = cfg_trim(key);
+		val = cfg_trim(eq + 1);
+		for (i = 0; i < NKEYS; i++)
+			if (strcmp(cfg_table[i].name, key) == 0)
+				break;
+		if (i < NKEYS && seen[i]) {
+			snprintf(err, errlen, "%s:%zu: %s: set twice", path,
+			    lineno, key);
+			goto fail;
+		}
+		if (config_set(c, key, val, why, sizeof(why)) == -1) {
+			snprintf(err, errlen, "%s:%zu: %s", path, lineno, why);
+			goto fail;
+		}
+		seen[i] = 1;
+	}
+	if (ferror(fp)) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	free(line);
+	fclose(fp);
+	return 0;
+fail:
+	free(line);
+	if (fp)
+		fclose(fp);
+	config_free(c);
+	return -1;
+}
+
+void
+config_free(struct config *c)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++)
+		cfg_clear(c, &cfg_table[i]);
+}
+
+void
+config_dump(const struct config *c, void *vfp)
+{
+	FILE		*fp = vfp;
+	const void	*p;
+	char		 nets[4096];
+	size_t		 i, j;
+
+	for (i = 0; i < NKEYS; i++) {
+		const struct cfg_key *k = &cfg_table[i];
+
+		p = (const char *)c + k->off;
+		switch (k->type) {
+		case CFG_STR:
+			if (*(char *const *)p)
+				fprintf(fp, "%s = %s\n", k->name,
+				    *(char *const *)p);
+			else
+				fprintf(fp, "# %s is not set\n", k->name);
+			break;
+		case CFG_INT:
+			fprintf(fp, "%s = %d\n", k->name, *(const int *)p);
+			break;
+		case CFG_SIZE:
+			fprintf(fp, "%s = %zu\n", k->name, *(const size_t *)p);
+			break;
+		case CFG_BOOL:
+			fprintf(fp, "%s = %s\n", k->name,
+			    *(const int *)p ? "yes" : "no");
+			break;
+		case CFG_ENUM:
+			fprintf(fp, "%s = %s\n", k->name,
+			    k->names[*(const int *)p]);
+			break;
+		case CFG_LIST:
+			fprintf(fp, "%s =", k->name);
+			for (j = 0; (*(char **const *)p)[j]; j++)
+				fprintf(fp, "%s%s", j ? ", " : " ",
+				    (*(char **const *)p)[j]);
+			fputc('\n', fp);
+			break;
+		case CFG_NETS:
+			net_list_format(p, nets, sizeof(nets));
+			fprintf(fp, "%s = %s\n", k->name, nets);
+			break;
+		}
+	}
+}
+
+int
+config_host_in(char *const *list, const char *host, size_t hostlen)
+{
+	size_t i, l;
+
+	for (i = 0; list && list[i]; i++) {
+		l = strlen(list[i]);
+		if (l > hostlen)
+			continue;
+		if (strncasecmp(host + hostlen - l, list[i], l) == 0 &&
+		    (l == hostlen || host[hostlen - l - 1] == '.'))
+			return 1;
+	}
+	return 0;
+}

@@ -1,0 +1,65 @@
+/*
+ * config - the one configuration file of all mtrack programs.
+ *
+ * Format: "key = value" lines, '#' starts a comment line, blank lines
+ * ignored. Every key, its default and its bounds live in one table in
+ * config.c; defaults go through the same parser as the file.
+ * Unknown keys, repeated keys and bad values are errors that name the
+ * file, the line and the reason.
+ */
+#ifndef MTRACK_CONFIG_H
+#define MTRACK_CONFIG_H
+
+#include <stddef.h>
+
+#include "net.h"
+
+enum pixel_position { PIXEL_BOTTOM, PIXEL_TOP };
+
+struct config {
+	char		*db_path;		/* LMDB environment directory */
+	size_t		 db_map_size;		/* LMDB map size, bytes */
+	char		*milter_socket;		/* libmilter socket spec */
+	char		*tracker_listen;	/* host:port of the HTTP listener */
+	char		*admin_listen;		/* host:port of /metrics; "": none */
+	char		*tracking_url;		/* base of tracking links, no trailing '/' */
+	struct netlist	 trusted_networks;	/* clients whose mail is outbound */
+	char		**originating_daemons;	/* {daemon_name} values marking outbound mail */
+	size_t		 max_message_size;	/* larger mail passes unchanged */
+	int		 track_clicks;
+	int		 track_opens;
+	int		 pixel_position;	/* enum pixel_position */
+	char		**exclude_domains;	/* link hosts never tracked (subdomains too) */
+	int		 track_dkim_signed;	/* rewrite mail already DKIM-signed */
+	int		 track_text_links;	/* also links in text/plain parts */
+	char		*fallback_url;		/* tracker: unknown id redirects here (NULL: 404) */
+	int		 tracker_threads;	/* tracker worker threads (0: one per core) */
+	int		 tracker_connection_limit;
+	int		 tracker_timeout;	/* idle connection timeout, seconds */
+	struct netlist	 trusted_proxies;	/* peers whose X-Forwarded-For is believed */
+	size_t		 user_agent_max;	/* stored User-Agent length cap */
+	int		 batch_ms;		/* event writer: max commit delay */
+	int		 batch_max;		/* event writer: max events per commit */
+	char		*user;			/* drop privileges to this user */
+	int		 log_level;		/* enum log_level */
+	int		 syslog;		/* log to syslog instead of stderr */
+};
+
+/* config_defaults - fill c with the built-in defaults (c is overwritten); 0 or -1 (ENOMEM) */
+int	config_defaults(struct config *c);
+/*
+ * config_load - defaults, then the file at path (NULL: defaults only).
+ * On error returns -1 with "file:line: reason" in err; c is then freed.
+ */
+int	config_load(struct config *c, const char *path, char *err, size_t errlen);
+/* config_set - set one key from its text value; -1 with the reason in err */
+int	config_set(struct config *c, const char *key, const char *value,
+	    char *err, size_t errlen);
+/* config_free - release everything config_load allocated */
+void	config_free(struct config *c);
+/* config_dump - print every key with its value, as a valid config file */
+void	config_dump(const struct config *c, void *fp);
+/* config_host_in - host (hostlen bytes) equals an entry of list or is a subdomain of one */
+int	config_host_in(char *const *list, const char *host, size_t hostlen);
+
+#endif

@@ -1,0 +1,566 @@
+/*
+ * rewrite - tracking policy for one message (see rewrite.h).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <glib.h>
+
+#include "html.h"
+#include "log.h"
+#include "mime.h"
+#include "rewrite.h"
+
+/* one replaced byte range of the original message */
+struct splice {
+	size_t		 start, end;
+	char		*data;
+	size_t		 len;
+};
+
+struct rw {
+	const struct config	*cfg;
+	struct store		*st;
+	struct store_link	*links;
+	size_t			 nlinks, caplinks;
+	int			 clicks;	/* rewrite links */
+	int			 failed;
+};
+
+static int64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* host of an absolute URL: after "://", without userinfo and port */
+static const char *
+url_host(const char *url, size_t *hlen)
+{
+	const char	*h = strstr(url, "://"), *e, *at;
+
+	if (h == NULL)
+		return NULL;
+	h += 3;
+	e = h + strcspn(h, "/?#");
+	for (at = h; at < e; at++)
+		if (*at == '@')
+			h = at + 1;
+	if (*h == '[') {
+		const char *rb = memchr(h, ']', (size_t)(e - h));
+
+		if (rb)
+			e = rb + 1;
+	} else {
+		const char *colon = memchr(h, ':', (size_t)(e - h));
+
+		if (colon)
+			e = colon;
+	}
+	*hlen = (size_t)(e - h);
+	return h;
+}
+
+/* rw_link - the html callback: allocate an ID, remember the URL */
+static int
+rw_link(void *arg, const struct html_link *l, struct buf *repl)
+{
+	struct rw		*rw = arg;
+	const char		*turl = rw->cfg->tracking_url, *host;
+	size_t			 tlen = strlen(turl), hlen;
+	uint64_t		 seq;
+	char			 id[ID_LEN + 1];
+	struct store_link	*v;
+
+	if (!rw->clicks)
+		return 0;
+	/* a link to our own tracking host is already tracked */
+	if (strncasecmp(l->url, turl, tlen) == 0 &&
+	    (l->url[tlen] == '/' || l->url[tlen] == '\0'))
+		return 0;
+	host = url_host(l->url, &hlen);
+	if (host && config_host_in(rw->cfg->exclude_domains, host, hlen))
+		return 0;
+	if (rw->nlinks == rw->caplinks) {
+		size_t cap = rw->caplinks ? rw->caplinks * 2 : 32;
+
+		if ((v = realloc(rw->links, cap * sizeof(*v))) == NULL)
+			goto fail;
+		rw->links = v;
+		rw->caplinks = cap;
+	}
+	if (store_reserve(rw->st, ID_LINK, 1, &seq) == -1)
+		goto fail;
+	if ((rw->links[rw->nlinks].url = strdup(l->url)) == NULL)
+		goto fail;
+	rw->links[rw->nlinks++].seq = seq;
+	id_encode(store_key(rw->st), ID_LINK, seq, id);
+	if (buf_printf(repl, "%s/click/%s", turl, id) == -1)
+		goto fail;
+	return 1;
+fail:
+	rw->failed = 1;
+	return -1;
+}
+
+/* charsets whose bytes are not ASCII where ASCII is: convert first */
+static int
+charset_needs_conversion(const char *cs)
+{
+	static const char *const wide[] = { "utf-16", "utf16", "utf-32",
+	    "utf32", "ucs-2", "ucs2", "ucs-4", "ucs4", "utf-7", "utf7",
+	    "iso-2022", "unicode", "hz-gb-2312", NULL };
+	size_t i;
+
+	for (i = 0; wide[i]; i++)
+		if (strncmp(cs, wide[i], strlen(wide[i])) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+splice_free(struct splice *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(s[i].data);
+	free(s);
+}
+
+static int
+splice_add(struct splice **v, size_t *n, size_t start, size_t end,
+    char *data, size_t len)
+{
+	struct splice *p;
+
+	if ((p = realloc(*v, (*n + 1) * sizeof(*p))) == NULL) {
+		free(data);
+		return -1;
+	}
+	*v = p;
+	p[*n].start = start;
+	p[*n].end = end;
+	p[*n].data = data;
+	p[*n].len = len;
+	(*n)++;
+	return 0;
+}
+
+static int
+hdr_add(struct rewrite_result *r, const char *name, unsigned index,
+    const char *value)
+{
+	struct rewrite_hdr *h;
+
+	if (r->nhdrs == REWRITE_MAX_HDRS)
+		return -1;
+	h = &r->hdrs[r->nhdrs];
+	h->name = strdup(name);
+	h->value = value ? strdup(value) : NULL;
+	h->index = index;
+	if (h->name == NULL || (value && h->value == NULL)) {
+		free(h->name);
+		free(h->value);
+		return -1;
+	}
+	r->nhdrs++;
+	return 0;
+}
+
+/* count the top-level occurrences of a header, to delete every one */
+static unsigned
+hdr_count(const struct mime_msg *m, const char *msg, const char *name)
+{
+	size_t		 nlen = strlen(name), i = 0;
+	unsigned	 n = 0;
+
+	(void)m;
+	while (i < m->hdr_end) {
+		if (m->hdr_end - i > nlen && strncasecmp(msg + i, name, nlen) == 0) {
+			size_t j = i + nlen;
+
+			while (j < m->hdr_end && (msg[j] == ' ' || msg[j] == '\t'))
+				j++;
+			if (j < m->hdr_end && msg[j] == ':')
+				n++;
+		}
+		while (i < m->hdr_end && msg[i] != '\n')
+			i++;
+		i++;
+	}
+	return n;
+}
+
+/* rewrite_part - rewrite one HTML part; adds splices or header edits */
+static int
+rewrite_part(struct rw *rw, const struct mime_msg *m, const struct mime_part *p,
+    const char *msg, const char *pixel, int *pixel_done,
+    struct splice **sp, size_t *nsp, struct rewrite_result *r)
+{
+	struct buf		 dec = BUF_INIT, out = BUF_INIT, enc = BUF_INIT;
+	struct html_opts	 ho;
+	struct html_result	 hr;
+	const char		*nl, *work;
+	char			*conv = NULL, *back = NULL;
+	gsize			 worklen, backlen;
+	enum mime_enc		 e;
+	int			 rc = -1;
+	char			 line[128];
+
+	if (mime_decode(p, &dec) == -1) {
+		log_debug("part skipped reason=\"cannot decode\"");
+		rc = 0;
+		goto out;
+	}
+	work = dec.data ? dec.data : "";
+	worklen = dec.len;
+	if (p->charset[0] && charset_needs_conversion(p->charset)) {
+		conv = g_convert(work, (gssize)worklen, "UTF-8", p->charset,
+		    NULL, &worklen, NULL);
+		if (conv == NULL) {
+			log_info("part skipped charset=%.60s reason=\"conversion"
+			    " failed\"", p->charset);
+			rc = 0;
+			goto out;
+		}
+		work = conv;
+	}
+	memset(&ho, 0, sizeof(ho));
+	ho.link_fn = rw_link;
+	ho.arg = rw;
+	if (pixel && !*pixel_done) {
+		ho.pixel = pixel;
+		ho.pixel_len = strlen(pixel);
+		ho.pixel_top = rw->cfg->pixel_position == PIXEL_TOP;
+	}
+	if (html_rewrite(work, worklen, &ho, &out, &hr) == -1) {
+		if (rw->failed)
+			goto out;
+		log_info("part skipped reason=\"html rewrite failed\"");
+		rc = 0;
+		goto out;
+	}
+	if (hr.links_rewritten == 0 && !hr.pixel_inserted &&
+	    hr.optouts_removed == 0) {
+		rc = 0;
+		goto out;
+	}
+	if (conv) {
+		back = g_convert(out.data, (gssize)out.len, p->charset, "UTF-8",
+		    NULL, &backlen, NULL);
+		if (back == NULL) {
+			log_info("part skipped charset=%.60s reason=\"conversion"
+			    " back failed\"", p->charset);
+			rc = 0;
+			goto out;
+		}
+		buf_reset(&out);
+		if (buf_append(&out, back, backlen) == -1)
+			goto out;
+	}
+	/* line ends: as the raw part has them, else as the headers */
+	nl = memmem(msg + p->body_start, p->body_end - p->body_start, "\r\n",
+	    2) ? "\r\n" : memchr(msg + p->body_start, '\n',
+	    p->body_end - p->body_start) ? "\n" : m->nl;
+	e = p->enc;
+	if (!mime_fits(e, out.data, out.len))
+		e = MIME_ENC_QP;
+	if (mime_encode(e, nl, out.data, out.len, &enc) == -1)
+		goto out;
+	/* the raw content's last line end belongs to it: keep that shape */
+	{
+		int had = p->body_end > p->body_start &&
+		    msg[p->body_end - 1] == '\n';
+		int has = enc.len > 0 && enc.data[enc.len - 1] == '\n';
+
+		if (has && !had) {
+			enc.len -= enc.len >= 2 && enc.data[enc.len - 2] == '\r' ?
+			    2 : 1;
+		} else if (!has && had) {
+			if (buf_puts(&enc, nl) == -1)
+				goto out;
+		}
+	}
+	{
+		size_t	 elen;
+		char	*edata = buf_steal(&enc, &elen);
+
+		if (splice_add(sp, nsp, p->body_start, p->body_end, edata,
+		    elen) == -1)
+			goto out;
+	}
+	if (e != p->enc) {
+		snprintf(line, sizeof(line), " %s", mime_enc_name(e));
+		if (p->top) {
+			if (hdr_add(r, "Content-Transfer-Encoding",
+			    p->cte_start >= 0 ? 1 : 0, line) == -1)
+				goto out;
+		} else {
+			char *h;
+			int   n = asprintf(&h, "Content-Transfer-Encoding:%s%s",
+			    line, nl);
+
+			if (n < 0)
+				goto out;
+			if (p->cte_start >= 0) {
+				if (splice_add(sp, nsp, (size_t)p->cte_start,
+				    p->cte_end, h, (size_t)n) == -1)
+					goto out;
+			} else {
+				/* a new header line right after the others */
+				size_t at = p->hdr_end;
+
+				if (at > 0 && msg[at - 1] != '\n') {
+					/* no headers before: unusual, leave it */
+					free(h);
+					goto out;
+				}
+				if (splice_add(sp, nsp, at, at, h, (size_t)n) == -1)
+					goto out;
+			}
+		}
+	}
+	if (hr.pixel_inserted)
+		*pixel_done = 1;
+	r->parts++;
+	rc = 0;
+out:
+	g_free(conv);
+	g_free(back);
+	buf_free(&dec);
+	buf_free(&out);
+	buf_free(&enc);
+	return rc;
+}
+
+static int
+splice_cmp(const void *a, const void *b)
+{
+	const struct splice *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+int
+rewrite_message(const struct config *cfg, struct store *st,
+    const struct rewrite_info *info, const char *msg, size_t len,
+    struct rewrite_result *r)
+{
+	struct mime_msg		 m;
+	struct rw		 rw;
+	struct splice		*sp = NULL;
+	struct store_msg	 sm;
+	const char		*why;
+	char			*mode = NULL, *mid = NULL, *pixel = NULL;
+	int			 opens, pixel_done = 0, parsed = 0, rc = -1;
+	size_t			 i, pos;
+	size_t			 nsp = 0;
+	unsigned		 n;
+	uint64_t		 mseq = 0;
+
+	memset(r, 0, sizeof(*r));
+	memset(&rw, 0, sizeof(rw));
+	rw.cfg = cfg;
+	rw.st = st;
+	rw.clicks = cfg->track_clicks;
+	opens = cfg->track_opens;
+
+	if (len > cfg->max_message_size) {
+		r->skip = "message larger than max_message_size";
+		return 0;
+	}
+	if (mime_parse(&m, msg, len, &why) == -1) {
+		r->skip = why;
+		return 0;
+	}
+	parsed = 1;
+	/* X-Mtrack: off | opens | clicks, removed before sending */
+	if ((mode = mime_header(&m, "X-Mtrack")) != NULL) {
+		char *v = mode;
+
+		while (*v == ' ')
+			v++;
+		for (n = hdr_count(&m, msg, "X-Mtrack"); n > 0; n--)
+			if (hdr_add(r, "X-Mtrack", n, NULL) == -1)
+				goto fail;
+		if (strncasecmp(v, "off", 3) == 0 || strncasecmp(v, "no", 2) == 0) {
+			r->skip = "X-Mtrack: off";
+			rc = 0;
+			goto out;
+		}
+		if (strncasecmp(v, "opens", 5) == 0)
+			rw.clicks = 0;
+		else if (strncasecmp(v, "clicks", 6) == 0)
+			opens = 0;
+	}
+	if (m.sealed) {
+		r->skip = "signed or encrypted";
+		rc = 0;
+		goto out;
+	}
+	if (!cfg->track_dkim_signed &&
+	    (mid = mime_header(&m, "DKIM-Signature")) != NULL) {
+		r->skip = "already DKIM-signed";
+		rc = 0;
+		goto out;
+	}
+	if (!rw.clicks && !opens) {
+		r->skip = "tracking disabled";
+		rc = 0;
+		goto out;
+	}
+	if (store_reserve(st, ID_MSG, 1, &mseq) == -1) {
+		r->skip = "store: cannot reserve an id";
+		goto fail;
+	}
+	id_encode(store_key(st), ID_MSG, mseq, r->msg_id);
+	if (opens && asprintf(&pixel, "<img src=\"%s/open/%s.png\" width=\"1\""
+	    " height=\"1\" alt=\"\" style=\"display:block;border:0;width:1px;"
+	    "height:1px\">", cfg->tracking_url, r->msg_id) < 0) {
+		pixel = NULL;
+		r->skip = "out of memory";
+		goto fail;
+	}
+	for (i = 0; i < m.nparts; i++) {
+		const struct mime_part *p = &m.parts[i];
+
+		if (strcmp(p->type, "text") != 0 || strcmp(p->subtype, "html") ||
+		    p->attachment || p->enc == MIME_ENC_OTHER ||
+		    p->body_end <= p->body_start)
+			continue;
+		if (rewrite_part(&rw, &m, p, msg, pixel, &pixel_done, &sp, &nsp,
+		    r) == -1) {
+			r->skip = rw.failed ? "store: cannot allocate link ids" :
+			    "out of memory";
+			goto fail;
+		}
+	}
+	r->links = (unsigned)rw.nlinks;
+	r->pixel = pixel_done;
+	if (nsp == 0) {
+		r->msg_id[0] = '\0';
+		r->skip = "no HTML part with links";
+		rc = 0;
+		goto out;
+	}
+	/* the body: the original after the blank line, with the splices */
+	qsort(sp, nsp, sizeof(*sp), splice_cmp);
+	pos = m.body_start;
+	for (i = 0; i < nsp; i++) {
+		if (sp[i].start < pos || sp[i].end > len) {
+			r->skip = "overlapping parts";
+			goto fail;
+		}
+		if (buf_append(&r->body, msg + pos, sp[i].start - pos) == -1 ||
+		    buf_append(&r->body, sp[i].data, sp[i].len) == -1)
+			goto nomem;
+		pos = sp[i].end;
+	}
+	if (buf_append(&r->body, msg + pos, len - pos) == -1)
+		goto nomem;
+
+	mid = mime_header(&m, "Message-ID");
+	memset(&sm, 0, sizeof(sm));
+	sm.seq = mseq;
+	sm.time_us = now_us();
+	sm.message_id = mid ? mid + strspn(mid, " ") : NULL;
+	sm.queue_id = info ? info->queue_id : NULL;
+	sm.from = info ? info->from : NULL;
+	sm.rcpt = info ? info->rcpt : NULL;
+	sm.nrcpt = info ? info->nrcpt : 0;
+	sm.links = rw.links;
+	sm.nlinks = rw.nlinks;
+	sm.pixel = pixel_done;
+	if (store_put_message(st, &sm) == -1) {
+		r->skip = "store: cannot record the message";
+		goto fail;
+	}
+	if (!pixel_done)
+		r->msg_id[0] = '\0';
+	r->changed = 1;
+	rc = 0;
+	goto out;
+nomem:
+	r->skip = "out of memory";
+fail:
+	rc = -1;
+	r->changed = 0;
+	buf_free(&r->body);
+out:
+	for (i = 0; i < rw.nlinks; i++)
+		free((char *)rw.links[i].url);
+	free(rw.links);
+	splice_free(sp, nsp);
+	free(mode);
+	free(mid);
+	free(pixel);
+	if (parsed)
+		mime_free(&m);
+	return rc;
+}
+
+void
+rewrite_result_free(struct rewrite_result *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nhdrs; i++) {
+		free(r->hdrs[i].name);
+		free(r->hdrs[i].value);
+	}
+	r->nhdrs = 0;
+	buf_free(&r->body);
+}
+
+int
+rewrite_apply_headers(const struct rewrite_result *r, const char *hdr,
+    size_t len, const char *nl, struct buf *out)
+{
+	unsigned	 seen[REWRITE_MAX_HDRS];
+	size_t		 i = 0, e, j, nlen;
+
+	memset(seen, 0, sizeof(seen));
+	while (i < len) {
+		const struct rewrite_hdr *edit = NULL;
+
+		/* one header: its first line and its continuation lines */
+		e = i;
+		do {
+			while (e < len && hdr[e] != '\n')
+				e++;
+			if (e < len)
+				e++;
+		} while (e < len && (hdr[e] == ' ' || hdr[e] == '\t'));
+		for (j = 0; j < r->nhdrs; j++) {
+			nlen = strlen(r->hdrs[j].name);
+			if (r->hdrs[j].index == 0 || e - i <= nlen ||
+			    strncasecmp(hdr + i, r->hdrs[j].name, nlen) != 0 ||
+			    hdr[i + nlen] != ':')
+				continue;
+			if (++seen[j] == r->hdrs[j].index)
+				edit = &r->hdrs[j];
+		}
+		if (edit == NULL) {
+			if (buf_append(out, hdr + i, e - i) == -1)
+				return -1;
+		} else if (edit->value && buf_printf(out, "%s:%s%s",
+		    edit->name, edit->value, nl) == -1)
+			return -1;
+		i = e;
+	}
+	for (j = 0; j < r->nhdrs; j++)
+		if (r->hdrs[j].index == 0 && r->hdrs[j].value &&
+		    buf_printf(out, "%s:%s%s", r->hdrs[j].name, r->hdrs[j].value,
+		    nl) == -1)
+			return -1;
+	return 0;
+}

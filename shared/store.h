@@ -1,0 +1,133 @@
+/*
+ * store - the LMDB environment shared by the milter, tracker and mtrackctl.
+ *
+ * One environment (a directory), named databases, ASCII keys and values
+ * so that mdb_stat and mdb_dump -p show readable records:
+ *
+ *   meta      "id_key" -> 32 hex digits (secret of the public IDs),
+ *             "link_seq", "msg_seq" -> last reserved sequence, decimal,
+ *             "schema" -> "1"
+ *   messages  16 hex digits (message seq) -> JSON {"time","message_id",
+ *             "queue_id","from","rcpt":[..],"links","opens","clicks"}
+ *   msgids    Message-ID header value -> message seq (16 hex)
+ *   links     16 hex digits (link seq) -> JSON {"msg","n","url"}
+ *   events    16 hex digits (time, us) + 4 hex digits (order) -> JSON
+ *             {"time","type","link"|"msg","ip","ua","method","host",...}
+ *   counters  name -> decimal: "messages", "links", "opens", "clicks"
+ *
+ * Concurrency: one struct store per process, opened after any fork,
+ * shared by all threads. Writes go through the store's writer thread,
+ * which commits queued jobs in batches (group commit): the milter waits
+ * for its message to be durable, the tracker does not wait for events.
+ * Reads use short read-only transactions; data returned by a read is
+ * copied out before the transaction ends.
+ */
+#ifndef MTRACK_STORE_H
+#define MTRACK_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "id.h"
+
+struct store;
+
+#define STORE_RDONLY	0x01	/* never write (mtrackctl stats/export) */
+
+struct store_opts {
+	size_t	map_size;	/* bytes of address space for the map */
+	int	batch_ms;	/* writer: longest wait before a commit */
+	int	batch_max;	/* writer: most jobs in one commit */
+};
+
+/* store_open - open (create) the environment at path; NULL with err set */
+struct store	*store_open(const char *path, const struct store_opts *o,
+		    int flags, char *err, size_t errlen);
+/* store_close - drain and stop the writer, close the environment */
+void		 store_close(struct store *s);
+/* store_key - the ID key of this store (lives as long as the store) */
+const struct id_key *store_key(const struct store *s);
+
+/*
+ * store_reserve - reserve n consecutive sequence numbers of a type
+ * (ID_LINK or ID_MSG) for this process; *first receives the first.
+ * Sequences are reserved in blocks: gaps are normal. 0 or -1.
+ */
+int	store_reserve(struct store *s, enum id_type type, uint64_t n,
+	    uint64_t *first);
+
+/* a message and its links, as the rewrite engine found them */
+struct store_link {
+	uint64_t	 seq;
+	const char	*url;		/* the original URL, decoded */
+};
+
+struct store_msg {
+	uint64_t		 seq;
+	int64_t			 time_us;
+	const char		*message_id;	/* may be NULL */
+	const char		*queue_id;	/* may be NULL */
+	const char		*from;		/* envelope sender */
+	const char *const	*rcpt;		/* envelope recipients */
+	size_t			 nrcpt;
+	const struct store_link	*links;
+	size_t			 nlinks;
+	int			 pixel;		/* an open pixel was inserted */
+};
+
+/* store_put_message - write message and links, wait until durable; 0 or -1 */
+int	store_put_message(struct store *s, const struct store_msg *m);
+
+/* event kinds */
+enum store_ev { STORE_EV_CLICK, STORE_EV_OPEN };
+
+struct store_event {
+	enum store_ev	 type;
+	int64_t		 time_us;
+	uint64_t	 seq;		/* link seq (click) or message seq (open) */
+	uint64_t	 msg;		/* message seq */
+	const char	*ip;
+	const char	*ua;		/* may be NULL */
+	const char	*method;
+	const char	*host;		/* may be NULL */
+	const char	*verdict;	/* class, may be NULL */
+	const char	*reason;	/* may be NULL */
+};
+
+/*
+ * store_put_event - queue an event for the writer; returns at once.
+ * The strings are copied. 0, or -1 when the queue is full or memory short.
+ */
+int	store_put_event(struct store *s, const struct store_event *e);
+/* store_flush - wait until everything queued so far is committed; 0 or -1 */
+int	store_flush(struct store *s);
+
+/*
+ * store_get_link - look up a link: its URL is appended to url (when not
+ * NULL), its message seq stored in *msg. 0, 1 when not found, -1 on error.
+ */
+int	store_get_link(struct store *s, uint64_t seq, struct buf *url,
+	    uint64_t *msg);
+/* store_has_message - 0 found, 1 not found, -1 error */
+int	store_has_message(struct store *s, uint64_t seq);
+
+struct store_counts {
+	uint64_t	messages, links, opens, clicks;
+};
+/* store_counts - the global counters; 0 or -1 */
+int	store_counts(struct store *s, struct store_counts *c);
+
+/* store_writer_stats - batches committed, events written, last commit us */
+struct store_wstats {
+	uint64_t	commits, jobs, failed, dropped;
+	uint64_t	commit_us_total, commit_us_max;
+};
+void	store_writer_stats(struct store *s, struct store_wstats *w);
+
+/* store_env - the LMDB environment (MDB_env *), for readers in ctl/ */
+void	*store_env(struct store *s);
+/* store_dbi - a named database handle by name ("links", ...); -1 if unknown */
+int	 store_dbi(struct store *s, const char *name, unsigned int *dbi);
+
+#endif
