@@ -32,7 +32,8 @@ struct mctx {				/* one message */
 };
 
 struct cctx {				/* one SMTP connection */
-	int		 trusted;	/* from trusted_networks or local */
+	int		 local;		/* local submission */
+	int		 trusted;	/* from trusted_networks */
 	char		*daemon;	/* {daemon_name} at connect */
 	struct mctx	*msg;
 };
@@ -40,12 +41,16 @@ struct cctx {				/* one SMTP connection */
 static const struct config	*milter_cfg;
 static struct store		*milter_store;
 static unsigned long		 milter_pflags;	/* negotiated protocol steps */
+static struct netlist		 loopback;
 
 void
 milter_setup(const struct config *cfg, struct store *st)
 {
+	char err[64];
+
 	milter_cfg = cfg;
 	milter_store = st;
+	net_list_parse(&loopback, "127.0.0.0/8 ::1", err, sizeof(err));
 }
 
 static void
@@ -121,17 +126,25 @@ mlfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *addr)
 	struct cctx	*c;
 	const char	*d;
 
-	(void)host;
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		log_warn("milter op=connect");
 		return SMFIS_ACCEPT;
 	}
-	/* no address: local submission (non_smtpd_milters) */
-	c->trusted = addr == NULL || (addr->sa_family != AF_INET &&
-	    addr->sa_family != AF_INET6) ||
-	    net_list_match_sa(&milter_cfg->trusted_networks, addr);
+	/*
+	 * Postfix presents local submission (sendmail, non_smtpd_milters) as
+	 * "localhost" at a loopback address; no address at all is local too.
+	 * A loopback SMTP client whose name is localhost is on this host
+	 * either way.
+	 */
+	c->local = addr == NULL || (addr->sa_family != AF_INET &&
+	    addr->sa_family != AF_INET6) || (host &&
+	    strcmp(host, "localhost") == 0 && net_list_match_sa(&loopback,
+	    addr));
+	c->trusted = net_list_match_sa(&milter_cfg->trusted_networks, addr);
 	if ((d = symval(ctx, "{daemon_name}")) != NULL)
 		c->daemon = strdup(d);
+	log_debug("connect host=%.100s daemon=%.60s local=%d trusted=%d",
+	    host ? host : "-", d ? d : "-", c->local, c->trusted);
 	smfi_setpriv(ctx, c);
 	return SMFIS_CONTINUE;
 }
@@ -155,6 +168,10 @@ is_outbound(SMFICTX *ctx, struct cctx *c, const char **why)
 			*why = "originating_daemon";
 			return 1;
 		}
+	if (c->local) {
+		*why = "local";
+		return 1;
+	}
 	if (c->trusted) {
 		*why = "trusted_network";
 		return 1;

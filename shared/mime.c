@@ -185,9 +185,8 @@ mime_parse(struct mime_msg *m, const char *msg, size_t len, const char **why)
 	w.m = m;
 	w.msg = msg;
 	w.len = len;
-	walk_part(NULL, top, &w);
-	if (!w.error)
-		g_mime_message_foreach(GMIME_MESSAGE(m->gmsg), walk_part, &w);
+	/* foreach visits the top-level part itself, then its descendants */
+	g_mime_message_foreach(GMIME_MESSAGE(m->gmsg), walk_part, &w);
 	if (w.error) {
 		*why = "out of memory";
 		goto fail;

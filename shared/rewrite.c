@@ -276,20 +276,14 @@ rewrite_part(struct rw *rw, const struct mime_msg *m, const struct mime_part *p,
 		e = MIME_ENC_QP;
 	if (mime_encode(e, nl, out.data, out.len, &enc) == -1)
 		goto out;
-	/* the raw content's last line end belongs to it: keep that shape */
-	{
-		int had = p->body_end > p->body_start &&
-		    msg[p->body_end - 1] == '\n';
-		int has = enc.len > 0 && enc.data[enc.len - 1] == '\n';
-
-		if (has && !had) {
-			enc.len -= enc.len >= 2 && enc.data[enc.len - 2] == '\r' ?
-			    2 : 1;
-		} else if (!has && had) {
-			if (buf_puts(&enc, nl) == -1)
-				goto out;
-		}
-	}
+	/*
+	 * The base64 writer ends with a line end; the raw content may not
+	 * have one (the boundary's CRLF follows it): keep the original shape.
+	 */
+	if (e == MIME_ENC_BASE64 && !(p->body_end > p->body_start &&
+	    msg[p->body_end - 1] == '\n') && enc.len > 0 &&
+	    enc.data[enc.len - 1] == '\n')
+		enc.len -= enc.len >= 2 && enc.data[enc.len - 2] == '\r' ? 2 : 1;
 	{
 		size_t	 elen;
 		char	*edata = buf_steal(&enc, &elen);

@@ -1,0 +1,51 @@
+# mtrack.sh - start mtrack's daemons for tests (sourced; needs postfix.sh for ports).
+#
+#   mt_config DIR [key = value...]   write DIR/mtrack.conf on free ports; sets MT_*
+#   mt_start_milter / mt_start_tracker   start in the background, wait until they listen
+#   mt_stop                          SIGTERM both, wait for them
+#   mt_ctl ARGS...                   ctl/mtrackctl -c the config
+TOP=${MTRACK_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+MT_MILTER_PID=
+MT_TRACKER_PID=
+
+mt_config() {
+	MT_DIR=$1
+	shift
+	mkdir -p "$MT_DIR"
+	MT_MPORT=$(free_port) || return 1
+	MT_TPORT=$(free_port "$MT_MPORT") || return 1
+	MT_CONF=$MT_DIR/mtrack.conf
+	MT_URL=http://127.0.0.1:$MT_TPORT
+	{
+		echo "db_path = $MT_DIR/db"
+		echo "milter_socket = inet:$MT_MPORT@127.0.0.1"
+		echo "tracker_listen = 127.0.0.1:$MT_TPORT"
+		echo "tracking_url = $MT_URL"
+		for l in "$@"; do echo "$l"; done
+	} > "$MT_CONF"
+}
+
+mt_start_milter() {
+	"$TOP/milter/mtrack-milter" -c "$MT_CONF" 2>>"$MT_DIR/milter.log" &
+	MT_MILTER_PID=$!
+	wait_port "$MT_MPORT" 10 "$MT_MILTER_PID"
+}
+
+mt_start_tracker() {
+	"$TOP/tracker/mtrack-tracker" -c "$MT_CONF" 2>>"$MT_DIR/tracker.log" &
+	MT_TRACKER_PID=$!
+	wait_port "$MT_TPORT" 10 "$MT_TRACKER_PID"
+}
+
+mt_stop() {
+	for p in $MT_MILTER_PID $MT_TRACKER_PID; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	for p in $MT_MILTER_PID $MT_TRACKER_PID; do
+		wait "$p" 2>/dev/null
+	done
+	MT_MILTER_PID=
+	MT_TRACKER_PID=
+}
+
+mt_ctl() { "$TOP/ctl/mtrackctl" -c "$MT_CONF" "$@"; }
