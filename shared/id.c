@@ -65,6 +65,7 @@ id_encode(const struct id_key *k, enum id_type type, uint64_t seq,
 {
 	uint8_t		 blk[16], enc[18];
 	uint32_t	 v;
+	char		 tmp[24];
 	int		 i, o = 0;
 
 	id_block(blk, type, seq);
@@ -73,11 +74,13 @@ id_encode(const struct id_key *k, enum id_type type, uint64_t seq,
 	enc[16] = enc[17] = 0;
 	for (i = 0; i < 18; i += 3) {
 		v = (uint32_t)enc[i] << 16 | (uint32_t)enc[i + 1] << 8 | enc[i + 2];
-		out[o++] = b64[(v >> 18) & 63];
-		out[o++] = b64[(v >> 12) & 63];
-		out[o++] = b64[(v >> 6) & 63];
-		out[o++] = b64[v & 63];
+		tmp[o++] = b64[(v >> 18) & 63];
+		tmp[o++] = b64[(v >> 12) & 63];
+		tmp[o++] = b64[(v >> 6) & 63];
+		tmp[o++] = b64[v & 63];
 	}
+	/* 18 bytes make 24 characters; the last two only carry padding */
+	memcpy(out, tmp, ID_LEN);
 	out[ID_LEN] = '\0';
 }
 

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "mime.h"
 #include "rewrite.h"
+#include "text.h"
 
 /* one replaced byte range of the original message */
 struct splice {
@@ -200,7 +201,7 @@ hdr_count(const struct mime_msg *m, const char *msg, const char *name)
 	return n;
 }
 
-/* rewrite_part - rewrite one HTML part; adds splices or header edits */
+/* rewrite_part - rewrite one HTML (or plain text) part; adds splices or header edits */
 static int
 rewrite_part(struct rw *rw, const struct mime_msg *m, const struct mime_part *p,
     const char *msg, const char *pixel, int *pixel_done,
@@ -234,20 +235,27 @@ rewrite_part(struct rw *rw, const struct mime_msg *m, const struct mime_part *p,
 		}
 		work = conv;
 	}
-	memset(&ho, 0, sizeof(ho));
-	ho.link_fn = rw_link;
-	ho.arg = rw;
-	if (pixel && !*pixel_done) {
-		ho.pixel = pixel;
-		ho.pixel_len = strlen(pixel);
-		ho.pixel_top = rw->cfg->pixel_position == PIXEL_TOP;
-	}
-	if (html_rewrite(work, worklen, &ho, &out, &hr) == -1) {
-		if (rw->failed)
+	memset(&hr, 0, sizeof(hr));
+	if (strcmp(p->subtype, "plain") == 0) {
+		if (text_rewrite(work, worklen, rw_link, rw, &out,
+		    &hr.links_rewritten) == -1)
 			goto out;
-		log_info("part skipped reason=\"html rewrite failed\"");
-		rc = 0;
-		goto out;
+	} else {
+		memset(&ho, 0, sizeof(ho));
+		ho.link_fn = rw_link;
+		ho.arg = rw;
+		if (pixel && !*pixel_done) {
+			ho.pixel = pixel;
+			ho.pixel_len = strlen(pixel);
+			ho.pixel_top = rw->cfg->pixel_position == PIXEL_TOP;
+		}
+		if (html_rewrite(work, worklen, &ho, &out, &hr) == -1) {
+			if (rw->failed)
+				goto out;
+			log_info("part skipped reason=\"html rewrite failed\"");
+			rc = 0;
+			goto out;
+		}
 	}
 	if (hr.links_rewritten == 0 && !hr.pixel_inserted &&
 	    hr.optouts_removed == 0) {
@@ -427,9 +435,12 @@ rewrite_message(const struct config *cfg, struct store *st,
 	for (i = 0; i < m.nparts; i++) {
 		const struct mime_part *p = &m.parts[i];
 
-		if (strcmp(p->type, "text") != 0 || strcmp(p->subtype, "html") ||
-		    p->attachment || p->enc == MIME_ENC_OTHER ||
-		    p->body_end <= p->body_start)
+		if (strcmp(p->type, "text") != 0 || p->attachment ||
+		    p->enc == MIME_ENC_OTHER || p->body_end <= p->body_start)
+			continue;
+		if (strcmp(p->subtype, "html") != 0 &&
+		    !(strcmp(p->subtype, "plain") == 0 && rw.clicks &&
+		    cfg->track_text_links))
 			continue;
 		if (rewrite_part(&rw, &m, p, msg, pixel, &pixel_done, &sp, &nsp,
 		    r) == -1) {

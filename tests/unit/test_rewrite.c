@@ -8,6 +8,8 @@
 #include <dirent.h>
 #include <regex.h>
 
+#include <glib.h>
+
 #include "mime.h"
 #include "rewrite.h"
 
@@ -131,24 +133,73 @@ unrewrite(const char *html, unsigned *nlinks)
 	return buf_steal(&out, NULL);
 }
 
-/* the decoded content of the n-th text/html part of a message */
+/*
+ * the decoded content of the first text/html part of a message; charsets
+ * that are not ASCII-compatible are converted to UTF-8 to be compared
+ */
 static char *
 html_of(const char *msg, size_t len)
 {
 	struct mime_msg	 m;
 	struct buf	 b = BUF_INIT;
 	const char	*why;
+	char		*conv;
 	size_t		 i;
+	int		 found = 0;
 
 	assert_int_equal(mime_parse(&m, msg, len, &why), 0);
 	for (i = 0; i < m.nparts; i++)
 		if (!strcmp(m.parts[i].type, "text") &&
 		    !strcmp(m.parts[i].subtype, "html") && !m.parts[i].attachment) {
 			assert_int_equal(mime_decode(&m.parts[i], &b), 0);
+			found = 1;
+			if (!strncmp(m.parts[i].charset, "utf-16", 6) ||
+			    !strncmp(m.parts[i].charset, "iso-2022", 8)) {
+				conv = g_convert(b.data, (gssize)b.len, "UTF-8",
+				    m.parts[i].charset, NULL, NULL, NULL);
+				assert_non_null(conv);
+				buf_reset(&b);
+				buf_puts(&b, conv);
+				g_free(conv);
+			}
 			break;
 		}
 	mime_free(&m);
-	return i < m.nparts || b.data ? buf_steal(&b, NULL) : NULL;
+	return found ? buf_steal(&b, NULL) : NULL;
+}
+
+/* every leaf that is not the tracked HTML part keeps its raw bytes */
+static void
+assert_other_parts_identical(const char *name, const char *in, size_t len,
+    const char *out, size_t outlen)
+{
+	struct mime_msg	 a, b;
+	const char	*why;
+	size_t		 i;
+	int		 html_seen = 0;
+
+	assert_int_equal(mime_parse(&a, in, len, &why), 0);
+	assert_int_equal(mime_parse(&b, out, outlen, &why), 0);
+	if (a.nparts != b.nparts)
+		fail_msg("%s: %zu parts became %zu", name, a.nparts, b.nparts);
+	for (i = 0; i < a.nparts; i++) {
+		const struct mime_part *p = &a.parts[i], *q = &b.parts[i];
+
+		if (strcmp(p->type, q->type) || strcmp(p->subtype, q->subtype))
+			fail_msg("%s: part %zu changed type", name, i);
+		if (!html_seen && !strcmp(p->type, "text") &&
+		    !strcmp(p->subtype, "html") && !p->attachment) {
+			html_seen = 1;
+			continue;
+		}
+		if (p->body_end - p->body_start != q->body_end - q->body_start ||
+		    memcmp(in + p->body_start, out + q->body_start,
+		    p->body_end - p->body_start) != 0)
+			fail_msg("%s: part %zu (%s/%s) changed", name, i, p->type,
+			    p->subtype);
+	}
+	mime_free(&a);
+	mime_free(&b);
 }
 
 static const char multi[] =
@@ -413,19 +464,21 @@ test_exclude_and_own_links(void **state)
 	    sizeof(err)), 0);
 }
 
-/* every sample: untouched parts byte-identical, HTML round-trips */
+/*
+ * every message of a directory: untouched messages byte-identical; in
+ * changed ones every other part byte-identical and the HTML, with each
+ * tracking link mapped back to its stored URL and the pixel removed,
+ * equal to the original (href quoting aside)
+ */
 static void
-test_samples_roundtrip(void **state)
+roundtrip_dir(const char *reldir, int *files, int *changed)
 {
 	const char	*top = getenv("MTRACK_TOP");
 	char		 path[4096];
 	DIR		*d;
 	struct dirent	*e;
-	int		 files = 0, changed = 0;
 
-	(void)state;
-	snprintf(path, sizeof(path), "%s/tests/data/mime-samples",
-	    top ? top : ".");
+	snprintf(path, sizeof(path), "%s/%s", top ? top : ".", reldir);
 	d = opendir(path);
 	assert_non_null(d);
 	while ((e = readdir(d)) != NULL) {
@@ -434,26 +487,29 @@ test_samples_roundtrip(void **state)
 		size_t			 len, outlen;
 		unsigned		 n;
 
-		if (e->d_name[0] != 'm')
+		if (e->d_name[0] == '.' || strcmp(e->d_name, "README.md") == 0)
 			continue;
-		snprintf(rel, sizeof(rel), "tests/data/mime-samples/%s",
-		    e->d_name);
+		snprintf(rel, sizeof(rel), "%s/%s", reldir, e->d_name);
 		in = unit_read(rel, &len);
 		assert_non_null(in);
-		files++;
+		(*files)++;
 		assert_int_equal(run(in, len, &r), 0);
 		out = assemble(in, len, &r, &outlen);
 		if (!r.changed) {
 			assert_int_equal(outlen, len);
 			assert_memory_equal(out, in, len);
 		} else {
-			changed++;
+			(*changed)++;
+			assert_other_parts_identical(e->d_name, in, len, out,
+			    outlen);
 			h0 = html_of(in, len);
 			h1 = html_of(out, outlen);
 			assert_non_null(h0);
 			assert_non_null(h1);
 			back = unrewrite(h1, &n);
-			assert_int_equal(n, r.links);
+			if (n != r.links)
+				fail_msg("%s: %u tracking links found, %u made",
+				    e->d_name, n, r.links);
 			/* the href quotes may differ: compare without quotes */
 			{
 				struct buf a = BUF_INIT, b = BUF_INIT;
@@ -480,9 +536,59 @@ test_samples_roundtrip(void **state)
 		rewrite_result_free(&r);
 	}
 	closedir(d);
+}
+
+static void
+test_samples_roundtrip(void **state)
+{
+	int files = 0, changed = 0;
+
+	(void)state;
+	roundtrip_dir("tests/data/mime-samples", &files, &changed);
 	assert_true(files >= 50);
 	assert_true(changed >= 10);
-	print_message("# samples=%d changed=%d\n", files, changed);
+	print_message("# mime-samples: %d messages, %d rewritten\n", files,
+	    changed);
+}
+
+static void
+test_corpus_roundtrip(void **state)
+{
+	int files = 0, changed = 0;
+
+	(void)state;
+	roundtrip_dir("tests/data/corpus", &files, &changed);
+	/* every corpus message has links to track */
+	assert_true(files >= 19);
+	assert_int_equal(changed, files);
+	print_message("# corpus: %d messages, %d rewritten\n", files, changed);
+}
+
+static void
+test_text_links(void **state)
+{
+	static const char msg[] = "From: a@b\r\nContent-Type: text/plain\r\n\r\n"
+	    "See https://example.com/a?x=1. Or (http://example.org/b_(c)) now,\r\n"
+	    "xhttp://no.example/ https://\r\n";
+	struct rewrite_result	 r;
+	char			 err[64];
+
+	(void)state;
+	assert_int_equal(run(msg, sizeof(msg) - 1, &r), 0);
+	assert_false(r.changed);	/* off by default */
+	rewrite_result_free(&r);
+	assert_int_equal(config_set(&cfg, "track_text_links", "yes", err,
+	    sizeof(err)), 0);
+	assert_int_equal(run(msg, sizeof(msg) - 1, &r), 0);
+	assert_true(r.changed);
+	assert_int_equal(r.links, 2);
+	assert_false(r.pixel);
+	assert_non_null(strstr(r.body.data, "See https://track.example.com/click/"));
+	assert_non_null(strstr(r.body.data, ". Or (https://track.example.com/click/"));
+	assert_non_null(strstr(r.body.data, ") now,\r\nxhttp://no.example/ https://\r\n"));
+	rewrite_result_free(&r);
+	assert_int_equal(config_set(&cfg, "track_text_links", "no", err,
+	    sizeof(err)), 0);
 }
 
 int
@@ -497,6 +603,8 @@ main(void)
 		cmocka_unit_test(test_garbage_and_limits),
 		cmocka_unit_test(test_exclude_and_own_links),
 		cmocka_unit_test(test_samples_roundtrip),
+		cmocka_unit_test(test_corpus_roundtrip),
+		cmocka_unit_test(test_text_links),
 	};
 
 	return cmocka_run_group_tests_name("rewrite", tests, setup, teardown);
