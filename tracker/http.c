@@ -1,0 +1,1196 @@
+/*
+ * http - routes, responses, client address and metrics of the tracker
+ * (see http.h).
+ *
+ * libmicrohttpd calls the handler once when the headers are in and again
+ * when the (empty) body is: we answer on the second call, because
+ * answering on the first makes it close keep-alive connections.
+ * A response object is locked while it is queued, so the fixed responses
+ * (pixel, 404, 405, health) exist once per worker thread, created on the
+ * thread's first request. Redirects carry a per-request Location and are
+ * built per request.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "buf.h"
+#include "config.h"
+#include "http.h"
+#include "id.h"
+#include "log.h"
+#include "net.h"
+#include "store.h"
+
+/*
+ * Per-connection memory: request line, headers and the response headers
+ * share it, so it bounds the request header size too. Browsers send well
+ * under 4 KB to a cookie-less tracking host.
+ */
+#define HTTP_MEMORY		(32 * 1024)
+/* a Location longer than this is refused (it must fit in HTTP_MEMORY) */
+#define HTTP_LOCATION_MAX	(12 * 1024)
+#define HTTP_HOST_MAX		255
+/* connections of the admin listener */
+#define HTTP_ADMIN_CONNS	64
+#define HTTP_ADMIN_TIMEOUT	10
+/* library messages logged per second; the rest are only counted */
+#define HTTP_LIBLOG_RATE	5
+/* headers of one kind considered when walking proxy hops */
+#define HTTP_HOPS_HEADERS	16
+
+enum http_route { RT_CLICK, RT_OPEN, RT_HEALTHZ, RT_METRICS, RT_OTHER,
+    RT_COUNT };
+enum http_code { ST_200, ST_302, ST_404, ST_405, ST_503, ST_COUNT };
+
+static const char *const route_names[RT_COUNT] = { "click", "open", "healthz",
+    "metrics", "other" };
+static const unsigned int code_values[ST_COUNT] = { 200, 302, 404, 405,
+    503 };
+
+static const char cache_control[] =
+    "no-store, no-cache, must-revalidate, max-age=0";
+
+/* a 1x1 transparent PNG (RGBA, one zero pixel) */
+static const unsigned char pixel_png[] = {
+	0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a,
+	0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+	0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01,
+	0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4, 0x89,
+	0x00, 0x00, 0x00, 0x0b, 0x49, 0x44, 0x41, 0x54,
+	0x78, 0xda, 0x63, 0x60, 0x00, 0x02, 0x00, 0x00, 0x05, 0x00, 0x01,
+	0xe9, 0xfa, 0xdc, 0xd8,
+	0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+};
+
+static const char body_notfound[] = "not found\n";
+static const char body_notallowed[] = "method not allowed\n";
+static const char body_ok[] = "ok\n";
+static const char body_unavailable[] = "service unavailable\n";
+
+/* settings that SIGHUP may replace; immutable once published */
+struct http_conf {
+	struct http_conf	*older;		/* freed with the http */
+	char			*fallback_url;	/* NULL: 404 */
+	struct netlist		 proxies;
+	size_t			 ua_max;
+};
+
+/* what one thread owns; counters are read by the metrics thread */
+struct http_worker {
+	struct http_worker	*next;
+	struct MHD_Response	*pixel, *notfound, *notallowed, *ok;
+	struct MHD_Response	*unavailable;
+	struct buf		 url, loc, ua, host;
+	uint64_t		 req[RT_COUNT][ST_COUNT];
+	uint64_t		 clicks, opens, dropped, store_errors;
+	uint64_t		 unsafe_urls;
+};
+
+struct http {
+	struct store		*store;
+	struct MHD_Daemon	*mhd, *admin;
+	struct http_conf	*conf;		/* atomic: current settings */
+	pthread_mutex_t		 lock;		/* workers list */
+	struct http_worker	*workers;
+	unsigned int		 active;	/* atomic: requests in flight */
+	uint64_t		 lib_msgs;	/* atomic */
+	int64_t			 lib_sec;	/* atomic: rate limit window */
+	unsigned int		 lib_n;		/* atomic */
+	int			 started;
+	time_t			 start_time;
+	unsigned int		 threads;
+};
+
+/* the marker of a request seen once by the handler */
+static int		 http_seen;
+static __thread struct http_worker *http_self;
+
+#define HTTP_INC(p)	__atomic_fetch_add((p), 1, __ATOMIC_RELAXED)
+#define HTTP_GET(p)	__atomic_load_n((p), __ATOMIC_RELAXED)
+
+/* http_conf_free - free one settings block (not the older ones) */
+static void
+http_conf_free(struct http_conf *cf)
+{
+	if (cf == NULL)
+		return;
+	free(cf->fallback_url);
+	net_list_free(&cf->proxies);
+	free(cf);
+}
+
+/* http_conf_new - copy the reloadable settings of c */
+static struct http_conf *
+http_conf_new(const struct config *c)
+{
+	struct http_conf	*cf;
+
+	if ((cf = calloc(1, sizeof(*cf))) == NULL)
+		return NULL;
+	if (c->fallback_url && (cf->fallback_url = strdup(c->fallback_url))
+	    == NULL)
+		goto fail;
+	if (c->trusted_proxies.n) {
+		cf->proxies.v = calloc(c->trusted_proxies.n, sizeof(struct net));
+		if (cf->proxies.v == NULL)
+			goto fail;
+		memcpy(cf->proxies.v, c->trusted_proxies.v,
+		    c->trusted_proxies.n * sizeof(struct net));
+		cf->proxies.n = c->trusted_proxies.n;
+	}
+	cf->ua_max = c->user_agent_max;
+	return cf;
+fail:
+	http_conf_free(cf);
+	return NULL;
+}
+
+/* http_fixed - a response over constant bytes, with headers */
+static struct MHD_Response *
+http_fixed(const void *data, size_t len, const char *type, int nocache)
+{
+	struct MHD_Response *r;
+
+	r = MHD_create_response_from_buffer(len, (void *)(uintptr_t)data,
+	    MHD_RESPMEM_PERSISTENT);
+	if (r == NULL)
+		return NULL;
+	if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type)
+	    != MHD_YES)
+		goto fail;
+	if (nocache && (MHD_add_response_header(r,
+	    MHD_HTTP_HEADER_CACHE_CONTROL, cache_control) != MHD_YES ||
+	    MHD_add_response_header(r, MHD_HTTP_HEADER_PRAGMA, "no-cache")
+	    != MHD_YES ||
+	    MHD_add_response_header(r, MHD_HTTP_HEADER_EXPIRES, "0") != MHD_YES))
+		goto fail;
+	return r;
+fail:
+	MHD_destroy_response(r);
+	return NULL;
+}
+
+static void
+http_worker_free(struct http_worker *w)
+{
+	struct MHD_Response *const r[] = { w->pixel, w->notfound, w->notallowed,
+	    w->ok, w->unavailable };
+	size_t i;
+
+	for (i = 0; i < sizeof(r) / sizeof(r[0]); i++)
+		if (r[i])
+			MHD_destroy_response(r[i]);
+	buf_free(&w->url);
+	buf_free(&w->loc);
+	buf_free(&w->ua);
+	buf_free(&w->host);
+	free(w);
+}
+
+/* http_worker_get - this thread's worker, created on first use; NULL: ENOMEM */
+static struct http_worker *
+http_worker_get(struct http *h)
+{
+	struct http_worker	*w;
+	static const char	 text[] = "text/plain; charset=utf-8";
+
+	if (http_self)
+		return http_self;
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return NULL;
+	w->pixel = http_fixed(pixel_png, sizeof(pixel_png), "image/png", 1);
+	w->notfound = http_fixed(body_notfound, sizeof(body_notfound) - 1,
+	    text, 1);
+	w->notallowed = http_fixed(body_notallowed,
+	    sizeof(body_notallowed) - 1, text, 1);
+	w->ok = http_fixed(body_ok, sizeof(body_ok) - 1, text, 1);
+	w->unavailable = http_fixed(body_unavailable,
+	    sizeof(body_unavailable) - 1, text, 1);
+	if (w->pixel == NULL || w->notfound == NULL || w->notallowed == NULL ||
+	    w->ok == NULL || w->unavailable == NULL ||
+	    MHD_add_response_header(w->notallowed, MHD_HTTP_HEADER_ALLOW,
+	    "GET, HEAD") != MHD_YES) {
+		http_worker_free(w);
+		return NULL;
+	}
+	pthread_mutex_lock(&h->lock);
+	w->next = h->workers;
+	h->workers = w;
+	pthread_mutex_unlock(&h->lock);
+	http_self = w;
+	return w;
+}
+
+/* http_queue - send r with status code (index); the response is kept */
+static enum MHD_Result
+http_queue(struct http_worker *w, struct MHD_Connection *conn,
+    enum http_route rt, enum http_code st, struct MHD_Response *r)
+{
+	HTTP_INC(&w->req[rt][st]);
+	return MHD_queue_response(conn, code_values[st], r);
+}
+
+/* http_queue_once - send a response built for this request, then drop it */
+static enum MHD_Result
+http_queue_once(struct http_worker *w, struct MHD_Connection *conn,
+    enum http_route rt, enum http_code st, struct MHD_Response *r)
+{
+	enum MHD_Result ret;
+
+	if (r == NULL)
+		return MHD_NO;
+	ret = http_queue(w, conn, rt, st, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/*
+ * http_location - the stored URL as a Location value into out, or -1 when
+ * it must not be sent: a scheme other than http/https, no host, a control
+ * byte (CR/LF would split the header) or too long. Space and non-ASCII
+ * bytes are percent-encoded, as a browser does with an href.
+ */
+static int
+http_location(struct buf *out, const char *url, size_t len)
+{
+	static const char	 hex[] = "0123456789ABCDEF";
+	const char		*host;
+	size_t			 i;
+
+	buf_reset(out);
+	if (len >= 7 && strncasecmp(url, "http://", 7) == 0)
+		host = url + 7;
+	else if (len >= 8 && strncasecmp(url, "https://", 8) == 0)
+		host = url + 8;
+	else
+		return -1;
+	if (host == url + len || *host == '/' || *host == '\\' ||
+	    *host == '?' || *host == '#')
+		return -1;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)url[i];
+
+		if (c < 0x20 || c == 0x7f)
+			return -1;
+		if (c == ' ' || c >= 0x80) {
+			if (buf_putc(out, '%') == -1 ||
+			    buf_putc(out, hex[c >> 4]) == -1 ||
+			    buf_putc(out, hex[c & 15]) == -1)
+				return -1;
+		} else if (buf_putc(out, c) == -1)
+			return -1;
+		if (out->len > HTTP_LOCATION_MAX)
+			return -1;
+	}
+	return 0;
+}
+
+/* http_redirect - a 302 to loc with the no-cache headers */
+static struct MHD_Response *
+http_redirect(const char *loc)
+{
+	struct MHD_Response *r;
+
+	if ((r = MHD_create_response_from_buffer(0, NULL,
+	    MHD_RESPMEM_PERSISTENT)) == NULL)
+		return NULL;
+	if (MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, loc) != MHD_YES ||
+	    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
+	    cache_control) != MHD_YES ||
+	    MHD_add_response_header(r, MHD_HTTP_HEADER_PRAGMA, "no-cache")
+	    != MHD_YES ||
+	    MHD_add_response_header(r, MHD_HTTP_HEADER_EXPIRES, "0") != MHD_YES) {
+		MHD_destroy_response(r);
+		return NULL;
+	}
+	return r;
+}
+
+/* http_utf8_len - length of the valid UTF-8 sequence at s (n bytes), 0 if none */
+static size_t
+http_utf8_len(const unsigned char *s, size_t n)
+{
+	size_t	 len, i;
+	unsigned char lo = 0x80, hi = 0xbf;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		len = 3;
+		if (s[0] == 0xe0)
+			lo = 0xa0;
+		else if (s[0] == 0xed)
+			hi = 0x9f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		len = 4;
+		if (s[0] == 0xf0)
+			lo = 0x90;
+		else if (s[0] == 0xf4)
+			hi = 0x8f;
+	} else
+		return 0;
+	if (n < len || s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < len; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return len;
+}
+
+/*
+ * http_clean - copy at most max bytes of untrusted header text into out as
+ * valid UTF-8 without control bytes ('?' replaces them); never cuts a
+ * character. NULL when s is NULL, max is 0 or out cannot grow.
+ */
+static const char *
+http_clean(struct buf *out, const char *s, size_t max)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 n, l, i;
+
+	if (s == NULL || max == 0)
+		return NULL;
+	buf_reset(out);
+	n = strlen(s);
+	if (buf_reserve(out, (n < max ? n : max) + 1) == -1)
+		return NULL;
+	for (i = 0; i < n; i += l) {
+		l = http_utf8_len(p + i, n - i);
+		if (out->len + (l ? l : 1) > max)
+			break;
+		if (l == 0 || (l == 1 && (p[i] < 0x20 || p[i] == 0x7f))) {
+			buf_putc(out, '?');
+			l = 1;
+		} else
+			buf_append(out, p + i, l);
+	}
+	return out->data ? out->data : "";
+}
+
+/* http_sa_text - an address as text; v4-mapped IPv6 shown as IPv4 */
+static void
+http_sa_text(const struct sockaddr *sa, char *out, size_t outsz)
+{
+	static const uint8_t mapped[12] = { 0,0,0,0,0,0,0,0,0,0,0xff,0xff };
+
+	snprintf(out, outsz, "-");
+	if (sa == NULL)
+		return;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)
+		    sa)->sin_addr, out, (socklen_t)outsz);
+	else if (sa->sa_family == AF_INET6) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)
+		    (const void *)sa)->sin6_addr;
+
+		if (memcmp(a->s6_addr, mapped, 12) == 0)
+			inet_ntop(AF_INET, a->s6_addr + 12, out,
+			    (socklen_t)outsz);
+		else
+			inet_ntop(AF_INET6, a, out, (socklen_t)outsz);
+	}
+}
+
+/*
+ * http_hop - parse one proxy hop (s, n bytes): an address with an
+ * optional port ("1.2.3.4", "1.2.3.4:80", "[v6]", "[v6]:80", "v6"),
+ * optionally quoted. Its normal text into out; 0, or -1 when not an
+ * address ("unknown", obfuscated names, garbage).
+ */
+static int
+http_hop(const char *s, size_t n, char *out, size_t outsz)
+{
+	char		 tmp[INET6_ADDRSTRLEN + 8];
+	const char	*colon;
+	uint8_t		 a[16];
+
+	while (n && (*s == ' ' || *s == '\t'))
+		s++, n--;
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	if (n >= 2 && s[0] == '"' && s[n - 1] == '"')
+		s++, n -= 2;
+	if (n && s[0] == '[') {
+		const char *end = memchr(s, ']', n);
+
+		if (end == NULL)
+			return -1;
+		s++;
+		n = (size_t)(end - s);
+	} else if ((colon = memchr(s, ':', n)) != NULL &&
+	    memchr(colon + 1, ':', n - (size_t)(colon + 1 - s)) == NULL)
+		n = (size_t)(colon - s);	/* one colon: IPv4 and a port */
+	if (n == 0 || n >= sizeof(tmp))
+		return -1;
+	memcpy(tmp, s, n);
+	tmp[n] = '\0';
+	if (inet_pton(AF_INET, tmp, a) == 1)
+		return inet_ntop(AF_INET, a, out, (socklen_t)outsz) ? 0 : -1;
+	if (inet_pton(AF_INET6, tmp, a) == 1)
+		return inet_ntop(AF_INET6, a, out, (socklen_t)outsz) ? 0 : -1;
+	return -1;
+}
+
+/* http_fwd_for - the for= value of one Forwarded element (s, n bytes) */
+static int
+http_fwd_for(const char *s, size_t n, const char **v, size_t *vn)
+{
+	const char *end = s + n, *p, *semi;
+
+	for (p = s; p < end; p = semi + 1) {
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		if ((semi = memchr(p, ';', (size_t)(end - p))) == NULL)
+			semi = end;
+		if (semi - p > 4 && strncasecmp(p, "for=", 4) == 0) {
+			*v = p + 4;
+			*vn = (size_t)(semi - p - 4);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+struct http_hops {
+	const char	*name;		/* header to collect */
+	const char	*v[HTTP_HOPS_HEADERS];	/* the last values seen */
+	size_t		 n;		/* values seen in total */
+};
+
+static enum MHD_Result
+http_hops_collect(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct http_hops *hp = cls;
+
+	(void)kind;
+	if (value && strcasecmp(key, hp->name) == 0)
+		hp->v[hp->n++ % HTTP_HOPS_HEADERS] = value;
+	return MHD_YES;
+}
+
+/*
+ * http_client_ip - the client address as text into out. The peer, unless
+ * it is a trusted proxy: then the rightmost hop of Forwarded (or else
+ * X-Forwarded-For) that is not a trusted proxy; hops to its left were
+ * written by the client and prove nothing. A hop that is not an address
+ * stops the walk at the last good one.
+ */
+static void
+http_client_ip(const struct http_conf *cf, struct MHD_Connection *conn,
+    char *out, size_t outsz)
+{
+	const union MHD_ConnectionInfo	*ci;
+	const struct sockaddr		*sa = NULL;
+	struct http_hops		 hp;
+	char				 hop[INET6_ADDRSTRLEN];
+	size_t				 i, kept;
+	int				 fwd;
+
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci)
+		sa = ci->client_addr;
+	http_sa_text(sa, out, outsz);
+	if (cf->proxies.n == 0 || !net_list_match_sa(&cf->proxies, sa))
+		return;
+	memset(&hp, 0, sizeof(hp));
+	hp.name = "Forwarded";
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, http_hops_collect, &hp);
+	if ((fwd = hp.n > 0) == 0) {
+		hp.name = "X-Forwarded-For";
+		MHD_get_connection_values(conn, MHD_HEADER_KIND,
+		    http_hops_collect, &hp);
+	}
+	kept = hp.n < HTTP_HOPS_HEADERS ? hp.n : HTTP_HOPS_HEADERS;
+	for (i = 0; i < kept; i++) {
+		const char *v = hp.v[(hp.n - 1 - i) % HTTP_HOPS_HEADERS];
+		const char *end = v + strlen(v), *start, *h;
+		size_t hn;
+
+		while (end > v) {
+			for (start = end; start > v && start[-1] != ','; start--)
+				;
+			h = start;
+			hn = (size_t)(end - start);
+			end = start > v ? start - 1 : v;
+			if (strspn(h, " \t") >= hn)
+				continue;	/* empty list element */
+			if (fwd && http_fwd_for(start, hn, &h, &hn) == -1)
+				return;
+			if (http_hop(h, hn, hop, sizeof(hop)) == -1)
+				return;
+			snprintf(out, outsz, "%s", hop);
+			if (!net_list_match_str(&cf->proxies, hop))
+				return;
+		}
+	}
+}
+
+/* http_event - queue a click or open event; counts what happened */
+static void
+http_event(struct http *h, struct http_worker *w, const struct http_conf *cf,
+    struct MHD_Connection *conn, enum store_ev type, uint64_t seq,
+    uint64_t msg, const char *method)
+{
+	struct store_event	 ev;
+	struct timespec		 ts;
+	char			 ip[INET6_ADDRSTRLEN];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	memset(&ev, 0, sizeof(ev));
+	ev.type = type;
+	ev.time_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	ev.seq = seq;
+	ev.msg = msg;
+	http_client_ip(cf, conn, ip, sizeof(ip));
+	ev.ip = ip;
+	ev.method = method;
+	ev.ua = http_clean(&w->ua, MHD_lookup_connection_value(conn,
+	    MHD_HEADER_KIND, MHD_HTTP_HEADER_USER_AGENT), cf->ua_max);
+	ev.host = http_clean(&w->host, MHD_lookup_connection_value(conn,
+	    MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST), HTTP_HOST_MAX);
+	if (store_put_event(h->store, &ev) == -1) {
+		HTTP_INC(&w->dropped);
+		log_warn("event=dropped type=%s seq=%" PRIu64,
+		    type == STORE_EV_CLICK ? "click" : "open", seq);
+		return;
+	}
+	HTTP_INC(type == STORE_EV_CLICK ? &w->clicks : &w->opens);
+}
+
+/* http_click - GET|HEAD /click/{id} */
+static enum MHD_Result
+http_click(struct http *h, struct http_worker *w, const struct http_conf *cf,
+    struct MHD_Connection *conn, const char *id, size_t idlen,
+    const char *method)
+{
+	uint64_t	seq, msg;
+	int		r;
+
+	if (idlen != ID_LEN || id_decode(store_key(h->store), ID_LINK, id,
+	    idlen, &seq) == -1)
+		goto unknown;
+	buf_reset(&w->url);
+	if ((r = store_get_link(h->store, seq, &w->url, &msg)) == -1) {
+		HTTP_INC(&w->store_errors);
+		return http_queue(w, conn, RT_CLICK, ST_503, w->unavailable);
+	}
+	if (r == 1)
+		goto unknown;
+	if (http_location(&w->loc, w->url.data ? w->url.data : "",
+	    w->url.len) == -1) {
+		char q[LOG_STR_MAX];
+
+		HTTP_INC(&w->unsafe_urls);
+		log_warnx("click=refused link=%" PRIu64 " url=%s", seq,
+		    log_str(q, sizeof(q), w->url.data));
+		return http_queue(w, conn, RT_CLICK, ST_404, w->notfound);
+	}
+	http_event(h, w, cf, conn, STORE_EV_CLICK, seq, msg, method);
+	return http_queue_once(w, conn, RT_CLICK, ST_302,
+	    http_redirect(w->loc.data));
+unknown:
+	if (cf->fallback_url)
+		return http_queue_once(w, conn, RT_CLICK, ST_302,
+		    http_redirect(cf->fallback_url));
+	return http_queue(w, conn, RT_CLICK, ST_404, w->notfound);
+}
+
+/* http_open - GET|HEAD /open/{id}.png */
+static enum MHD_Result
+http_open(struct http *h, struct http_worker *w, const struct http_conf *cf,
+    struct MHD_Connection *conn, const char *id, size_t idlen,
+    const char *method)
+{
+	uint64_t	seq;
+	int		r;
+
+	if (idlen != ID_LEN || id_decode(store_key(h->store), ID_MSG, id,
+	    idlen, &seq) == -1)
+		return http_queue(w, conn, RT_OPEN, ST_404, w->notfound);
+	if ((r = store_has_message(h->store, seq)) == -1) {
+		HTTP_INC(&w->store_errors);
+		return http_queue(w, conn, RT_OPEN, ST_503, w->unavailable);
+	}
+	if (r == 1)
+		return http_queue(w, conn, RT_OPEN, ST_404, w->notfound);
+	http_event(h, w, cf, conn, STORE_EV_OPEN, seq, seq, method);
+	return http_queue(w, conn, RT_OPEN, ST_200, w->pixel);
+}
+
+/* http_healthz - 200 when the store answers a read */
+static enum MHD_Result
+http_healthz(struct http *h, struct http_worker *w,
+    struct MHD_Connection *conn)
+{
+	struct store_counts c;
+
+	if (store_counts(h->store, &c) == -1) {
+		HTTP_INC(&w->store_errors);
+		return http_queue(w, conn, RT_HEALTHZ, ST_503, w->unavailable);
+	}
+	return http_queue(w, conn, RT_HEALTHZ, ST_200, w->ok);
+}
+
+/* http_family - the HELP and TYPE lines of a metric; 0 or -1 */
+static int
+http_family(struct buf *b, const char *name, const char *type,
+    const char *help)
+{
+	return buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name,
+	    type);
+}
+
+/* http_metrics - every counter in the Prometheus text format */
+static enum MHD_Result
+http_metrics(struct http *h, struct http_worker *w,
+    struct MHD_Connection *conn)
+{
+	struct buf		 b = BUF_INIT;
+	struct http_worker	*x;
+	struct store_wstats	 ws;
+	struct store_counts	 sc;
+	struct MHD_Response	*r;
+	const union MHD_DaemonInfo *di;
+	uint64_t		 req[RT_COUNT][ST_COUNT], clicks = 0, opens = 0;
+	uint64_t		 dropped = 0, serr = 0, unsafe = 0, conns = 0;
+	size_t			 i, j, len;
+	char			*body;
+	int			 bad = 0;
+
+	memset(req, 0, sizeof(req));
+	pthread_mutex_lock(&h->lock);
+	for (x = h->workers; x; x = x->next) {
+		for (i = 0; i < RT_COUNT; i++)
+			for (j = 0; j < ST_COUNT; j++)
+				req[i][j] += HTTP_GET(&x->req[i][j]);
+		clicks += HTTP_GET(&x->clicks);
+		opens += HTTP_GET(&x->opens);
+		dropped += HTTP_GET(&x->dropped);
+		serr += HTTP_GET(&x->store_errors);
+		unsafe += HTTP_GET(&x->unsafe_urls);
+	}
+	pthread_mutex_unlock(&h->lock);
+	store_writer_stats(h->store, &ws);
+	di = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+	if (di)
+		conns = di->num_connections;
+
+	const struct {
+		const char	*name, *type, *help;
+		uint64_t	 v;
+	} plain[] = {
+		{ "mtrack_events_dropped_total", "counter",
+		    "Events the store queue refused (full or no memory).",
+		    dropped },
+		{ "mtrack_store_errors_total", "counter",
+		    "Store reads that failed.", serr },
+		{ "mtrack_unsafe_urls_total", "counter",
+		    "Stored URLs refused as a Location.", unsafe },
+		{ "mtrack_http_library_messages_total", "counter",
+		    "Messages of the HTTP library, mostly malformed requests.",
+		    HTTP_GET(&h->lib_msgs) },
+		{ "mtrack_http_requests_active", "gauge",
+		    "Requests being handled.", HTTP_GET(&h->active) },
+		{ "mtrack_http_connections", "gauge",
+		    "Open connections of the public listener.", conns },
+		{ "mtrack_http_threads", "gauge", "Worker threads.", h->threads },
+		{ "mtrack_store_commits_total", "counter",
+		    "Write transactions committed.", ws.commits },
+		{ "mtrack_store_jobs_total", "counter",
+		    "Jobs (events, messages) written.", ws.jobs },
+		{ "mtrack_store_jobs_failed_total", "counter",
+		    "Jobs the writer failed.", ws.failed },
+		{ "mtrack_store_jobs_dropped_total", "counter",
+		    "Jobs the writer dropped.", ws.dropped },
+		{ "mtrack_start_time_seconds", "gauge",
+		    "Start of the process, Unix time.", (uint64_t)h->start_time },
+	};
+
+	bad |= http_family(&b, "mtrack_http_requests_total", "counter",
+	    "Requests answered, by route and status.");
+	for (i = 0; i < RT_COUNT; i++)
+		for (j = 0; j < ST_COUNT; j++)
+			if (req[i][j])
+				bad |= buf_printf(&b, "mtrack_http_requests_total"
+				    "{route=\"%s\",code=\"%u\"} %" PRIu64 "\n",
+				    route_names[i], code_values[j], req[i][j]);
+	bad |= http_family(&b, "mtrack_events_queued_total", "counter",
+	    "Events handed to the store writer.");
+	bad |= buf_printf(&b, "mtrack_events_queued_total{type=\"click\"} %"
+	    PRIu64 "\nmtrack_events_queued_total{type=\"open\"} %" PRIu64 "\n",
+	    clicks, opens);
+	for (i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
+		bad |= http_family(&b, plain[i].name, plain[i].type,
+		    plain[i].help);
+		bad |= buf_printf(&b, "%s %" PRIu64 "\n", plain[i].name,
+		    plain[i].v);
+	}
+	bad |= http_family(&b, "mtrack_store_commit_seconds_total", "counter",
+	    "Time spent committing.");
+	bad |= buf_printf(&b, "mtrack_store_commit_seconds_total %.6f\n",
+	    (double)ws.commit_us_total / 1e6);
+	bad |= http_family(&b, "mtrack_store_commit_seconds_max", "gauge",
+	    "Longest commit.");
+	bad |= buf_printf(&b, "mtrack_store_commit_seconds_max %.6f\n",
+	    (double)ws.commit_us_max / 1e6);
+	if (store_counts(h->store, &sc) == 0) {
+		bad |= http_family(&b, "mtrack_store_records", "gauge",
+		    "Records in the store.");
+		bad |= buf_printf(&b, "mtrack_store_records{kind=\"messages\"} %"
+		    PRIu64 "\nmtrack_store_records{kind=\"links\"} %" PRIu64
+		    "\nmtrack_store_records{kind=\"opens\"} %" PRIu64
+		    "\nmtrack_store_records{kind=\"clicks\"} %" PRIu64 "\n",
+		    sc.messages, sc.links, sc.opens, sc.clicks);
+	}
+	if (bad) {
+		buf_free(&b);
+		return MHD_NO;
+	}
+	body = buf_steal(&b, &len);
+	r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	if (r == NULL) {
+		free(body);
+		return MHD_NO;
+	}
+	if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+	    "text/plain; version=0.0.4; charset=utf-8") != MHD_YES ||
+	    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
+	    "no-store") != MHD_YES) {
+		MHD_destroy_response(r);
+		return MHD_NO;
+	}
+	return http_queue_once(w, conn, RT_METRICS, ST_200, r);
+}
+
+/* http_route_of - which route a path names; id and its length for click/open */
+static enum http_route
+http_route_of(const char *url, const char **id, size_t *idlen)
+{
+	size_t n;
+
+	if (strncmp(url, "/click/", 7) == 0) {
+		*id = url + 7;
+		*idlen = strlen(*id);
+		return RT_CLICK;
+	}
+	if (strncmp(url, "/open/", 6) == 0) {
+		*id = url + 6;
+		n = strlen(*id);
+		/* a name without ".png" gets an impossible length: 404 */
+		*idlen = n > 4 && strcmp(*id + n - 4, ".png") == 0 ? n - 4 : 0;
+		return RT_OPEN;
+	}
+	if (strcmp(url, "/healthz") == 0)
+		return RT_HEALTHZ;
+	if (strcmp(url, "/metrics") == 0)
+		return RT_METRICS;
+	return RT_OTHER;
+}
+
+/* http_answer - the second call of the handler: route and respond */
+static enum MHD_Result
+http_answer(struct http *h, struct MHD_Connection *conn, const char *url,
+    const char *method, int admin)
+{
+	struct http_worker	*w;
+	const struct http_conf	*cf;
+	enum http_route		 rt;
+	const char		*id = NULL;
+	size_t			 idlen = 0;
+
+	if ((w = http_worker_get(h)) == NULL)
+		return MHD_NO;
+	rt = http_route_of(url, &id, &idlen);
+	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
+	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+		return http_queue(w, conn, rt, ST_405, w->notallowed);
+	cf = __atomic_load_n(&h->conf, __ATOMIC_ACQUIRE);
+	switch (rt) {
+	case RT_CLICK:
+		if (!admin)
+			return http_click(h, w, cf, conn, id, idlen, method);
+		break;
+	case RT_OPEN:
+		if (!admin)
+			return http_open(h, w, cf, conn, id, idlen, method);
+		break;
+	case RT_HEALTHZ:
+		return http_healthz(h, w, conn);
+	case RT_METRICS:
+		if (admin)
+			return http_metrics(h, w, conn);
+		break;
+	default:
+		break;
+	}
+	return http_queue(w, conn, rt, ST_404, w->notfound);
+}
+
+/*
+ * http_has_body - the request announces a body. Our routes take none; the
+ * answer then goes out before the body is read, and the library closes the
+ * connection after it instead of reading what nobody wants.
+ */
+static int
+http_has_body(struct MHD_Connection *conn, const char *method)
+{
+	const char *cl;
+
+	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
+	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+		return 1;
+	if (MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL)
+		return 1;
+	cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_CONTENT_LENGTH);
+	return cl != NULL && strspn(cl, "0 \t") != strlen(cl);
+}
+
+/* http_handler - libmicrohttpd's access handler for both listeners */
+static enum MHD_Result
+http_handler(struct http *h, struct MHD_Connection *conn, const char *url,
+    const char *method, size_t *upload_size, void **con_cls, int admin)
+{
+	if (*con_cls == NULL) {
+		if (http_has_body(conn, method))
+			return http_answer(h, conn, url, method, admin);
+		*con_cls = &http_seen;
+		HTTP_INC(&h->active);
+		return MHD_YES;
+	}
+	if (*upload_size != 0) {
+		*upload_size = 0;	/* discarded */
+		return MHD_YES;
+	}
+	return http_answer(h, conn, url, method, admin);
+}
+
+static enum MHD_Result
+http_public(void *cls, struct MHD_Connection *conn, const char *url,
+    const char *method, const char *version, const char *upload,
+    size_t *upload_size, void **con_cls)
+{
+	(void)version;
+	(void)upload;
+	return http_handler(cls, conn, url, method, upload_size, con_cls, 0);
+}
+
+static enum MHD_Result
+http_admin(void *cls, struct MHD_Connection *conn, const char *url,
+    const char *method, const char *version, const char *upload,
+    size_t *upload_size, void **con_cls)
+{
+	(void)version;
+	(void)upload;
+	return http_handler(cls, conn, url, method, upload_size, con_cls, 1);
+}
+
+/* http_completed - a request ended (answered, timed out or aborted) */
+static void
+http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct http *h = cls;
+
+	(void)conn;
+	(void)toe;
+	if (*con_cls != NULL) {
+		__atomic_fetch_sub(&h->active, 1, __ATOMIC_RELAXED);
+		*con_cls = NULL;
+	}
+}
+
+/*
+ * http_unescape - keep the path as sent: IDs never contain '%', and a
+ * decoded "%00" or "%2F" must not turn into something else.
+ */
+static size_t
+http_unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+	(void)cls;
+	(void)conn;
+	return strlen(s);
+}
+
+/*
+ * http_liblog - messages of libmicrohttpd. Before the start they explain
+ * a failure; afterwards most are about malformed requests, which anyone
+ * can send: at most HTTP_LIBLOG_RATE a second are logged, all counted.
+ */
+static void
+http_liblog(void *cls, const char *fmt, va_list ap)
+{
+	struct http	*h = cls;
+	char		 line[512], q[LOG_STR_MAX];
+	size_t		 n;
+	int64_t		 now = (int64_t)time(NULL);
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	n = strlen(line);
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = '\0';
+	HTTP_INC(&h->lib_msgs);
+	if (!__atomic_load_n(&h->started, __ATOMIC_ACQUIRE)) {
+		log_warnx("http=%s", log_str(q, sizeof(q), line));
+		return;
+	}
+	if (__atomic_exchange_n(&h->lib_sec, now, __ATOMIC_RELAXED) != now)
+		__atomic_store_n(&h->lib_n, 0, __ATOMIC_RELAXED);
+	if (HTTP_INC(&h->lib_n) < HTTP_LIBLOG_RATE)
+		log_info("http=%s", log_str(q, sizeof(q), line));
+}
+
+int
+http_listen(const char *spec, int *fdp, char *err, size_t errlen)
+{
+	struct addrinfo	 hints, *res = NULL;
+	char		 host[256];
+	const char	*colon, *port, *hs;
+	size_t		 hn;
+	int		 fd = -1, one = 1, rc;
+
+	if ((colon = strrchr(spec, ':')) == NULL || colon == spec ||
+	    colon[1] == '\0') {
+		snprintf(err, errlen, "\"%.64s\": want HOST:PORT", spec);
+		return -1;
+	}
+	port = colon + 1;
+	hs = spec;
+	hn = (size_t)(colon - spec);
+	if (hs[0] == '[') {
+		if (hn < 3 || hs[hn - 1] != ']') {
+			snprintf(err, errlen, "\"%.64s\": want [IPV6]:PORT", spec);
+			return -1;
+		}
+		hs++;
+		hn -= 2;
+	} else if (memchr(hs, ':', hn)) {
+		snprintf(err, errlen, "\"%.64s\": IPv6 addresses go in []", spec);
+		return -1;
+	}
+	if (hn >= sizeof(host)) {
+		snprintf(err, errlen, "\"%.64s\": host too long", spec);
+		return -1;
+	}
+	memcpy(host, hs, hn);
+	host[hn] = '\0';
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	if (strcmp(host, "*") == 0) {
+		/* all addresses: one IPv6 socket that takes IPv4 too */
+		hints.ai_family = AF_INET6;
+		hs = NULL;
+	} else {
+		hints.ai_family = AF_UNSPEC;
+		hs = host;
+	}
+	if ((rc = getaddrinfo(hs, port, &hints, &res)) != 0) {
+		snprintf(err, errlen, "\"%.64s\": %s", spec, gai_strerror(rc));
+		return -1;
+	}
+	if (fdp == NULL) {
+		freeaddrinfo(res);
+		return 0;
+	}
+	fd = socket(res->ai_family, res->ai_socktype | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, res->ai_protocol);
+	if (fd == -1)
+		goto fail;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1)
+		goto fail;
+	if (res->ai_family == AF_INET6) {
+		int only = hs != NULL;
+
+		if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &only,
+		    sizeof(only)) == -1)
+			goto fail;
+	}
+	if (bind(fd, res->ai_addr, res->ai_addrlen) == -1 ||
+	    listen(fd, HTTP_BACKLOG) == -1)
+		goto fail;
+	freeaddrinfo(res);
+	*fdp = fd;
+	return 0;
+fail:
+	snprintf(err, errlen, "%s: %s", spec, strerror(errno));
+	if (fd != -1)
+		close(fd);
+	freeaddrinfo(res);
+	return -1;
+}
+
+/* http_threads - the size of the worker pool: configured, or one per core */
+static unsigned int
+http_threads(const struct config *c)
+{
+	long n;
+
+	if (c->tracker_threads > 0)
+		return (unsigned int)c->tracker_threads;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (unsigned int)n : 1;
+}
+
+/* http_daemon - one libmicrohttpd daemon on a copy of fd (closed here) */
+static struct MHD_Daemon *
+http_daemon(struct http *h, int fd, int admin, unsigned int threads,
+    unsigned int limit, unsigned int timeout)
+{
+	struct MHD_Daemon	*d;
+	int			 mfd;
+
+	/* whether the library closes a socket it failed on is unspecified */
+	mfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	close(fd);
+	if (mfd == -1)
+		return NULL;
+	/* a pool of one is no pool: the library warns when asked for it */
+	struct MHD_OptionItem opts[] = {
+		{ MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)http_liblog, h },
+		{ MHD_OPTION_LISTEN_SOCKET, mfd, NULL },
+		{ MHD_OPTION_CONNECTION_LIMIT, limit, NULL },
+		{ MHD_OPTION_CONNECTION_TIMEOUT, timeout, NULL },
+		{ MHD_OPTION_CONNECTION_MEMORY_LIMIT, HTTP_MEMORY, NULL },
+		{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)http_completed, h },
+		{ MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)http_unescape, NULL },
+		{ threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END,
+		    threads, NULL },
+		{ MHD_OPTION_END, 0, NULL },
+	};
+
+	d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC |
+	    MHD_USE_ERROR_LOG, 0, NULL, NULL,
+	    admin ? http_admin : http_public, h,
+	    MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+	return d;
+}
+
+struct http *
+http_start(const struct config *c, struct store *s, int fd, int admin_fd,
+    char *err, size_t errlen)
+{
+	struct http	*h;
+	unsigned int	 limit;
+
+	if ((h = calloc(1, sizeof(*h))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	pthread_mutex_init(&h->lock, NULL);
+	h->store = s;
+	h->start_time = time(NULL);
+	h->threads = http_threads(c);
+	if ((h->conf = http_conf_new(c)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	limit = (unsigned int)c->tracker_connection_limit;
+	if (limit < h->threads)
+		limit = h->threads;
+	h->mhd = http_daemon(h, fd, 0, h->threads, limit,
+	    (unsigned int)c->tracker_timeout);
+	fd = -1;
+	if (h->mhd == NULL) {
+		snprintf(err, errlen, "cannot start the HTTP service on %s",
+		    c->tracker_listen);
+		goto fail;
+	}
+	if (admin_fd != -1) {
+		h->admin = http_daemon(h, admin_fd, 1, 1, HTTP_ADMIN_CONNS,
+		    HTTP_ADMIN_TIMEOUT);
+		admin_fd = -1;
+		if (h->admin == NULL) {
+			snprintf(err, errlen, "cannot start the admin listener");
+			goto fail;
+		}
+	}
+	__atomic_store_n(&h->started, 1, __ATOMIC_RELEASE);
+	return h;
+fail:
+	if (fd != -1)
+		close(fd);
+	if (admin_fd != -1)
+		close(admin_fd);
+	if (h)
+		http_stop(h);
+	return NULL;
+}
+
+int
+http_reload(struct http *h, const struct config *c)
+{
+	struct http_conf *cf;
+
+	if ((cf = http_conf_new(c)) == NULL)
+		return -1;
+	/*
+	 * A request may still read the old block: it stays allocated until
+	 * http_stop, which costs a few bytes per reload.
+	 */
+	cf->older = h->conf;
+	__atomic_store_n(&h->conf, cf, __ATOMIC_RELEASE);
+	return 0;
+}
+
+void
+http_quiesce(struct http *h)
+{
+	MHD_socket fd;
+
+	if (h->mhd == NULL)
+		return;
+	fd = MHD_quiesce_daemon(h->mhd);
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
+}
+
+unsigned int
+http_active(struct http *h)
+{
+	return __atomic_load_n(&h->active, __ATOMIC_ACQUIRE);
+}
+
+void
+http_stop(struct http *h)
+{
+	struct http_worker	*w;
+	struct http_conf	*cf;
+
+	if (h == NULL)
+		return;
+	if (h->admin)
+		MHD_stop_daemon(h->admin);
+	if (h->mhd)
+		MHD_stop_daemon(h->mhd);
+	while ((w = h->workers) != NULL) {
+		h->workers = w->next;
+		http_worker_free(w);
+	}
+	while ((cf = h->conf) != NULL) {
+		h->conf = cf->older;
+		http_conf_free(cf);
+	}
+	pthread_mutex_destroy(&h->lock);
+	free(h);
+}

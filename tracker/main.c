@@ -1,0 +1,371 @@
+/*
+ * mtrack-tracker - the HTTP service that answers tracking links and pixels.
+ *
+ * Start-up order: configuration, listening sockets (possibly as root),
+ * privilege drop, store, HTTP threads. Signals are blocked in every
+ * thread and taken by the main thread with sigwaitinfo(), so handlers
+ * never run inside library code:
+ *   SIGTERM, SIGINT  stop accepting, let requests in flight finish (a
+ *                    second signal cuts that short), commit every queued
+ *                    event, exit 0
+ *   SIGHUP           reload the configuration file (see tracker_reload)
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "http.h"
+#include "log.h"
+#include "store.h"
+
+#define TRACKER_IDENT		"mtrack-tracker"
+/* longest wait for requests in flight at shutdown */
+#define TRACKER_DRAIN_MS	5000
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: %s [-dhn] [-c file]\n"
+	    "  -c file  configuration file\n"
+	    "  -d       detach: run in the background, log to syslog\n"
+	    "  -n       check the configuration, print it, and exit\n"
+	    "  -h       this help\n", TRACKER_IDENT);
+}
+
+/*
+ * tracker_detach - fork into the background. The parent stays until the
+ * child reports that it serves (exit 0) or dies first (exit 1), so start
+ * errors still reach the caller's terminal. Returns the pipe end the child
+ * writes its "ready" to, or -1.
+ */
+static int
+tracker_detach(void)
+{
+	int	p[2];
+	pid_t	pid;
+	char	c;
+	ssize_t	n;
+
+	if (pipe2(p, O_CLOEXEC) == -1)
+		return -1;
+	if ((pid = fork()) == -1)
+		return -1;
+	if (pid > 0) {
+		close(p[1]);
+		do
+			n = read(p[0], &c, 1);
+		while (n == -1 && errno == EINTR);
+		_exit(n == 1 ? 0 : 1);
+	}
+	close(p[0]);
+	if (setsid() == -1)
+		return -1;
+	return p[1];
+}
+
+/* tracker_ready - tell the waiting parent, and leave its terminal */
+static void
+tracker_ready(int fd, const struct config *c)
+{
+	int null;
+
+	if (fd == -1)
+		return;
+	log_open(TRACKER_IDENT, 1, (enum log_level)c->log_level);
+	if ((null = open("/dev/null", O_RDWR)) != -1) {
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+		if (null > STDERR_FILENO)
+			close(null);
+	}
+	if (write(fd, "", 1) != 1)
+		log_warn("detach=notify");
+	close(fd);
+}
+
+/*
+ * tracker_drop - become the configured user when started as root. Called
+ * after the sockets are bound and before any thread or file is made.
+ */
+static int
+tracker_drop(const char *user)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0) {
+		if (user && *user)
+			log_debug("user=%s privileges=unchanged reason=\"not root\"",
+			    user);
+		return 0;
+	}
+	if (user == NULL || *user == '\0') {
+		log_warnx("user=root reason=\"no user configured\"");
+		return 0;
+	}
+	errno = 0;
+	if ((pw = getpwnam(user)) == NULL) {
+		if (errno)
+			log_warn("user=%s op=getpwnam", user);
+		else
+			log_err("user=%s error=\"no such user\"", user);
+		return -1;
+	}
+	if (initgroups(pw->pw_name, pw->pw_gid) == -1 ||
+	    setgid(pw->pw_gid) == -1 || setuid(pw->pw_uid) == -1) {
+		log_warn("user=%s op=setuid", user);
+		return -1;
+	}
+	if (setuid(0) != -1) {
+		log_err("user=%s error=\"root privileges still held\"", user);
+		return -1;
+	}
+	log_info("user=%s uid=%ld gid=%ld", user, (long)pw->pw_uid,
+	    (long)pw->pw_gid);
+	return 0;
+}
+
+/* tracker_differs - two optional strings differ */
+static int
+tracker_differs(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a != b;
+	return strcmp(a, b) != 0;
+}
+
+/*
+ * tracker_reload - SIGHUP: read the file again. Applied at once: log_level,
+ * fallback_url, trusted_proxies, user_agent_max. Listeners, threads,
+ * limits, the store, batching, user and syslog need a restart: a change
+ * there is logged and otherwise ignored. A file with errors changes nothing.
+ */
+static void
+tracker_reload(const char *path, const struct config *cur, struct http *h,
+    int use_syslog)
+{
+	struct config	 nc;
+	char		 err[512], q[LOG_STR_MAX];
+	const char	*restart = NULL;
+
+	if (config_load(&nc, path, err, sizeof(err)) == -1) {
+		log_err("reload=failed error=%s", log_str(q, sizeof(q), err));
+		return;
+	}
+	if (http_reload(h, &nc) == -1) {
+		log_err("reload=failed error=\"out of memory\"");
+		config_free(&nc);
+		return;
+	}
+	log_open(TRACKER_IDENT, use_syslog, (enum log_level)nc.log_level);
+	if (tracker_differs(nc.tracker_listen, cur->tracker_listen))
+		restart = "tracker_listen";
+	else if (tracker_differs(nc.admin_listen, cur->admin_listen))
+		restart = "admin_listen";
+	else if (tracker_differs(nc.db_path, cur->db_path))
+		restart = "db_path";
+	else if (tracker_differs(nc.user, cur->user))
+		restart = "user";
+	else if (nc.tracker_threads != cur->tracker_threads ||
+	    nc.tracker_connection_limit != cur->tracker_connection_limit ||
+	    nc.tracker_timeout != cur->tracker_timeout)
+		restart = "tracker_threads/connection_limit/timeout";
+	else if (nc.batch_ms != cur->batch_ms || nc.batch_max != cur->batch_max ||
+	    nc.db_map_size != cur->db_map_size)
+		restart = "batch_ms/batch_max/db_map_size";
+	else if (nc.syslog != cur->syslog)
+		restart = "syslog";
+	if (restart)
+		log_warnx("reload=partial changed=%s reason=\"needs a restart\"",
+		    restart);
+	log_info("reload=done file=%s", path ? path : "-");
+	config_free(&nc);
+}
+
+/*
+ * tracker_wait - the main loop: sleep in sigwaitinfo until asked to stop.
+ */
+static void
+tracker_wait(const sigset_t *set, const char *path, const struct config *c,
+    struct http *h, int use_syslog)
+{
+	siginfo_t	si;
+	int		sig;
+
+	for (;;) {
+		if ((sig = sigwaitinfo(set, &si)) == -1) {
+			if (errno != EINTR)
+				log_warn("op=sigwaitinfo");
+			continue;
+		}
+		if (sig == SIGHUP) {
+			tracker_reload(path, c, h, use_syslog);
+			continue;
+		}
+		log_info("signal=%s pid=%ld", sig == SIGTERM ? "TERM" : "INT",
+		    (long)si.si_pid);
+		return;
+	}
+}
+
+/*
+ * tracker_drain - wait until no request is in flight, at most
+ * TRACKER_DRAIN_MS; a second SIGTERM or SIGINT stops waiting.
+ */
+static void
+tracker_drain(const sigset_t *set, struct http *h)
+{
+	struct timespec	 tick = { 0, 10 * 1000 * 1000 };
+	int		 waited = 0, sig;
+
+	while (http_active(h) > 0 && waited < TRACKER_DRAIN_MS) {
+		sig = sigtimedwait(set, NULL, &tick);
+		if (sig == SIGTERM || sig == SIGINT) {
+			log_warnx("shutdown=forced active=%u", http_active(h));
+			return;
+		}
+		waited += 10;
+	}
+	if (http_active(h) > 0)
+		log_warnx("shutdown=timeout active=%u", http_active(h));
+}
+
+int
+main(int argc, char **argv)
+{
+	struct config		 cfg;
+	struct store_opts	 so;
+	struct store		*store = NULL;
+	struct http		*h = NULL;
+	const char		*path = NULL;
+	char			 err[512], q[LOG_STR_MAX];
+	sigset_t		 set;
+	int			 ch, check = 0, detach = 0, use_syslog;
+	int			 fd = -1, admin_fd = -1, ready_fd = -1, rc = 1;
+	int			 have_admin;
+
+	while ((ch = getopt(argc, argv, "c:dhn")) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'd':
+			detach = 1;
+			break;
+		case 'n':
+			check = 1;
+			break;
+		case 'h':
+			usage();
+			return 0;
+		default:
+			usage();
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage();
+		return 2;
+	}
+	if (config_load(&cfg, path, err, sizeof(err)) == -1) {
+		fprintf(stderr, "%s: %s\n", TRACKER_IDENT, err);
+		return 1;
+	}
+	have_admin = cfg.admin_listen && *cfg.admin_listen;
+	if (http_listen(cfg.tracker_listen, NULL, err, sizeof(err)) == -1 ||
+	    (have_admin && http_listen(cfg.admin_listen, NULL, err,
+	    sizeof(err)) == -1)) {
+		fprintf(stderr, "%s: %s: %s\n", TRACKER_IDENT,
+		    path ? path : "defaults", err);
+		config_free(&cfg);
+		return 1;
+	}
+	if (check) {
+		config_dump(&cfg, stdout);
+		config_free(&cfg);
+		return 0;
+	}
+	use_syslog = cfg.syslog || detach;
+	log_open(TRACKER_IDENT, cfg.syslog, (enum log_level)cfg.log_level);
+
+	/* before any thread exists: all inherit the mask */
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1) {
+		log_warn("op=sigprocmask");
+		goto done;
+	}
+	if (detach && (ready_fd = tracker_detach()) == -1) {
+		log_warn("op=detach");
+		goto done;
+	}
+	if (http_listen(cfg.tracker_listen, &fd, err, sizeof(err)) == -1) {
+		log_err("listen=failed error=%s", log_str(q, sizeof(q), err));
+		goto done;
+	}
+	/* metrics are not worth refusing to track: a busy port only warns */
+	if (have_admin && http_listen(cfg.admin_listen, &admin_fd, err,
+	    sizeof(err)) == -1) {
+		log_warnx("admin=disabled error=%s",
+		    log_str(q, sizeof(q), err));
+		have_admin = 0;
+	}
+	if (tracker_drop(cfg.user) == -1)
+		goto done;
+
+	memset(&so, 0, sizeof(so));
+	so.map_size = cfg.db_map_size;
+	so.batch_ms = cfg.batch_ms;
+	so.batch_max = cfg.batch_max;
+	store = store_open(cfg.db_path, &so, 0, err, sizeof(err));
+	if (store == NULL) {
+		log_err("store=%s error=%s", cfg.db_path,
+		    log_str(q, sizeof(q), err));
+		goto done;
+	}
+	h = http_start(&cfg, store, fd, admin_fd, err, sizeof(err));
+	fd = admin_fd = -1;
+	if (h == NULL) {
+		log_err("start=failed error=%s", log_str(q, sizeof(q), err));
+		goto done;
+	}
+	log_info("start listen=%s admin=%s db=%s pid=%ld", cfg.tracker_listen,
+	    have_admin ? cfg.admin_listen : "-", cfg.db_path, (long)getpid());
+	tracker_ready(ready_fd, &cfg);
+	ready_fd = -1;
+
+	tracker_wait(&set, path, &cfg, h, use_syslog);
+
+	http_quiesce(h);
+	tracker_drain(&set, h);
+	http_stop(h);
+	h = NULL;
+	if (store_flush(store) == -1)
+		log_warnx("shutdown=flush error=\"events may be lost\"");
+	rc = 0;
+done:
+	if (h)
+		http_stop(h);
+	if (store)
+		store_close(store);
+	if (fd != -1)
+		close(fd);
+	if (admin_fd != -1)
+		close(admin_fd);
+	if (rc == 0)
+		log_info("stop");
+	config_free(&cfg);
+	log_close();
+	return rc;
+}
