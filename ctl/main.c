@@ -18,6 +18,7 @@ static const struct {
 } ctl_cmds[] = {
 	{ "rewrite", ctl_rewrite, "rewrite [--from ADDR] [--to ADDR]... < in.eml > out.eml" },
 	{ "stats", ctl_stats, "stats [--json]" },
+	{ "domain", ctl_domain, "domain add DOMAIN | check DOMAIN [--resolver IP[:PORT]] [--json] | list" },
 };
 #define NCMDS	(sizeof(ctl_cmds) / sizeof(ctl_cmds[0]))
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <arpa/inet.h>
 
 #include "config.h"
 #include "log.h"
@@ -33,6 +34,9 @@ struct cfg_key {
 static int	cfg_check_url(const char *, char *, size_t);
 static int	cfg_check_listen(const char *, char *, size_t);
 static int	cfg_check_socket(const char *, char *, size_t);
+static int	cfg_check_host(const char *, char *, size_t);
+static int	cfg_check_tdomain(const char *, char *, size_t);
+static int	cfg_check_addr(const char *, char *, size_t);
 
 static const char *const pixel_names[] = { "bottom", "top", NULL };
 static const char *const level_names[] = { "error", "warning", "info",
@@ -52,6 +56,19 @@ static const struct cfg_key cfg_table[] = {
 	{ "admin_listen", CFG_STR, OFF(admin_listen), "127.0.0.1:8081", 0, 0, NULL, NULL },
 	{ "tracking_url", CFG_STR, OFF(tracking_url), "http://127.0.0.1:8080",
 	    0, 0, NULL, cfg_check_url },
+	{ "tracking_domains", CFG_LIST, OFF(tracking_domains), "", 0, 0, NULL,
+	    cfg_check_tdomain },
+	{ "cname_target", CFG_STR, OFF(cname_target), NULL, 0, 0, NULL,
+	    cfg_check_host },
+	{ "tracker_addresses", CFG_LIST, OFF(tracker_addresses), "", 0, 0, NULL,
+	    cfg_check_addr },
+	{ "require_verified", CFG_BOOL, OFF(require_verified), "no", 0, 0, NULL,
+	    NULL },
+	{ "dkim_selector", CFG_STR, OFF(dkim_selector), NULL, 0, 0, NULL,
+	    cfg_check_host },
+	{ "reply_domain", CFG_STR, OFF(reply_domain), NULL, 0, 0, NULL,
+	    cfg_check_host },
+	{ "tls_ca_file", CFG_STR, OFF(tls_ca_file), NULL, 0, 0, NULL, NULL },
 	{ "trusted_networks", CFG_NETS, OFF(trusted_networks),
 	    "127.0.0.0/8, ::1", 0, 0, NULL, NULL },
 	{ "originating_daemons", CFG_LIST, OFF(originating_daemons),
@@ -163,6 +180,65 @@ cfg_check_socket(const char *v, char *err, size_t errlen)
 	return -1;
 }
 
+/* cfg_check_host - a DNS name: letters, digits, '-' and '_', dot-separated labels */
+static int
+cfg_check_host(const char *v, char *err, size_t errlen)
+{
+	size_t	i, label = 0;
+
+	for (i = 0; v[i]; i++) {
+		if (v[i] == '.') {
+			if (label == 0)
+				break;
+			label = 0;
+		} else if (isalnum((unsigned char)v[i]) || v[i] == '-' ||
+		    v[i] == '_') {
+			if (++label > 63)
+				break;
+		} else
+			break;
+	}
+	if (v[i] != '\0' || label == 0 || i > 253) {
+		snprintf(err, errlen, "not a domain name: \"%.64s\"", v);
+		return -1;
+	}
+	return 0;
+}
+
+/* cfg_check_tdomain - one tracking_domains entry: SENDING_DOMAIN=URL */
+static int
+cfg_check_tdomain(const char *v, char *err, size_t errlen)
+{
+	const char	*eq = strchr(v, '=');
+	char		 dom[256], why[128];
+
+	if (eq == NULL || (size_t)(eq - v) >= sizeof(dom)) {
+		snprintf(err, errlen, "\"%.64s\": want SENDING_DOMAIN=URL", v);
+		return -1;
+	}
+	memcpy(dom, v, (size_t)(eq - v));
+	dom[eq - v] = '\0';
+	if (cfg_check_host(dom, why, sizeof(why)) == -1 ||
+	    cfg_check_url(eq + 1, why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "\"%.64s\": %s", v, why);
+		return -1;
+	}
+	return 0;
+}
+
+/* cfg_check_addr - an IPv4 or IPv6 address */
+static int
+cfg_check_addr(const char *v, char *err, size_t errlen)
+{
+	unsigned char a[16];
+
+	if (inet_pton(AF_INET, v, a) != 1 && inet_pton(AF_INET6, v, a) != 1) {
+		snprintf(err, errlen, "not an IP address: \"%.64s\"", v);
+		return -1;
+	}
+	return 0;
+}
+
 /* cfg_size - "123", "64K", "20M", "8G" into bytes */
 static int
 cfg_size(const char *v, long long *out)
@@ -254,7 +330,7 @@ cfg_apply(struct config *c, const struct cfg_key *k, const char *v,
 	void		*p = (char *)c + k->off;
 	long long	 n;
 	char		*end;
-	size_t		 i;
+	size_t		 i, j;
 
 	switch (k->type) {
 	case CFG_STR: {
@@ -317,6 +393,29 @@ cfg_apply(struct config *c, const struct cfg_key *k, const char *v,
 
 		if (l == NULL)
 			goto nomem;
+		for (i = 0; k->check && l[i]; i++) {
+			if (k->check(l[i], err, errlen) == -1) {
+				cfg_list_free(l);
+				return -1;
+			}
+			/* as tracking_url: no trailing '/'; domains compare lowercased */
+			if (k->check == cfg_check_tdomain) {
+				size_t	 len = strlen(l[i]);
+				char	*d;
+
+				while (l[i][len - 1] == '/')
+					l[i][--len] = '\0';
+				for (d = l[i]; *d != '='; d++)
+					*d = (char)tolower((unsigned char)*d);
+				for (j = 0; j < i; j++)
+					if (strncmp(l[j], l[i], (size_t)(d - l[i]) + 1) == 0) {
+						snprintf(err, errlen, "%.*s: listed twice",
+						    (int)(d - l[i]), l[i]);
+						cfg_list_free(l);
+						return -1;
+					}
+			}
+		}
 		cfg_clear(c, k);
 		*(char ***)p = l;
 		return 0;

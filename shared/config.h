@@ -23,6 +23,13 @@ struct config {
 	char		*tracker_listen;	/* host:port of the HTTP listener */
 	char		*admin_listen;		/* host:port of /metrics; "": none */
 	char		*tracking_url;		/* base of tracking links, no trailing '/' */
+	char		**tracking_domains;	/* "sending_domain=URL" (see domain.h) */
+	char		*cname_target;		/* tracking domains CNAME to this host */
+	char		**tracker_addresses;	/* or have A/AAAA records of these */
+	int		 require_verified;	/* untracked unless the domain passed its check */
+	char		*dkim_selector;		/* DKIM selector of the sending domains */
+	char		*reply_domain;		/* needs MX (NULL: each sending domain) */
+	char		*tls_ca_file;		/* domain check trusts it (NULL: system CAs) */
 	struct netlist	 trusted_networks;	/* clients whose mail is outbound */
 	char		**originating_daemons;	/* {daemon_name} values marking outbound mail */
 	size_t		 max_message_size;	/* larger mail passes unchanged */

@@ -11,6 +11,7 @@
 
 #include <glib.h>
 
+#include "domain.h"
 #include "html.h"
 #include "log.h"
 #include "mime.h"
@@ -26,6 +27,7 @@ struct splice {
 
 struct rw {
 	const struct config	*cfg;
+	const char		*turl;		/* this message's tracking URL */
 	struct store		*st;
 	struct store_link	*links;
 	size_t			 nlinks, caplinks;
@@ -70,22 +72,51 @@ url_host(const char *url, size_t *hlen)
 	return h;
 }
 
+/* url_under - url is base or lies below it */
+static int
+url_under(const char *url, const char *base, size_t blen)
+{
+	return strncasecmp(url, base, blen) == 0 &&
+	    (url[blen] == '/' || url[blen] == '\0' || url[blen] == '?');
+}
+
+/* is_tracking_url - url points at this message's or any configured tracking URL */
+static int
+is_tracking_url(const struct config *cfg, const char *turl, const char *url)
+{
+	const char	*eq;
+	size_t		 i, n;
+
+	if (url_under(url, turl, strlen(turl)) ||
+	    url_under(url, cfg->tracking_url, strlen(cfg->tracking_url)))
+		return 1;
+	for (i = 0; cfg->tracking_domains && cfg->tracking_domains[i]; i++) {
+		if ((eq = strchr(cfg->tracking_domains[i], '=')) == NULL)
+			continue;
+		n = strlen(eq + 1);
+		while (n > 0 && eq[n] == '/')
+			n--;
+		if (url_under(url, eq + 1, n))
+			return 1;
+	}
+	return 0;
+}
+
 /* rw_link - the html callback: allocate an ID, remember the URL */
 static int
 rw_link(void *arg, const struct html_link *l, struct buf *repl)
 {
 	struct rw		*rw = arg;
-	const char		*turl = rw->cfg->tracking_url, *host;
-	size_t			 tlen = strlen(turl), hlen;
+	const char		*turl = rw->turl, *host;
+	size_t			 hlen;
 	uint64_t		 seq;
 	char			 id[ID_LEN + 1];
 	struct store_link	*v;
 
 	if (!rw->clicks)
 		return 0;
-	/* a link to our own tracking host is already tracked */
-	if (strncasecmp(l->url, turl, tlen) == 0 &&
-	    (l->url[tlen] == '/' || l->url[tlen] == '\0'))
+	/* a link to one of our tracking URLs is already tracked */
+	if (is_tracking_url(rw->cfg, turl, l->url))
 		return 0;
 	host = url_host(l->url, &hlen);
 	if (host && config_host_in(rw->cfg->exclude_domains, host, hlen))
@@ -362,8 +393,9 @@ rewrite_message(const struct config *cfg, struct store *st,
 	struct splice		*sp = NULL;
 	struct store_msg	 sm;
 	const char		*why;
-	char			*mode = NULL, *mid = NULL, *pixel = NULL;
+	char			*mode = NULL, *mid = NULL, *pixel = NULL, *from;
 	int			 opens, pixel_done = 0, parsed = 0, rc = -1;
+	int			 unverified;
 	size_t			 i, pos;
 	size_t			 nsp = 0;
 	unsigned		 n;
@@ -420,6 +452,16 @@ rewrite_message(const struct config *cfg, struct store *st,
 		rc = 0;
 		goto out;
 	}
+	/* the tracking domain of the sending domain: From, then envelope */
+	from = mime_header(&m, "From");
+	unverified = domain_pick(cfg, st, from, info ? info->from : NULL,
+	    info ? info->queue_id : NULL, &rw.turl);
+	free(from);
+	if (unverified) {
+		r->skip = "tracking domain not verified";
+		rc = 0;
+		goto out;
+	}
 	if (store_reserve(st, ID_MSG, 1, &mseq) == -1) {
 		r->skip = "store: cannot reserve an id";
 		goto fail;
@@ -427,7 +469,7 @@ rewrite_message(const struct config *cfg, struct store *st,
 	id_encode(store_key(st), ID_MSG, mseq, r->msg_id);
 	if (opens && asprintf(&pixel, "<img src=\"%s/open/%s.png\" width=\"1\""
 	    " height=\"1\" alt=\"\" style=\"display:block;border:0;width:1px;"
-	    "height:1px\">", cfg->tracking_url, r->msg_id) < 0) {
+	    "height:1px\">", rw.turl, r->msg_id) < 0) {
 		pixel = NULL;
 		r->skip = "out of memory";
 		goto fail;

@@ -24,9 +24,9 @@
 #include "store.h"
 
 enum { DB_META, DB_MESSAGES, DB_MSGIDS, DB_LINKS, DB_EVENTS, DB_COUNTERS,
-    DB_COUNT };
+    DB_DOMAINS, DB_COUNT };
 static const char *const db_names[DB_COUNT] = { "meta", "messages", "msgids",
-    "links", "events", "counters" };
+    "links", "events", "counters", "domains" };
 
 #define QUEUE_MAX	(1 << 20)	/* events waiting for the writer */
 #define RESERVE_LINKS	4096

@@ -14,6 +14,7 @@
  *   events    16 hex digits (time, us) + 4 hex digits (order) -> JSON
  *             {"time","type","link"|"msg","ip","ua","method","host",...}
  *   counters  name -> decimal: "messages", "links", "opens", "clicks"
+ *   domains   tracking domain, or "@" + sending domain -> JSON (domain.h)
  *
  * Concurrency: one struct store per process, opened after any fork,
  * shared by all threads. Writes go through the store's writer thread,
