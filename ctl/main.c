@@ -17,7 +17,12 @@ static const struct {
 	const char	*help;
 } ctl_cmds[] = {
 	{ "rewrite", ctl_rewrite, "rewrite [--from ADDR] [--to ADDR]... < in.eml > out.eml" },
-	{ "stats", ctl_stats, "stats [--json]" },
+	{ "stats", ctl_stats, "stats [--by total|message|link|campaign|domain|day]"
+	    " [--since T] [--until T] [--campaign C] [--domain D] [--message ID]"
+	    " [--json|--csv]" },
+	{ "show", ctl_show, "show MESSAGE-ID [--json]" },
+	{ "export", ctl_export, "export [--since TIME] [--until TIME]" },
+	{ "prune", ctl_prune, "prune --older-than DAYS" },
 	{ "domain", ctl_domain, "domain add DOMAIN | check DOMAIN [--resolver IP[:PORT]] [--json] | list" },
 };
 #define NCMDS	(sizeof(ctl_cmds) / sizeof(ctl_cmds[0]))

@@ -1,60 +1,612 @@
 /*
- * stats - "mtrackctl stats": the counters, as a table or JSON.
+ * stats - "mtrackctl stats": numbers per message, link, campaign, sending
+ * domain or day, as a table, JSON or CSV.
+ *
+ * Counters kept by the writer answer at once (no event is read) for a
+ * whole scope. Only a time window combined with a grouping that has no
+ * per-day counters (campaign, domain, total with a campaign filter, ...)
+ * reads the events of that window.
  */
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
 #include "ctl.h"
+#include "query.h"
+#include "report.h"
+#include "tally.h"
+
+enum by { BY_TOTAL, BY_MESSAGE, BY_LINK, BY_CAMPAIGN, BY_DOMAIN, BY_DAY };
+static const char *const by_names[] = { "total", "message", "link",
+    "campaign", "domain", "day", NULL };
+
+struct st {
+	struct store		*s;
+	enum by			 by;
+	int64_t			 since, until;	/* [since, until) us */
+	const char		*campaign, *domain, *message;
+	uint64_t		 msgseq;	/* of --message */
+	struct report_row	*rows;
+	size_t			 nrows, caprows;
+	struct tally		*seen;		/* event path: unique keys */
+	struct tally		*index;		/* event path: row by name */
+	struct minfo		*mc;		/* event path: message cache */
+	size_t			 mccap;
+};
+
+/* what the event path needs of a message */
+struct minfo {
+	uint64_t	seq;
+	int		ok;
+	int64_t		time;
+	size_t		nrcpt;
+	char		campaign[256];
+	char		domain[256];
+	char		message_id[256];
+};
+
+static struct report_row *
+row_add(struct st *t, const char *name, const char *scope)
+{
+	struct report_row *v;
+
+	if (t->nrows == t->caprows) {
+		size_t cap = t->caprows ? t->caprows * 2 : 16;
+
+		if ((v = realloc(t->rows, cap * sizeof(*v))) == NULL)
+			return NULL;
+		t->rows = v;
+		t->caprows = cap;
+	}
+	v = &t->rows[t->nrows++];
+	memset(v, 0, sizeof(*v));
+	snprintf(v->name, sizeof(v->name), "%s", name);
+	snprintf(v->scope, sizeof(v->scope), "%s", scope);
+	return v;
+}
+
+/* row_get - the row of a name, made on first use (event path) */
+static struct report_row *
+row_get(struct st *t, const char *name)
+{
+	struct report_row	*r;
+	size_t			 i;
+
+	for (i = t->nrows; i > 0; i--)
+		if (strcmp(t->rows[i - 1].name, name) == 0)
+			return &t->rows[i - 1];
+	r = row_add(t, name, "");
+	return r;
+}
+
+/* message records as the filters see them */
+static int
+minfo_parse(const char *json, size_t len, struct minfo *m)
+{
+	json_t		*o, *x;
+	json_int_t	 tm = 0;
+
+	memset(m, 0, sizeof(*m));
+	if ((o = json_loadb(json, len, 0, NULL)) == NULL)
+		return -1;
+	json_unpack(o, "{s?I}", "time", &tm);
+	m->time = tm;
+	if ((x = json_object_get(o, "rcpt")) != NULL)
+		m->nrcpt = json_array_size(x);
+	if ((x = json_object_get(o, "campaign")) && json_is_string(x))
+		snprintf(m->campaign, sizeof(m->campaign), "%s",
+		    json_string_value(x));
+	if ((x = json_object_get(o, "domain")) && json_is_string(x))
+		snprintf(m->domain, sizeof(m->domain), "%s",
+		    json_string_value(x));
+	if ((x = json_object_get(o, "message_id")) && json_is_string(x))
+		snprintf(m->message_id, sizeof(m->message_id), "%s",
+		    json_string_value(x));
+	m->ok = 1;
+	json_decref(o);
+	return 0;
+}
+
+static const struct minfo *
+minfo_get(struct st *t, uint64_t seq)
+{
+	struct minfo	*m;
+	struct buf	 b = BUF_INIT;
+	char		 key[17];
+
+	if (t->mc == NULL) {
+		t->mccap = 4096;
+		if ((t->mc = calloc(t->mccap, sizeof(*t->mc))) == NULL)
+			return NULL;
+	}
+	m = &t->mc[seq % t->mccap];
+	if (m->seq == seq && seq != 0)
+		return m;
+	snprintf(key, sizeof(key), "%016" PRIx64, seq);
+	memset(m, 0, sizeof(*m));
+	if (query_get(t->s, "messages", key, &b) == 0)
+		minfo_parse(b.data, b.len, m);
+	m->seq = seq;
+	buf_free(&b);
+	return m;
+}
+
+/* the message passes --campaign, --domain, --message */
+static int
+minfo_match(const struct st *t, const struct minfo *m)
+{
+	if (t->campaign && strcmp(m->campaign, t->campaign) != 0)
+		return 0;
+	if (t->domain && strcmp(m->domain, t->domain) != 0)
+		return 0;
+	if (t->message && m->seq != t->msgseq)
+		return 0;
+	return 1;
+}
+
+static void
+day_name(int64_t us, char out[11])
+{
+	time_t		tt = (time_t)(us / 1000000);
+	struct tm	tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+/* the row name of a message (and link) in the chosen grouping */
+static void
+group_name(struct st *t, const struct minfo *m, int64_t when, uint64_t link,
+    char *out, size_t n)
+{
+	switch (t->by) {
+	case BY_TOTAL:
+		snprintf(out, n, "total");
+		break;
+	case BY_DAY:
+		day_name(when, out);
+		break;
+	case BY_CAMPAIGN:
+		snprintf(out, n, "%s", m->campaign[0] ? m->campaign : "-");
+		break;
+	case BY_DOMAIN:
+		snprintf(out, n, "%s", m->domain[0] ? m->domain : "-");
+		break;
+	case BY_MESSAGE:
+		snprintf(out, n, "%s", m->message_id[0] ? m->message_id : "-");
+		break;
+	case BY_LINK: {
+		struct buf	b = BUF_INIT;
+		char		key[17];
+		json_t		*o;
+		const char	*u = "-";
+
+		snprintf(key, sizeof(key), "%016" PRIx64, link);
+		o = query_get(t->s, "links", key, &b) == 0 ?
+		    json_loadb(b.data, b.len, 0, NULL) : NULL;
+		if (o)
+			json_unpack(o, "{s:s}", "url", &u);
+		snprintf(out, n, "%s", u);
+		json_decref(o);
+		buf_free(&b);
+		break;
+	}
+	}
+}
+
+/* event path: one event into its row */
+static int
+ev_fold(void *arg, const char *key, size_t klen, const char *val, size_t vlen)
+{
+	struct st		*t = arg;
+	const struct minfo	*m;
+	struct report_row	*r;
+	json_t			*o;
+	const char		*type, *cls = "human", *ip = "-", *msg, *link = NULL;
+	json_int_t		 tm;
+	char			 name[512], ukey[700];
+	int			 c, click, human;
+	uint64_t		 mseq;
+
+	(void)key;
+	(void)klen;
+	if ((o = json_loadb(val, vlen, 0, NULL)) == NULL)
+		return 0;
+	if (json_unpack(o, "{s:s, s:s, s:I, s?s, s?s, s?s}", "type", &type,
+	    "msg", &msg, "time", &tm, "class", &cls, "ip", &ip,
+	    "link", &link) != 0)
+		goto out;
+	mseq = strtoull(msg, NULL, 16);
+	if ((m = minfo_get(t, mseq)) == NULL || !minfo_match(t, m))
+		goto out;
+	click = strcmp(type, "click") == 0;
+	if (t->by == BY_LINK && !click)
+		goto out;
+	group_name(t, m, tm, link ? strtoull(link, NULL, 16) : 0, name,
+	    sizeof(name));
+	if ((r = row_get(t, name)) == NULL)
+		goto out;
+	c = verdict_class_parse(cls ? cls : "human");
+	human = c == VERDICT_HUMAN;
+	if (c < 0)
+		c = VERDICT_BOT;
+	if (click) {
+		r->clicks++;
+		r->ccls[c]++;
+	} else {
+		r->opens++;
+		r->ocls[c]++;
+	}
+	if (r->first == 0 || tm < r->first)
+		r->first = tm;
+	if (tm > r->last)
+		r->last = tm;
+	/* unique as the writer counts it: per recipient or per source */
+	snprintf(ukey, sizeof(ukey), "%s\x1f%c:%s:%s", name, click ? 'c' : 'o',
+	    t->by == BY_LINK && link ? link : msg, m->nrcpt == 1 ? "rcpt" :
+	    ip ? ip : "-");
+	if (tally_insert(t->seen, ukey) == 1) {
+		if (click)
+			r->uclicks++;
+		else
+			r->uopens++;
+	}
+	if (human) {
+		strcat(ukey, ":h");
+		if (tally_insert(t->seen, ukey) == 1) {
+			if (click)
+				r->uclicks_h++;
+			else
+				r->uopens_h++;
+		}
+	}
+out:
+	json_decref(o);
+	return 0;
+}
+
+/* event path: messages sent in the window count as sent */
+static int
+msg_sent(void *arg, const char *key, size_t klen, const char *val, size_t vlen)
+{
+	struct st		*t = arg;
+	struct minfo		 m;
+	struct report_row	*r;
+	char			 name[512];
+
+	(void)klen;
+	if (minfo_parse(val, vlen, &m) == -1)
+		return 0;
+	m.seq = strtoull(key, NULL, 16);
+	if (m.time < t->since || m.time >= t->until || !minfo_match(t, &m))
+		return 0;
+	if (t->by == BY_LINK)
+		return 0;
+	group_name(t, &m, m.time, 0, name, sizeof(name));
+	if ((r = row_get(t, name)) != NULL)
+		r->sent++;
+	return 0;
+}
+
+/* counter path: rows of every scope under a prefix ("c:", "d:", "t:") */
+static int
+scope_row(void *arg, const char *key, size_t klen, const char *val,
+    size_t vlen)
+{
+	struct st		*t = arg;
+	const char		*bar = memchr(key, '|', klen);
+	struct report_row	*r;
+	char			 scope[300], num[24];
+	size_t			 slen;
+
+	if (bar == NULL)
+		return 0;
+	slen = (size_t)(bar - key);
+	if (slen >= sizeof(scope))
+		return 0;
+	memcpy(scope, key, slen);
+	scope[slen] = '\0';
+	if (t->nrows == 0 || strcmp(t->rows[t->nrows - 1].scope, scope) != 0) {
+		if ((r = row_add(t, scope + 2, scope)) == NULL)
+			return -1;
+	} else
+		r = &t->rows[t->nrows - 1];
+	snprintf(num, sizeof(num), "%.*s", (int)(vlen < 23 ? vlen : 23), val);
+	report_fold(r, bar + 1, klen - slen - 1, strtoull(num, NULL, 10));
+	return 0;
+}
+
+/* counter path: one row per message (or per link of each message) */
+static int
+msg_rows(void *arg, const char *key, size_t klen, const char *val, size_t vlen)
+{
+	struct st		*t = arg;
+	struct minfo		 m;
+	struct report_row	*r;
+	json_t			*o, *lk, *x;
+	char			 scope[64];
+	size_t			 i;
+
+	(void)klen;
+	if (minfo_parse(val, vlen, &m) == -1)
+		return 0;
+	m.seq = strtoull(key, NULL, 16);
+	if (!minfo_match(t, &m) || m.time < t->since || m.time >= t->until)
+		return 0;
+	if (t->by == BY_MESSAGE) {
+		snprintf(scope, sizeof(scope), "m:%016" PRIx64, m.seq);
+		if ((r = row_add(t, m.message_id[0] ? m.message_id : key,
+		    scope)) == NULL)
+			return -1;
+		r->sent = 1;
+		return report_from_counters(t->s, r);
+	}
+	if ((o = json_loadb(val, vlen, 0, NULL)) == NULL)
+		return 0;
+	lk = json_object_get(o, "link_seqs");
+	json_array_foreach(lk, i, x) {
+		struct buf	 b = BUF_INIT;
+		json_t		*l;
+		const char	*u = "-";
+
+		if (!json_is_string(x))
+			continue;
+		if (query_get(t->s, "links", json_string_value(x), &b) == 0 &&
+		    (l = json_loadb(b.data, b.len, 0, NULL)) != NULL) {
+			json_unpack(l, "{s:s}", "url", &u);
+			snprintf(scope, sizeof(scope), "l:%s",
+			    json_string_value(x));
+			if ((r = row_add(t, u, scope)) != NULL)
+				report_from_counters(t->s, r);
+			json_decref(l);
+		}
+		buf_free(&b);
+	}
+	json_decref(o);
+	return 0;
+}
+
+static int
+row_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct report_row *)a)->name,
+	    ((const struct report_row *)b)->name);
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: mtrackctl stats [--by total|message|link|"
+	    "campaign|domain|day]\n"
+	    "        [--since TIME] [--until TIME] [--campaign NAME]"
+	    " [--domain DOMAIN]\n"
+	    "        [--message MESSAGE-ID] [--json | --csv]\n"
+	    "TIME: YYYY-MM-DD[THH:MM[:SS]] (UTC), @EPOCH, or Nd / Nh / Nm ago\n");
+}
 
 int
 ctl_stats(struct ctl *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "csv", no_argument, NULL, 'v' },
+		{ "by", required_argument, NULL, 'b' },
+		{ "since", required_argument, NULL, 's' },
+		{ "until", required_argument, NULL, 'u' },
+		{ "campaign", required_argument, NULL, 'C' },
+		{ "domain", required_argument, NULL, 'D' },
+		{ "message", required_argument, NULL, 'M' },
 		{ NULL, 0, NULL, 0 }
 	};
+	struct st		 t;
 	struct store_counts	 n;
-	struct store		*st;
-	json_t			*o;
-	int			 ch, json = 0, rc = 1;
+	struct report_row	*r;
+	json_t			*o = NULL, *rows;
+	int			 ch, json = 0, csv = 0, rc = 1, i, entity, timed;
+	int			 events = 0;
+	size_t			 k;
 
-	while ((ch = getopt_long(argc, argv, "j", longopts, NULL)) != -1) {
-		if (ch != 'j') {
-			fprintf(stderr, "usage: mtrackctl stats [--json]\n");
+	memset(&t, 0, sizeof(t));
+	t.until = INT64_MAX;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'j': json = 1; break;
+		case 'v': csv = 1; break;
+		case 'b':
+			for (i = 0; by_names[i]; i++)
+				if (strcmp(optarg, by_names[i]) == 0)
+					break;
+			if (by_names[i] == NULL) {
+				fprintf(stderr, "mtrackctl: --by: unknown \"%s\"\n",
+				    optarg);
+				return 2;
+			}
+			t.by = (enum by)i;
+			break;
+		case 's':
+		case 'u':
+			if (report_time(optarg, ch == 's' ? &t.since :
+			    &t.until) == -1) {
+				fprintf(stderr, "mtrackctl: bad time \"%s\"\n",
+				    optarg);
+				return 2;
+			}
+			break;
+		case 'C': t.campaign = optarg; break;
+		case 'D': t.domain = optarg; break;
+		case 'M': t.message = optarg; break;
+		default:
+			usage();
 			return 2;
 		}
-		json = 1;
 	}
-	if ((st = ctl_store(c, 0)) == NULL)
+	if (optind != argc || (json && csv)) {
+		usage();
+		return 2;
+	}
+	if ((t.s = ctl_store(c, STORE_RDONLY)) == NULL)
 		return 1;
-	if (store_counts(st, &n) == -1) {
+	if (t.message) {
+		struct buf b = BUF_INIT;
+
+		if (query_get(t.s, "msgids", t.message, &b) != 0) {
+			fprintf(stderr, "mtrackctl: no message %s\n", t.message);
+			buf_free(&b);
+			goto out;
+		}
+		t.msgseq = strtoull(b.data, NULL, 16);
+		buf_free(&b);
+	}
+	entity = (t.campaign != NULL) + (t.domain != NULL) + (t.message != NULL);
+	timed = t.since != 0 || t.until != INT64_MAX;
+
+	switch (t.by) {
+	case BY_TOTAL:
+		if (!timed && entity <= 1) {
+			char scope[300] = "";
+
+			if (t.campaign)
+				snprintf(scope, sizeof(scope), "c:%s", t.campaign);
+			else if (t.domain)
+				snprintf(scope, sizeof(scope), "d:%s", t.domain);
+			else if (t.message)
+				snprintf(scope, sizeof(scope), "m:%016" PRIx64,
+				    t.msgseq);
+			if ((r = row_add(&t, "total", scope)) == NULL ||
+			    report_from_counters(t.s, r) == -1)
+				goto out;
+			if (t.message)
+				r->sent = 1;
+		} else if (timed && entity == 0) {
+			/* the days of the window, summed */
+			struct st d = t;
+			char from[16], to[16];
+
+			d.rows = NULL;
+			d.nrows = d.caprows = 0;
+			if (query_counters(t.s, "t:", scope_row, &d) == -1)
+				goto out;
+			day_name(t.since, from);
+			day_name(t.until == INT64_MAX ? INT64_MAX / 2 : t.until - 1, to);
+			if ((r = row_add(&t, "total", "")) == NULL)
+				goto out;
+			for (k = 0; k < d.nrows; k++) {
+				const struct report_row *x = &d.rows[k];
+
+				if (strcmp(x->name, from) < 0 || strcmp(x->name, to) > 0)
+					continue;
+				r->sent += x->sent;
+				r->opens += x->opens;
+				r->clicks += x->clicks;
+				r->uopens += x->uopens;
+				r->uclicks += x->uclicks;
+				r->uopens_h += x->uopens_h;
+				r->uclicks_h += x->uclicks_h;
+				for (i = 0; i < VERDICT_NCLASS; i++) {
+					r->ocls[i] += x->ocls[i];
+					r->ccls[i] += x->ccls[i];
+				}
+				if (x->first && (!r->first || x->first < r->first))
+					r->first = x->first;
+				if (x->last > r->last)
+					r->last = x->last;
+			}
+			free(d.rows);
+		} else
+			events = 1;
+		break;
+	case BY_DAY:
+		if (entity) {
+			events = 1;
+			break;
+		}
+		if (query_counters(t.s, "t:", scope_row, &t) == -1)
+			goto out;
+		if (timed) {
+			char from[16], to[16];
+			size_t w = 0;
+
+			day_name(t.since, from);
+			day_name(t.until == INT64_MAX ? INT64_MAX / 2 : t.until - 1, to);
+			for (k = 0; k < t.nrows; k++)
+				if (strcmp(t.rows[k].name, from) >= 0 &&
+				    strcmp(t.rows[k].name, to) <= 0)
+					t.rows[w++] = t.rows[k];
+			t.nrows = w;
+		}
+		break;
+	case BY_CAMPAIGN:
+	case BY_DOMAIN:
+		if (timed || (t.by == BY_CAMPAIGN ? entity - (t.campaign != NULL) :
+		    entity - (t.domain != NULL))) {
+			events = 1;
+			break;
+		}
+		if (query_counters(t.s, t.by == BY_CAMPAIGN ? "c:" : "d:",
+		    scope_row, &t) == -1)
+			goto out;
+		if (t.campaign || t.domain) {
+			const char *want = t.by == BY_CAMPAIGN ? t.campaign :
+			    t.domain;
+			size_t w = 0;
+
+			for (k = 0; k < t.nrows; k++)
+				if (strcmp(t.rows[k].name, want) == 0)
+					t.rows[w++] = t.rows[k];
+			t.nrows = w;
+		}
+		break;
+	case BY_MESSAGE:
+	case BY_LINK:
+		if (query_messages(t.s, msg_rows, &t) == -1)
+			goto out;
+		break;
+	}
+	if (events) {
+		if ((t.seen = tally_new()) == NULL)
+			goto out;
+		if (query_events(t.s, t.since, t.until, t.message ? t.msgseq : 0,
+		    ev_fold, &t) == -1 || query_messages(t.s, msg_sent, &t) == -1)
+			goto out;
+		/* in the order the counters give: by name */
+		qsort(t.rows, t.nrows, sizeof(*t.rows), row_cmp);
+	}
+
+	if (store_counts(t.s, &n) == -1) {
 		fprintf(stderr, "mtrackctl: cannot read the counters\n");
 		goto out;
 	}
 	if (json) {
-		o = json_pack("{s:I, s:I, s:I, s:I}",
+		if ((rows = json_array()) == NULL)
+			goto out;
+		for (k = 0; k < t.nrows; k++)
+			json_array_append_new(rows, report_json(&t.rows[k]));
+		o = json_pack("{s:I, s:I, s:I, s:I, s:s, s:o}",
 		    "messages", (json_int_t)n.messages,
 		    "links", (json_int_t)n.links,
 		    "opens", (json_int_t)n.opens,
-		    "clicks", (json_int_t)n.clicks);
-		if (o == NULL || json_dumpf(o, stdout, JSON_INDENT(2)) == -1) {
-			json_decref(o);
+		    "clicks", (json_int_t)n.clicks,
+		    "by", by_names[t.by],
+		    "rows", rows);
+		if (o == NULL || json_dumpf(o, stdout, JSON_INDENT(2)) == -1)
 			goto out;
-		}
-		json_decref(o);
 		putchar('\n');
-	} else {
-		printf("%-10s %12" PRIu64 "\n", "messages", n.messages);
-		printf("%-10s %12" PRIu64 "\n", "links", n.links);
-		printf("%-10s %12" PRIu64 "\n", "opens", n.opens);
-		printf("%-10s %12" PRIu64 "\n", "clicks", n.clicks);
-	}
-	rc = 0;
+	} else if (csv)
+		report_csv(stdout, t.rows, t.nrows);
+	else
+		report_table(stdout, by_names[t.by], t.rows, t.nrows);
+	rc = fflush(stdout) == 0 ? 0 : 1;
 out:
-	store_close(st);
+	json_decref(o);
+	tally_free(t.seen);
+	free(t.rows);
+	free(t.mc);
+	store_close(t.s);
 	return rc;
 }

@@ -37,6 +37,7 @@ static int	cfg_check_socket(const char *, char *, size_t);
 static int	cfg_check_host(const char *, char *, size_t);
 static int	cfg_check_tdomain(const char *, char *, size_t);
 static int	cfg_check_addr(const char *, char *, size_t);
+static int	cfg_check_certpair(const char *, char *, size_t);
 
 static const char *const pixel_names[] = { "bottom", "top", NULL };
 static const char *const level_names[] = { "error", "warning", "info",
@@ -100,6 +101,33 @@ static const struct cfg_key cfg_table[] = {
 	{ "batch_ms", CFG_INT, OFF(batch_ms), "10", 1, 1000, NULL, NULL },
 	{ "batch_max", CFG_INT, OFF(batch_max), "4096", 1, 1000000, NULL, NULL },
 	{ "user", CFG_STR, OFF(user), NULL, 0, 0, NULL, NULL },
+	{ "tls_listen", CFG_STR, OFF(tls_listen), NULL, 0, 0, NULL,
+	    cfg_check_listen },
+	{ "tls_cert", CFG_STR, OFF(tls_cert), NULL, 0, 0, NULL, NULL },
+	{ "tls_key", CFG_STR, OFF(tls_key), NULL, 0, 0, NULL, NULL },
+	{ "tls_certs", CFG_LIST, OFF(tls_certs), "", 0, 0, NULL,
+	    cfg_check_certpair },
+	{ "tls_priorities", CFG_STR, OFF(tls_priorities), "SECURE128:"
+	    "-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:"
+	    "+CHACHA20-POLY1305:+AES-128-GCM:-MAC-ALL:+AEAD:-KX-ALL:"
+	    "+ECDHE-ECDSA:+ECDHE-RSA:%SERVER_PRECEDENCE", 0, 0, NULL, NULL },
+	{ "anonymize_ip", CFG_BOOL, OFF(anonymize_ip), "no", 0, 0, NULL, NULL },
+	{ "store_user_agent", CFG_BOOL, OFF(store_user_agent), "yes", 0, 0,
+	    NULL, NULL },
+	{ "raw_retention_days", CFG_INT, OFF(raw_retention_days), "0", 0,
+	    36500, NULL, NULL },
+	{ "campaign_header", CFG_STR, OFF(campaign_header), "X-Mtrack-Campaign",
+	    0, 0, NULL, NULL },
+	{ "verdict_networks", CFG_LIST, OFF(verdict_networks), "", 0, 0, NULL,
+	    NULL },
+	{ "click_min_seconds", CFG_INT, OFF(click_min_seconds), "2", 0, 3600,
+	    NULL, NULL },
+	{ "burst_links", CFG_INT, OFF(burst_links), "3", 0, 1000, NULL, NULL },
+	{ "burst_window_ms", CFG_INT, OFF(burst_window_ms), "1000", 1, 600000,
+	    NULL, NULL },
+	{ "honeypot", CFG_BOOL, OFF(honeypot), "no", 0, 0, NULL, NULL },
+	{ "honeypot_window", CFG_INT, OFF(honeypot_window), "300", 1, 86400,
+	    NULL, NULL },
 	{ "log_level", CFG_ENUM, OFF(log_level), "info", 0, 0, level_names,
 	    NULL },
 	{ "syslog", CFG_BOOL, OFF(syslog), "no", 0, 0, NULL, NULL },
@@ -234,6 +262,20 @@ cfg_check_addr(const char *v, char *err, size_t errlen)
 
 	if (inet_pton(AF_INET, v, a) != 1 && inet_pton(AF_INET6, v, a) != 1) {
 		snprintf(err, errlen, "not an IP address: \"%.64s\"", v);
+		return -1;
+	}
+	return 0;
+}
+
+/* cfg_check_certpair - one tls_certs entry: CERT or CERT:KEY (PEM files) */
+static int
+cfg_check_certpair(const char *v, char *err, size_t errlen)
+{
+	const char *colon = strchr(v, ':');
+
+	if (*v == ':' || (colon && (colon[1] == '\0' ||
+	    strchr(colon + 1, ':')))) {
+		snprintf(err, errlen, "\"%.64s\": want CERT_FILE[:KEY_FILE]", v);
 		return -1;
 	}
 	return 0;

@@ -48,6 +48,21 @@ struct config {
 	int		 batch_ms;		/* event writer: max commit delay */
 	int		 batch_max;		/* event writer: max events per commit */
 	char		*user;			/* drop privileges to this user */
+	char		*tls_listen;		/* host:port of the HTTPS listener (NULL: none) */
+	char		*tls_cert;		/* default certificate chain, PEM */
+	char		*tls_key;		/* its key, PEM (NULL: in tls_cert) */
+	char		**tls_certs;		/* more "CERT[:KEY]", chosen by SNI */
+	char		*tls_priorities;	/* GnuTLS priority string */
+	int		 anonymize_ip;		/* keep IPv4 /24, IPv6 /48 only */
+	int		 store_user_agent;	/* record the User-Agent */
+	int		 raw_retention_days;	/* then IP and UA are erased (0: never) */
+	char		*campaign_header;	/* names the campaign; removed before sending */
+	char		**verdict_networks;	/* files of "CIDR CLASS REASON" lines */
+	int		 click_min_seconds;	/* faster clicks after sending are scanners */
+	int		 burst_links;		/* this many links of a message within */
+	int		 burst_window_ms;	/* ... this window from one source: scanner */
+	int		 honeypot;		/* add an invisible link scanners follow */
+	int		 honeypot_window;	/* seconds a honeypot source stays marked */
 	int		 log_level;		/* enum log_level */
 	int		 syslog;		/* log to syslog instead of stderr */
 };

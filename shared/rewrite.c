@@ -393,7 +393,11 @@ rewrite_message(const struct config *cfg, struct store *st,
 	struct splice		*sp = NULL;
 	struct store_msg	 sm;
 	const char		*why;
-	char			*mode = NULL, *mid = NULL, *pixel = NULL, *from;
+	char			*mode = NULL, *mid = NULL, *from, *campaign = NULL;
+	char			 sdomain[256];
+	const char		*pixel;
+	struct buf		 px = BUF_INIT;
+	uint64_t		 hpseq = 0;
 	int			 opens, pixel_done = 0, parsed = 0, rc = -1;
 	int			 unverified;
 	size_t			 i, pos;
@@ -452,8 +456,27 @@ rewrite_message(const struct config *cfg, struct store *st,
 		rc = 0;
 		goto out;
 	}
+	/* the campaign: its own header (removed before sending), else List-Id */
+	if ((campaign = mime_header(&m, cfg->campaign_header)) != NULL) {
+		for (n = hdr_count(&m, msg, cfg->campaign_header); n > 0; n--)
+			if (hdr_add(r, cfg->campaign_header, n, NULL) == -1)
+				goto fail;
+	} else
+		campaign = mime_header(&m, "List-Id");
+	if (campaign) {
+		char *c = campaign + strspn(campaign, " \t");
+
+		memmove(campaign, c, strlen(c) + 1);
+		for (c = campaign + strlen(campaign); c > campaign &&
+		    (c[-1] == ' ' || c[-1] == '\t'); c--)
+			c[-1] = '\0';
+	}
 	/* the tracking domain of the sending domain: From, then envelope */
 	from = mime_header(&m, "From");
+	if (from == NULL || domain_of_address(from, sdomain, sizeof(sdomain)) == -1)
+		if (info == NULL || info->from == NULL ||
+		    domain_of_address(info->from, sdomain, sizeof(sdomain)) == -1)
+			sdomain[0] = '\0';
 	unverified = domain_pick(cfg, st, from, info ? info->from : NULL,
 	    info ? info->queue_id : NULL, &rw.turl);
 	free(from);
@@ -467,13 +490,25 @@ rewrite_message(const struct config *cfg, struct store *st,
 		goto fail;
 	}
 	id_encode(store_key(st), ID_MSG, mseq, r->msg_id);
-	if (opens && asprintf(&pixel, "<img src=\"%s/open/%s.png\" width=\"1\""
-	    " height=\"1\" alt=\"\" style=\"display:block;border:0;width:1px;"
-	    "height:1px\">", rw.turl, r->msg_id) < 0) {
-		pixel = NULL;
-		r->skip = "out of memory";
-		goto fail;
+	/* an invisible link no person clicks: whoever follows it is a scanner */
+	if (cfg->honeypot && rw.clicks) {
+		char hid[ID_LEN + 1];
+
+		if (store_reserve(st, ID_LINK, 1, &hpseq) == -1) {
+			r->skip = "store: cannot reserve an id";
+			goto fail;
+		}
+		id_encode(store_key(st), ID_LINK, hpseq, hid);
+		if (buf_printf(&px, "<a href=\"%s/click/%s\" style=\"display:none"
+		    "!important;mso-hide:all\" aria-hidden=\"true\" tabindex=\"-1\">"
+		    "</a>", rw.turl, hid) == -1)
+			goto nomem;
 	}
+	if (opens && buf_printf(&px, "<img src=\"%s/open/%s.png\" width=\"1\""
+	    " height=\"1\" alt=\"\" style=\"display:block;border:0;width:1px;"
+	    "height:1px\">", rw.turl, r->msg_id) == -1)
+		goto nomem;
+	pixel = px.len ? px.data : NULL;
 	for (i = 0; i < m.nparts; i++) {
 		const struct mime_part *p = &m.parts[i];
 
@@ -492,7 +527,26 @@ rewrite_message(const struct config *cfg, struct store *st,
 		}
 	}
 	r->links = (unsigned)rw.nlinks;
-	r->pixel = pixel_done;
+	r->pixel = pixel_done && opens;
+	/* the honeypot is recorded with the message's first URL as target */
+	if (hpseq && pixel_done) {
+		if (rw.nlinks == rw.caplinks) {
+			struct store_link *v = realloc(rw.links,
+			    (rw.caplinks + 1) * sizeof(*v));
+
+			if (v == NULL)
+				goto nomem;
+			rw.links = v;
+			rw.caplinks++;
+		}
+		rw.links[rw.nlinks].seq = hpseq;
+		rw.links[rw.nlinks].url = strdup(rw.nlinks ? rw.links[0].url :
+		    rw.turl);
+		if (rw.links[rw.nlinks].url == NULL)
+			goto nomem;
+		rw.nlinks++;
+	} else
+		hpseq = 0;
 	if (nsp == 0) {
 		r->msg_id[0] = '\0';
 		r->skip = "no HTML part with links";
@@ -526,12 +580,15 @@ rewrite_message(const struct config *cfg, struct store *st,
 	sm.nrcpt = info ? info->nrcpt : 0;
 	sm.links = rw.links;
 	sm.nlinks = rw.nlinks;
-	sm.pixel = pixel_done;
+	sm.pixel = pixel_done && opens;
+	sm.campaign = campaign;
+	sm.domain = sdomain[0] ? sdomain : NULL;
+	sm.honeypot = hpseq;
 	if (store_put_message(st, &sm) == -1) {
 		r->skip = "store: cannot record the message";
 		goto fail;
 	}
-	if (!pixel_done)
+	if (!r->pixel)
 		r->msg_id[0] = '\0';
 	r->changed = 1;
 	rc = 0;
@@ -549,7 +606,8 @@ out:
 	splice_free(sp, nsp);
 	free(mode);
 	free(mid);
-	free(pixel);
+	free(campaign);
+	buf_free(&px);
 	if (parsed)
 		mime_free(&m);
 	return rc;

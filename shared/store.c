@@ -22,15 +22,29 @@
 
 #include "log.h"
 #include "store.h"
+#include "tally.h"
 
 enum { DB_META, DB_MESSAGES, DB_MSGIDS, DB_LINKS, DB_EVENTS, DB_COUNTERS,
-    DB_DOMAINS, DB_COUNT };
+    DB_DOMAINS, DB_UNIQ, DB_MSGEVENTS, DB_COUNT };
 static const char *const db_names[DB_COUNT] = { "meta", "messages", "msgids",
-    "links", "events", "counters", "domains" };
+    "links", "events", "counters", "domains", "uniq", "msgevents" };
 
 #define QUEUE_MAX	(1 << 20)	/* events waiting for the writer */
 #define RESERVE_LINKS	4096
 #define RESERVE_MSGS	256
+#define MCACHE		64	/* message records cached by the writer per batch */
+/* scope keys are bounded: LMDB keys are at most 511 bytes */
+#define SCOPE_MAX	240
+
+/* what an event's counters need to know of its message */
+struct msginfo {
+	uint64_t	seq;
+	int		found;
+	size_t		nrcpt;
+	char		campaign[SCOPE_MAX + 1];
+	char		domain[SCOPE_MAX + 1];
+};
+
 
 struct wjob {
 	struct wjob		*next;
@@ -72,6 +86,13 @@ struct store {
 	pthread_t	 writer;
 	struct store_wstats ws;
 	uint16_t	 ev_order;
+	/* writer state */
+	struct tally	*tally;		/* counter changes of the batch */
+	MDB_txn		*wtxn;		/* the batch's transaction while flushing */
+	struct msginfo	*mcache;	/* [MCACHE] */
+	uint64_t	*mcache_gen;	/* [MCACHE] */
+	uint64_t	 batch_gen;
+	int64_t		 honeypot_us;	/* honeypot look-back window */
 };
 
 static void	*store_writer(void *);
@@ -241,6 +262,13 @@ store_open(const char *path, const struct store_opts *o, int flags,
 	if (store_init(s, err, errlen) == -1)
 		goto fail;
 	if (!s->rdonly) {
+		s->honeypot_us = o->honeypot_window_us;
+		if ((s->tally = tally_new()) == NULL ||
+		    (s->mcache = calloc(MCACHE, sizeof(*s->mcache))) == NULL ||
+		    (s->mcache_gen = calloc(MCACHE, sizeof(uint64_t))) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
 		if ((rc = pthread_create(&s->writer, NULL, store_writer, s))) {
 			snprintf(err, errlen, "writer thread: %s", strerror(rc));
 			goto fail;
@@ -270,6 +298,9 @@ store_close(struct store *s)
 	for (i = 0; i < s->nrtx; i++)
 		mdb_txn_abort(s->rtx[i]);
 	free(s->rtx);
+	tally_free(s->tally);
+	free(s->mcache);
+	free(s->mcache_gen);
 	if (s->env)
 		mdb_env_close(s->env);
 	pthread_mutex_destroy(&s->seq_lock);
@@ -495,30 +526,70 @@ jstr(const char *s)
 	return j;
 }
 
+/* the day (UTC) of a time in microseconds, as YYYY-MM-DD */
+static void
+day_of(int64_t us, char out[11])
+{
+	time_t		t = (time_t)(us / 1000000);
+	struct tm	tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+/* add_scoped - counter "scope|metric" (or "metric" for the global scope) */
+static int
+add_scoped(MDB_txn *txn, MDB_dbi dbi, const char *scope, const char *metric,
+    uint64_t delta)
+{
+	char key[SCOPE_MAX + 64];
+
+	if (scope && *scope)
+		snprintf(key, sizeof(key), "%.*s|%s", SCOPE_MAX, scope, metric);
+	else
+		snprintf(key, sizeof(key), "%s", metric);
+	return add_u64(txn, dbi, key, delta);
+}
+
 /* apply_msg - write one message and its links inside txn */
 static int
 apply_msg(struct store *s, MDB_txn *txn, const struct store_msg *m)
 {
-	json_t	*o = NULL, *rcpt = NULL;
-	char	 key[17], mkey[17];
+	json_t	*o = NULL, *rcpt = NULL, *lk = NULL;
+	char	 key[17], mkey[17], day[11], scope[SCOPE_MAX + 3];
 	MDB_val	 k, v;
 	size_t	 i;
 	int	 rc = ENOMEM;
 
 	hex16(mkey, m->seq);
-	if ((rcpt = json_array()) == NULL)
+	if ((rcpt = json_array()) == NULL || (lk = json_array()) == NULL)
 		goto out;
 	for (i = 0; i < m->nrcpt; i++)
 		if (json_array_append_new(rcpt, jstr(m->rcpt[i])) == -1)
 			goto out;
-	o = json_pack("{s:I, s:o, s:o, s:o, s:O, s:I, s:b}",
+	for (i = 0; i < m->nlinks; i++) {
+		if (m->links[i].seq == m->honeypot)
+			continue;
+		hex16(key, m->links[i].seq);
+		if (json_array_append_new(lk, json_string(key)) == -1)
+			goto out;
+	}
+	o = json_pack("{s:I, s:o, s:o, s:o, s:O, s:o, s:o, s:I, s:O, s:b, s:s*}",
 	    "time", (json_int_t)m->time_us,
 	    "message_id", jstr(m->message_id),
 	    "queue_id", jstr(m->queue_id),
 	    "from", jstr(m->from),
 	    "rcpt", rcpt,
-	    "links", (json_int_t)m->nlinks,
-	    "pixel", m->pixel);
+	    "campaign", jstr(m->campaign),
+	    "domain", jstr(m->domain),
+	    "links", (json_int_t)(m->nlinks - (m->honeypot != 0)),
+	    "link_seqs", lk,
+	    "pixel", m->pixel,
+	    "honeypot", NULL);
+	if (o && m->honeypot) {
+		hex16(key, m->honeypot);
+		json_object_set_new(o, "honeypot", json_string(key));
+	}
 	if ((rc = put_json(txn, s->dbi[DB_MESSAGES], mkey, o, 1)) != 0)
 		goto out;
 	if (m->message_id && *m->message_id) {
@@ -534,28 +605,263 @@ apply_msg(struct store *s, MDB_txn *txn, const struct store_msg *m)
 	for (i = 0; i < m->nlinks; i++) {
 		json_decref(o);
 		hex16(key, m->links[i].seq);
-		o = json_pack("{s:s, s:I, s:o}", "msg", mkey,
-		    "n", (json_int_t)i, "url", jstr(m->links[i].url));
+		o = json_pack("{s:s, s:I, s:I, s:o}", "msg", mkey,
+		    "n", (json_int_t)i, "t", (json_int_t)m->time_us,
+		    "url", jstr(m->links[i].url));
+		if (o && m->links[i].seq == m->honeypot)
+			json_object_set_new(o, "honeypot", json_true());
 		if ((rc = put_json(txn, s->dbi[DB_LINKS], key, o, 1)) != 0)
 			goto out;
 	}
+	/* "sent" by campaign, sending domain and day; global counts */
+	day_of(m->time_us, day);
+	snprintf(scope, sizeof(scope), "t:%s", day);
 	if ((rc = add_u64(txn, s->dbi[DB_COUNTERS], "messages", 1)) != 0 ||
-	    (rc = add_u64(txn, s->dbi[DB_COUNTERS], "links", m->nlinks)) != 0)
+	    (rc = add_u64(txn, s->dbi[DB_COUNTERS], "links", m->nlinks -
+	    (m->honeypot != 0))) != 0 ||
+	    (rc = add_scoped(txn, s->dbi[DB_COUNTERS], scope, "sent", 1)) != 0)
 		goto out;
+	if (m->campaign && *m->campaign) {
+		snprintf(scope, sizeof(scope), "c:%.*s", SCOPE_MAX, m->campaign);
+		if ((rc = add_scoped(txn, s->dbi[DB_COUNTERS], scope, "sent",
+		    1)) != 0)
+			goto out;
+	}
+	if (m->domain && *m->domain) {
+		snprintf(scope, sizeof(scope), "d:%.*s", SCOPE_MAX, m->domain);
+		if ((rc = add_scoped(txn, s->dbi[DB_COUNTERS], scope, "sent",
+		    1)) != 0)
+			goto out;
+	}
 	rc = 0;
 out:
 	json_decref(o);
 	json_decref(rcpt);
+	json_decref(lk);
 	return rc;
 }
 
-/* apply_event - write one event inside txn */
+/* msginfo_get - read a message record inside txn (a small per-batch cache) */
+static const struct msginfo *
+msginfo_get(struct store *s, MDB_txn *txn, uint64_t seq)
+{
+	struct msginfo	*mi = &s->mcache[seq % MCACHE];
+	MDB_val		 k, v;
+	char		 key[17];
+	json_t		*o, *x;
+
+	if (mi->seq == seq && s->mcache_gen[seq % MCACHE] == s->batch_gen)
+		return mi;
+	memset(mi, 0, sizeof(*mi));
+	mi->seq = seq;
+	s->mcache_gen[seq % MCACHE] = s->batch_gen;
+	hex16(key, seq);
+	k.mv_data = key;
+	k.mv_size = 16;
+	if (mdb_get(txn, s->dbi[DB_MESSAGES], &k, &v) != 0 ||
+	    (o = json_loadb(v.mv_data, v.mv_size, 0, NULL)) == NULL)
+		return mi;
+	mi->found = 1;
+	if ((x = json_object_get(o, "rcpt")) != NULL)
+		mi->nrcpt = json_array_size(x);
+	if ((x = json_object_get(o, "campaign")) != NULL && json_is_string(x))
+		snprintf(mi->campaign, sizeof(mi->campaign), "%s",
+		    json_string_value(x));
+	if ((x = json_object_get(o, "domain")) != NULL && json_is_string(x))
+		snprintf(mi->domain, sizeof(mi->domain), "%s",
+		    json_string_value(x));
+	json_decref(o);
+	return mi;
+}
+
+/* the scopes an event counts in: global, message, link, campaign, domain, day */
+struct scopes {
+	char	 v[6][SCOPE_MAX + 24];
+	int	 n;
+};
+
+static void
+event_scopes(const struct msginfo *mi, int click, uint64_t link, uint64_t msg,
+    int64_t time_us, struct scopes *sc)
+{
+	char day[11];
+
+	sc->n = 0;
+	sc->v[sc->n++][0] = '\0';
+	snprintf(sc->v[sc->n++], sizeof(sc->v[0]), "m:%016" PRIx64, msg);
+	if (click)
+		snprintf(sc->v[sc->n++], sizeof(sc->v[0]), "l:%016" PRIx64, link);
+	if (mi->campaign[0])
+		snprintf(sc->v[sc->n++], sizeof(sc->v[0]), "c:%s", mi->campaign);
+	if (mi->domain[0])
+		snprintf(sc->v[sc->n++], sizeof(sc->v[0]), "d:%s", mi->domain);
+	day_of(time_us, day);
+	snprintf(sc->v[sc->n++], sizeof(sc->v[0]), "t:%s", day);
+}
+
+/* tally_scoped - fold one metric into every scope */
+static int
+tally_scoped(struct tally *t, const struct scopes *sc, const char *metric,
+    enum tally_op op, int64_t v)
+{
+	char	key[SCOPE_MAX + 96];
+	int	i;
+
+	for (i = 0; i < sc->n; i++) {
+		if (sc->v[i][0])
+			snprintf(key, sizeof(key), "%s|%s", sc->v[i], metric);
+		else
+			snprintf(key, sizeof(key), "%s", metric);
+		if (tally_put(t, key, op, v) == -1)
+			return ENOMEM;
+	}
+	return 0;
+}
+
+/* first_seen - put key in "uniq"; 1 when it was not there before */
+static int
+first_seen(struct store *s, MDB_txn *txn, const char *key, int *rc)
+{
+	MDB_val	k, v;
+	int	r;
+
+	k.mv_data = (void *)key;
+	k.mv_size = strlen(key);
+	v.mv_data = (void *)"1";
+	v.mv_size = 1;
+	r = mdb_put(txn, s->dbi[DB_UNIQ], &k, &v, MDB_NOOVERWRITE);
+	if (r == MDB_KEYEXIST)
+		return 0;
+	if (r != 0)
+		*rc = r;
+	return r == 0;
+}
+
+/*
+ * honeypot_sweep - a source followed the honeypot of msg: its earlier
+ * events on that message within the window become scanner events too.
+ */
+static int
+honeypot_sweep(struct store *s, MDB_txn *txn, const char *msg16,
+    const char *ip, int64_t now_us, const char *self)
+{
+	MDB_cursor	*cur = NULL;
+	MDB_val		 k, v, ek, ev;
+	char		 from[48];
+	json_t		*o;
+	int		 rc;
+
+	if (ip == NULL || s->honeypot_us <= 0)
+		return 0;
+	snprintf(from, sizeof(from), "%s%016" PRIx64 "0000", msg16,
+	    (uint64_t)(now_us - s->honeypot_us));
+	if ((rc = mdb_cursor_open(txn, s->dbi[DB_MSGEVENTS], &cur)) != 0)
+		return rc;
+	k.mv_data = from;
+	k.mv_size = strlen(from);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		const char *cls, *type, *eip, *link;
+		struct scopes sc;
+		const struct msginfo *mi;
+		char metric[48];
+		json_int_t t;
+		int click;
+
+		if (k.mv_size != 36 || memcmp(k.mv_data, msg16, 16) != 0)
+			break;
+		if (memcmp((char *)k.mv_data + 16, self, 20) == 0)
+			continue;
+		ek.mv_data = (char *)k.mv_data + 16;
+		ek.mv_size = 20;
+		if (mdb_get(txn, s->dbi[DB_EVENTS], &ek, &ev) != 0 ||
+		    (o = json_loadb(ev.mv_data, ev.mv_size, 0, NULL)) == NULL)
+			continue;
+		if (json_unpack(o, "{s:s, s:s, s:s, s:I}", "class", &cls,
+		    "type", &type, "ip", &eip, "time", &t) != 0 ||
+		    strcmp(eip, ip) != 0 || strcmp(cls, "scanner") == 0) {
+			json_decref(o);
+			continue;
+		}
+		click = strcmp(type, "click") == 0;
+		link = NULL;
+		json_unpack(o, "{s?s}", "link", &link);
+		mi = msginfo_get(s, txn, strtoull(msg16, NULL, 16));
+		event_scopes(mi, click, link ? strtoull(link, NULL, 16) : 0,
+		    strtoull(msg16, NULL, 16), t, &sc);
+		snprintf(metric, sizeof(metric), "%s.%s", click ? "clicks" :
+		    "opens", cls);
+		rc = tally_scoped(s->tally, &sc, metric, TALLY_SUM, -1);
+		snprintf(metric, sizeof(metric), "%s.scanner", click ? "clicks" :
+		    "opens");
+		if (rc == 0)
+			rc = tally_scoped(s->tally, &sc, metric, TALLY_SUM, 1);
+		/*
+		 * A person counted once as unique through this source is no
+		 * person: take it back (per source only; with one recipient
+		 * others may have seen the message too).
+		 */
+		if (rc == 0 && strcmp(cls, "human") == 0 && mi->nrcpt != 1) {
+			char		ukey[96];
+			MDB_val		uk;
+
+			snprintf(ukey, sizeof(ukey), "%c:%s:%s:h", click ? 'c' :
+			    'o', msg16, ip);
+			uk.mv_data = ukey;
+			uk.mv_size = strlen(ukey);
+			if (mdb_del(txn, s->dbi[DB_UNIQ], &uk, NULL) == 0) {
+				struct scopes ms = sc;
+
+				if (click)
+					memmove(&ms.v[2], &ms.v[3], sizeof(ms.v[0]) *
+					    (size_t)(--ms.n - 2));
+				rc = tally_scoped(s->tally, &ms, click ?
+				    "uclicks.human" : "uopens.human", TALLY_SUM, -1);
+			}
+			if (rc == 0 && click && link) {
+				snprintf(ukey, sizeof(ukey), "l:%s:%s:h", link, ip);
+				uk.mv_data = ukey;
+				uk.mv_size = strlen(ukey);
+				if (mdb_del(txn, s->dbi[DB_UNIQ], &uk, NULL) == 0) {
+					char lk2[64];
+
+					snprintf(lk2, sizeof(lk2), "l:%s|uclicks.human",
+					    link);
+					if (tally_put(s->tally, lk2, TALLY_SUM, -1))
+						rc = ENOMEM;
+				}
+			}
+		}
+		json_object_set_new(o, "class", json_string("scanner"));
+		json_object_set_new(o, "reason", json_string("honeypot-source"));
+		{
+			char ekey[21];
+
+			memcpy(ekey, ek.mv_data, 20);
+			ekey[20] = '\0';
+			if (rc == 0)
+				rc = put_json(txn, s->dbi[DB_EVENTS], ekey, o, 0);
+		}
+		json_decref(o);
+		if (rc != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* apply_event - write one event, its index entry and its counters */
 static int
 apply_event(struct store *s, MDB_txn *txn, const struct store_event *e)
 {
-	json_t	*o;
-	char	 key[24], ref[17], msg[17];
-	int	 rc;
+	const struct msginfo	*mi;
+	struct scopes		 sc;
+	json_t			*o;
+	char			 key[24], ref[17], msg[17], ikey[40], ukey[96];
+	char			 metric[96], who[64];
+	const char		*kind = e->type == STORE_EV_CLICK ? "clicks" : "opens";
+	int			 click = e->type == STORE_EV_CLICK, human, rc;
+	MDB_val			 k, v;
 
 	snprintf(key, sizeof(key), "%016" PRIx64 "%04x",
 	    (uint64_t)e->time_us, s->ev_order++);
@@ -563,18 +869,129 @@ apply_event(struct store *s, MDB_txn *txn, const struct store_event *e)
 	hex16(msg, e->msg);
 	o = json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o}",
 	    "time", (json_int_t)e->time_us,
-	    "type", e->type == STORE_EV_CLICK ? "click" : "open",
-	    e->type == STORE_EV_CLICK ? "link" : "ref", ref,
+	    "type", click ? "click" : "open",
+	    click ? "link" : "ref", ref,
 	    "msg", msg,
 	    "ip", jstr(e->ip),
 	    "ua", jstr(e->ua),
 	    "method", jstr(e->method),
 	    "host", jstr(e->host),
-	    "class", jstr(e->verdict),
-	    "reason", jstr(e->reason));
+	    "class", jstr(e->verdict ? e->verdict : "human"),
+	    "reason", jstr(e->reason ? e->reason : "-"));
 	rc = put_json(txn, s->dbi[DB_EVENTS], key, o, 1);
 	json_decref(o);
+	if (rc != 0)
+		return rc;
+	/* the index of a message's events: message seq + event key */
+	snprintf(ikey, sizeof(ikey), "%s%s", msg, key);
+	k.mv_data = ikey;
+	k.mv_size = 36;
+	v.mv_data = (void *)"";
+	v.mv_size = 0;
+	if ((rc = mdb_put(txn, s->dbi[DB_MSGEVENTS], &k, &v, 0)) != 0)
+		return rc;
+
+	mi = msginfo_get(s, txn, e->msg);
+	event_scopes(mi, click, e->seq, e->msg, e->time_us, &sc);
+	human = e->verdict == NULL || strcmp(e->verdict, "human") == 0;
+	snprintf(metric, sizeof(metric), "%s.%s", kind,
+	    e->verdict ? e->verdict : "human");
+	if ((rc = tally_scoped(s->tally, &sc, kind, TALLY_SUM, 1)) != 0 ||
+	    (rc = tally_scoped(s->tally, &sc, metric, TALLY_SUM, 1)) != 0 ||
+	    (rc = tally_scoped(s->tally, &sc, "first", TALLY_MIN,
+	    e->time_us)) != 0 ||
+	    (rc = tally_scoped(s->tally, &sc, "last", TALLY_MAX,
+	    e->time_us)) != 0)
+		return rc;
+
+	/* unique: per recipient when the message had one, else per source */
+	snprintf(who, sizeof(who), "%s", mi->nrcpt == 1 ? "rcpt" :
+	    e->ip ? e->ip : "-");
+	snprintf(ukey, sizeof(ukey), "%c:%s:%s", click ? 'c' : 'o', msg, who);
+	snprintf(metric, sizeof(metric), "u%s", kind);
+	rc = 0;
+	if (first_seen(s, txn, ukey, &rc)) {
+		struct scopes ms = sc;
+
+		/* the link scope counts uniques of its own, below */
+		if (click)
+			memmove(&ms.v[2], &ms.v[3], sizeof(ms.v[0]) *
+			    (size_t)(--ms.n - 2));
+		if ((rc = tally_scoped(s->tally, &ms, metric, TALLY_SUM, 1)))
+			return rc;
+	}
+	if (rc == 0 && human) {
+		snprintf(ukey, sizeof(ukey), "%c:%s:%s:h", click ? 'c' : 'o',
+		    msg, who);
+		snprintf(metric, sizeof(metric), "u%s.human", kind);
+		if (first_seen(s, txn, ukey, &rc)) {
+			struct scopes ms = sc;
+
+			if (click)
+				memmove(&ms.v[2], &ms.v[3], sizeof(ms.v[0]) *
+				    (size_t)(--ms.n - 2));
+			if ((rc = tally_scoped(s->tally, &ms, metric,
+			    TALLY_SUM, 1)))
+				return rc;
+		}
+	}
+	if (rc == 0 && click) {
+		char lscope[40];
+
+		snprintf(lscope, sizeof(lscope), "l:%s", ref);
+		snprintf(ukey, sizeof(ukey), "l:%s:%s", ref, who);
+		if (first_seen(s, txn, ukey, &rc)) {
+			snprintf(metric, sizeof(metric), "%s|uclicks", lscope);
+			if (tally_put(s->tally, metric, TALLY_SUM, 1) == -1)
+				return ENOMEM;
+		}
+		if (rc == 0 && human) {
+			snprintf(ukey, sizeof(ukey), "l:%s:%s:h", ref, who);
+			if (first_seen(s, txn, ukey, &rc)) {
+				snprintf(metric, sizeof(metric),
+				    "%s|uclicks.human", lscope);
+				if (tally_put(s->tally, metric, TALLY_SUM, 1) == -1)
+					return ENOMEM;
+			}
+		}
+	}
+	if (rc == 0 && e->reason && strcmp(e->reason, "honeypot") == 0)
+		rc = honeypot_sweep(s, txn, msg, e->ip, e->time_us, key);
 	return rc;
+}
+
+/* tally_flush_one - write one gathered counter change */
+static int
+tally_flush_one(void *arg, const char *key, enum tally_op op, int64_t v)
+{
+	struct store	*s = arg;
+	MDB_txn		*txn = s->wtxn;
+	uint64_t	 cur;
+	int		 exists;
+	MDB_val		 k, val;
+
+	k.mv_data = (void *)key;
+	k.mv_size = strlen(key);
+	exists = mdb_get(txn, s->dbi[DB_COUNTERS], &k, &val) == 0;
+	cur = exists ? val_u64(&val) : 0;
+	switch (op) {
+	case TALLY_SUM:
+		if (v == 0)
+			return 0;
+		cur = v < 0 && (uint64_t)-v > cur ? 0 : cur + (uint64_t)v;
+		break;
+	case TALLY_MIN:
+		if (exists && cur <= (uint64_t)v)
+			return 0;
+		cur = (uint64_t)v;
+		break;
+	case TALLY_MAX:
+		if (exists && cur >= (uint64_t)v)
+			return 0;
+		cur = (uint64_t)v;
+		break;
+	}
+	return put_u64(txn, s->dbi[DB_COUNTERS], key, cur);
 }
 
 /* store_writer - the writer thread: batch, apply, commit, wake waiters */
@@ -584,9 +1001,9 @@ store_writer(void *arg)
 	struct store	*s = arg;
 	struct wjob	*batch, *j, *next;
 	MDB_txn		*txn, *child;
-	uint64_t	 opens, clicks, n;
+	uint64_t	 n;
 	int64_t		 t0, dt;
-	int		 rc, stop;
+	int		 rc, stop, began;
 
 	for (;;) {
 		pthread_mutex_lock(&s->q_lock);
@@ -612,40 +1029,42 @@ store_writer(void *arg)
 			break;
 
 		t0 = mono_us();
-		opens = clicks = 0;
+		s->batch_gen++;
+		tally_reset(s->tally);
 		rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+		began = rc == 0;
 		for (j = batch; j; j = j->next) {
 			if (rc != 0) {
 				j->rc = rc;
 				continue;
 			}
-			if (j->is_msg) {
-				if ((j->rc = mdb_txn_begin(s->env, txn, 0,
-				    &child)) == 0) {
-					j->rc = apply_msg(s, child, j->msg);
-					if (j->rc == 0)
-						j->rc = mdb_txn_commit(child);
-					else
-						mdb_txn_abort(child);
-				}
-			} else {
-				j->rc = apply_event(s, txn, &j->ev);
-				if (j->rc == 0) {
-					if (j->ev.type == STORE_EV_OPEN)
-						opens++;
-					else
-						clicks++;
-				}
+			/*
+			 * A message in a nested transaction: one that fails
+			 * is undone alone and its sender told. Events go
+			 * straight in (a nested transaction each would cost
+			 * more than the event): what fails them fails the batch.
+			 */
+			if (!j->is_msg) {
+				if ((j->rc = apply_event(s, txn, &j->ev)) != 0)
+					rc = j->rc;
+				continue;
 			}
+			if ((j->rc = mdb_txn_begin(s->env, txn, 0, &child)) != 0)
+				continue;
+			if ((j->rc = apply_msg(s, child, j->msg)) == 0)
+				j->rc = mdb_txn_commit(child);
+			else
+				mdb_txn_abort(child);
 		}
-		if (rc == 0) {
-			if ((rc = add_u64(txn, s->dbi[DB_COUNTERS], "opens",
-			    opens)) != 0 || (rc = add_u64(txn,
-			    s->dbi[DB_COUNTERS], "clicks", clicks)) != 0)
+		if (began && rc == 0) {
+			s->wtxn = txn;
+			if ((rc = tally_each(s->tally, tally_flush_one, s)) != 0)
 				mdb_txn_abort(txn);
 			else
 				rc = mdb_txn_commit(txn);
-		}
+			s->wtxn = NULL;
+		} else if (began)
+			mdb_txn_abort(txn);
 		if (rc != 0)
 			log_warnx("store op=commit jobs=%" PRIu64 " error=\"%s\"",
 			    n, mdb_strerror(rc));
@@ -788,15 +1207,17 @@ store_flush(struct store *s)
 }
 
 int
-store_get_link(struct store *s, uint64_t seq, struct buf *url, uint64_t *msg)
+store_get_link(struct store *s, uint64_t seq, struct buf *url,
+    struct store_linkinfo *li)
 {
 	MDB_txn		*txn;
 	MDB_val		 k, v;
 	json_t		*o = NULL;
 	json_error_t	 jerr;
 	const char	*u, *m;
+	json_int_t	 t = 0;
+	int		 hp = 0, rc, ret = -1;
 	char		 key[17];
-	int		 rc, ret = -1;
 
 	if ((txn = rtx_get(s)) == NULL)
 		return -1;
@@ -813,14 +1234,18 @@ store_get_link(struct store *s, uint64_t seq, struct buf *url, uint64_t *msg)
 		goto out;
 	}
 	if ((o = json_loadb(v.mv_data, v.mv_size, 0, &jerr)) == NULL ||
-	    json_unpack(o, "{s:s, s:s}", "url", &u, "msg", &m) != 0) {
+	    json_unpack(o, "{s:s, s:s, s?I, s?b}", "url", &u, "msg", &m,
+	    "t", &t, "honeypot", &hp) != 0) {
 		log_warnx("store op=get_link key=%s error=\"bad record\"", key);
 		goto out;
 	}
 	if (url && buf_puts(url, u) == -1)
 		goto out;
-	if (msg)
-		*msg = strtoull(m, NULL, 16);
+	if (li) {
+		li->msg = strtoull(m, NULL, 16);
+		li->sent_us = t;
+		li->honeypot = hp;
+	}
 	ret = 0;
 out:
 	json_decref(o);
@@ -829,12 +1254,14 @@ out:
 }
 
 int
-store_has_message(struct store *s, uint64_t seq)
+store_get_message(struct store *s, uint64_t seq, int64_t *sent_us)
 {
-	MDB_txn	*txn;
-	MDB_val	 k, v;
-	char	 key[17];
-	int	 rc;
+	MDB_txn		*txn;
+	MDB_val		 k, v;
+	json_t		*o;
+	json_int_t	 t = 0;
+	char		 key[17];
+	int		 rc;
 
 	if ((txn = rtx_get(s)) == NULL)
 		return -1;
@@ -842,13 +1269,27 @@ store_has_message(struct store *s, uint64_t seq)
 	k.mv_data = key;
 	k.mv_size = 16;
 	rc = mdb_get(txn, s->dbi[DB_MESSAGES], &k, &v);
+	if (rc == 0 && sent_us) {
+		*sent_us = 0;
+		if ((o = json_loadb(v.mv_data, v.mv_size, 0, NULL)) != NULL) {
+			json_unpack(o, "{s?I}", "time", &t);
+			*sent_us = t;
+			json_decref(o);
+		}
+	}
 	rtx_put(s, txn);
 	if (rc == 0)
 		return 0;
 	if (rc == MDB_NOTFOUND)
 		return 1;
-	log_warnx("store op=has_message error=\"%s\"", mdb_strerror(rc));
+	log_warnx("store op=get_message error=\"%s\"", mdb_strerror(rc));
 	return -1;
+}
+
+int
+store_has_message(struct store *s, uint64_t seq)
+{
+	return store_get_message(s, seq, NULL);
 }
 
 int
@@ -872,4 +1313,154 @@ store_writer_stats(struct store *s, struct store_wstats *w)
 	pthread_mutex_lock(&s->q_lock);
 	*w = s->ws;
 	pthread_mutex_unlock(&s->q_lock);
+}
+
+/* events examined per write transaction of store_scrub_events */
+#define SCRUB_CHUNK	10000
+
+/*
+ * scrub_value - the event record v with "ip" and "ua" set to null, as new
+ * JSON text in *out (malloc'd). 0 when rewritten, 1 when there is nothing
+ * to erase (or the record is not a JSON object), -1 without memory.
+ */
+static int
+scrub_value(const MDB_val *v, char **out)
+{
+	static const char *const fields[] = { "ip", "ua" };
+	json_t	*o, *f;
+	size_t	 i;
+	int	 changed = 0;
+
+	/* fast path: both already null (a quote in a value is escaped) */
+	if (memmem(v->mv_data, v->mv_size, "\"ip\":null", 9) &&
+	    memmem(v->mv_data, v->mv_size, "\"ua\":null", 9))
+		return 1;
+	if ((o = json_loadb(v->mv_data, v->mv_size, 0, NULL)) == NULL)
+		return 1;
+	if (!json_is_object(o)) {
+		json_decref(o);
+		return 1;
+	}
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		f = json_object_get(o, fields[i]);
+		if (f == NULL || json_is_null(f))
+			continue;
+		if (json_object_set_new(o, fields[i], json_null()) == -1) {
+			json_decref(o);
+			return -1;
+		}
+		changed = 1;
+	}
+	*out = changed ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	if (!changed)
+		return 1;
+	return *out ? 0 : -1;
+}
+
+int
+store_scrub_events(struct store *s, int64_t before_us, uint64_t *scrubbed)
+{
+	MDB_txn		*txn = NULL;
+	MDB_cursor	*cur = NULL;
+	MDB_val		 k, v, nk, nv;
+	char		 bound[17], last[32], *text;
+	size_t		 lastlen = 0, n;
+	uint64_t	 done = 0, chunk;
+	int		 rc = 0, more = 1, r;
+
+	if (scrubbed)
+		*scrubbed = 0;
+	if (s->rdonly) {
+		errno = EROFS;
+		return -1;
+	}
+	if (before_us <= 0)
+		return 0;
+	hex16(bound, (uint64_t)before_us);
+	while (more) {
+		chunk = 0;
+		if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0) {
+			txn = NULL;
+			goto fail;
+		}
+		if ((rc = mdb_cursor_open(txn, s->dbi[DB_EVENTS], &cur)) != 0)
+			goto fail;
+		/* each chunk starts after the last key the previous one saw */
+		if (lastlen) {
+			k.mv_data = last;
+			k.mv_size = lastlen;
+			rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+			if (rc == 0 && k.mv_size == lastlen &&
+			    memcmp(k.mv_data, last, lastlen) == 0)
+				rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+		} else
+			rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+		for (n = 0; rc == 0 && n < SCRUB_CHUNK; n++) {
+			/* keys start with the time: 16 hex digits sort as numbers */
+			if (k.mv_size < 16 || k.mv_size > sizeof(last) ||
+			    memcmp(k.mv_data, bound, 16) >= 0) {
+				more = 0;
+				break;
+			}
+			memcpy(last, k.mv_data, k.mv_size);
+			lastlen = k.mv_size;
+			if ((r = scrub_value(&v, &text)) == -1) {
+				rc = ENOMEM;
+				goto fail;
+			}
+			if (r == 0) {
+				nk.mv_data = last;
+				nk.mv_size = lastlen;
+				nv.mv_data = text;
+				nv.mv_size = strlen(text);
+				rc = mdb_cursor_put(cur, &nk, &nv, MDB_CURRENT);
+				free(text);
+				if (rc != 0)
+					goto fail;
+				chunk++;
+			}
+			rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+		}
+		if (rc == MDB_NOTFOUND) {
+			rc = 0;
+			more = 0;
+		}
+		if (rc != 0)
+			goto fail;
+		mdb_cursor_close(cur);
+		cur = NULL;
+		rc = mdb_txn_commit(txn);
+		txn = NULL;
+		if (rc != 0)
+			goto fail;
+		done += chunk;
+		if (scrubbed)
+			*scrubbed = done;
+	}
+	return 0;
+fail:
+	if (cur)
+		mdb_cursor_close(cur);
+	if (txn)
+		mdb_txn_abort(txn);
+	log_warnx("store op=scrub_events scrubbed=%" PRIu64 " error=\"%s\"",
+	    done, mdb_strerror(rc));
+	errno = EIO;
+	return -1;
+}
+
+int
+store_reader_check(struct store *s, int *dead)
+{
+	int rc, n = 0;
+
+	if ((rc = mdb_reader_check(s->env, &n)) != 0) {
+		log_warnx("store op=reader_check error=\"%s\"", mdb_strerror(rc));
+		errno = EIO;
+		return -1;
+	}
+	if (dead)
+		*dead = n;
+	return 0;
 }

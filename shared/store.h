@@ -8,12 +8,22 @@
  *             "link_seq", "msg_seq" -> last reserved sequence, decimal,
  *             "schema" -> "1"
  *   messages  16 hex digits (message seq) -> JSON {"time","message_id",
- *             "queue_id","from","rcpt":[..],"links","opens","clicks"}
+ *             "queue_id","from","rcpt":[..],"campaign","domain","links",
+ *             "link_seqs":[..],"pixel","honeypot"}
  *   msgids    Message-ID header value -> message seq (16 hex)
- *   links     16 hex digits (link seq) -> JSON {"msg","n","url"}
+ *   links     16 hex digits (link seq) -> JSON {"msg","n","t","url"[,"honeypot"]}
  *   events    16 hex digits (time, us) + 4 hex digits (order) -> JSON
- *             {"time","type","link"|"msg","ip","ua","method","host",...}
- *   counters  name -> decimal: "messages", "links", "opens", "clicks"
+ *             {"time","type","link"|"ref","msg","ip","ua","method","host",
+ *             "class","reason"}
+ *   msgevents message seq (16 hex) + event key (20 hex) -> "" (an index)
+ *   counters  decimal values; global: "messages", "links", "opens",
+ *             "clicks", "opens.CLASS", "uopens", "uopens.human", ... ;
+ *             scoped: "SCOPE|METRIC" with SCOPE m:MSGSEQ, l:LINKSEQ,
+ *             c:CAMPAIGN, d:SENDING-DOMAIN, t:YYYY-MM-DD, METRIC sent,
+ *             opens, clicks, opens.CLASS, clicks.CLASS, uopens, uclicks,
+ *             uopens.human, uclicks.human, first, last (us)
+ *   uniq      "o:MSG:WHO", "c:MSG:WHO", "l:LINK:WHO" (+ ":h" for people)
+ *             -> "1": who was already counted as unique
  *   domains   tracking domain, or "@" + sending domain -> JSON (domain.h)
  *
  * Concurrency: one struct store per process, opened after any fork,
@@ -40,6 +50,8 @@ struct store_opts {
 	size_t	map_size;	/* bytes of address space for the map */
 	int	batch_ms;	/* writer: longest wait before a commit */
 	int	batch_max;	/* writer: most jobs in one commit */
+	int64_t	honeypot_window_us; /* a honeypot hit re-labels the source's
+				   events of that message this far back */
 };
 
 /* store_open - open (create) the environment at path; NULL with err set */
@@ -75,6 +87,9 @@ struct store_msg {
 	const struct store_link	*links;
 	size_t			 nlinks;
 	int			 pixel;		/* an open pixel was inserted */
+	const char		*campaign;	/* may be NULL */
+	const char		*domain;	/* sending domain, may be NULL */
+	uint64_t		 honeypot;	/* seq of the honeypot link, 0: none */
 };
 
 /* store_put_message - write message and links, wait until durable; 0 or -1 */
@@ -104,12 +119,22 @@ int	store_put_event(struct store *s, const struct store_event *e);
 /* store_flush - wait until everything queued so far is committed; 0 or -1 */
 int	store_flush(struct store *s);
 
+/* what the tracker needs of a link besides its URL */
+struct store_linkinfo {
+	uint64_t	msg;		/* message seq */
+	int64_t		sent_us;	/* when the message was sent */
+	int		honeypot;	/* the invisible honeypot link */
+};
+
 /*
  * store_get_link - look up a link: its URL is appended to url (when not
- * NULL), its message seq stored in *msg. 0, 1 when not found, -1 on error.
+ * NULL), the rest stored in *li (when not NULL). 0, 1 when not found,
+ * -1 on error.
  */
 int	store_get_link(struct store *s, uint64_t seq, struct buf *url,
-	    uint64_t *msg);
+	    struct store_linkinfo *li);
+/* store_get_message - 0 found (*sent_us set when not NULL), 1 not found, -1 error */
+int	store_get_message(struct store *s, uint64_t seq, int64_t *sent_us);
 /* store_has_message - 0 found, 1 not found, -1 error */
 int	store_has_message(struct store *s, uint64_t seq);
 
@@ -130,5 +155,18 @@ void	store_writer_stats(struct store *s, struct store_wstats *w);
 void	*store_env(struct store *s);
 /* store_dbi - a named database handle by name ("links", ...); -1 if unknown */
 int	 store_dbi(struct store *s, const char *name, unsigned int *dbi);
+
+/*
+ * store_scrub_events - erase the raw client data of old events: every
+ * event older than before_us (microseconds since the epoch) gets "ip" and
+ * "ua" set to null; the rest of the record and every counter stay. Works
+ * in write transactions of at most 10,000 events: other writers wait little.
+ * *scrubbed (when not NULL) receives the number of records rewritten,
+ * also on failure (the chunks committed). 0, or -1 on error.
+ */
+int	store_scrub_events(struct store *s, int64_t before_us,
+	    uint64_t *scrubbed);
+/* store_reader_check - clear reader slots of dead processes; *dead: how many */
+int	store_reader_check(struct store *s, int *dead);
 
 #endif

@@ -36,6 +36,8 @@
 #include "log.h"
 #include "net.h"
 #include "store.h"
+#include "tls.h"
+#include "verdict.h"
 
 /*
  * Per-connection memory: request line, headers and the response headers
@@ -89,6 +91,10 @@ struct http_conf {
 	char			*fallback_url;	/* NULL: 404 */
 	struct netlist		 proxies;
 	size_t			 ua_max;
+	struct verdict_nets	 nets;		/* networks with a class */
+	struct verdict_opts	 vopts;
+	int			 anonymize_ip;	/* store a /24 or /48 only */
+	int			 store_ua;	/* store the User-Agent */
 };
 
 /* what one thread owns; counters are read by the metrics thread */
@@ -104,8 +110,9 @@ struct http_worker {
 
 struct http {
 	struct store		*store;
-	struct MHD_Daemon	*mhd, *admin;
+	struct MHD_Daemon	*mhd, *tls, *admin;
 	struct http_conf	*conf;		/* atomic: current settings */
+	struct verdict_recent	*recent;	/* hits by message and source */
 	pthread_mutex_t		 lock;		/* workers list */
 	struct http_worker	*workers;
 	unsigned int		 active;	/* atomic: requests in flight */
@@ -132,17 +139,26 @@ http_conf_free(struct http_conf *cf)
 		return;
 	free(cf->fallback_url);
 	net_list_free(&cf->proxies);
+	verdict_nets_free(&cf->nets);
 	free(cf);
 }
 
-/* http_conf_new - copy the reloadable settings of c */
+/* http_conf_new - copy the reloadable settings of c; NULL with err set */
 static struct http_conf *
-http_conf_new(const struct config *c)
+http_conf_new(const struct config *c, char *err, size_t errlen)
 {
 	struct http_conf	*cf;
+	size_t			 i;
 
+	snprintf(err, errlen, "out of memory");
 	if ((cf = calloc(1, sizeof(*cf))) == NULL)
 		return NULL;
+	for (i = 0; c->verdict_networks && c->verdict_networks[i]; i++)
+		if (verdict_nets_load(&cf->nets, c->verdict_networks[i], err,
+		    errlen) == -1)
+			goto fail;
+	cf->vopts.click_min_us = (int64_t)c->click_min_seconds * 1000000;
+	cf->vopts.burst_links = (unsigned)c->burst_links;
 	if (c->fallback_url && (cf->fallback_url = strdup(c->fallback_url))
 	    == NULL)
 		goto fail;
@@ -155,6 +171,8 @@ http_conf_new(const struct config *c)
 		cf->proxies.n = c->trusted_proxies.n;
 	}
 	cf->ua_max = c->user_agent_max;
+	cf->anonymize_ip = c->anonymize_ip;
+	cf->store_ua = c->store_user_agent;
 	return cf;
 fail:
 	http_conf_free(cf);
@@ -544,15 +562,36 @@ http_client_ip(const struct http_conf *cf, struct MHD_Connection *conn,
 	}
 }
 
+/*
+ * http_anonymize - cut an address in text form to its network: IPv4 /24,
+ * IPv6 /48, rewritten in place. Text that is not an address stays.
+ */
+static void
+http_anonymize(char *ip, size_t ipsz)
+{
+	uint8_t	a[16];
+
+	if (inet_pton(AF_INET, ip, a) == 1) {
+		a[3] = 0;
+		inet_ntop(AF_INET, a, ip, (socklen_t)ipsz);
+	} else if (inet_pton(AF_INET6, ip, a) == 1) {
+		memset(a + 6, 0, 10);
+		inet_ntop(AF_INET6, a, ip, (socklen_t)ipsz);
+	}
+}
+
 /* http_event - queue a click or open event; counts what happened */
 static void
 http_event(struct http *h, struct http_worker *w, const struct http_conf *cf,
     struct MHD_Connection *conn, enum store_ev type, uint64_t seq,
-    uint64_t msg, const char *method)
+    uint64_t msg, const char *method, int64_t sent_us, int honeypot)
 {
 	struct store_event	 ev;
+	struct verdict_in	 vi;
+	struct verdict		 v;
 	struct timespec		 ts;
-	char			 ip[INET6_ADDRSTRLEN];
+	char			 ip[INET6_ADDRSTRLEN], aip[INET6_ADDRSTRLEN];
+	const char		*purpose;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	memset(&ev, 0, sizeof(ev));
@@ -567,6 +606,33 @@ http_event(struct http *h, struct http_worker *w, const struct http_conf *cf,
 	    MHD_HEADER_KIND, MHD_HTTP_HEADER_USER_AGENT), cf->ua_max);
 	ev.host = http_clean(&w->host, MHD_lookup_connection_value(conn,
 	    MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST), HTTP_HOST_MAX);
+	/* people or machines: the answer is the same, the numbers are not */
+	memset(&vi, 0, sizeof(vi));
+	vi.click = type == STORE_EV_CLICK;
+	vi.ua = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_USER_AGENT);
+	vi.method = method;
+	purpose = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    "Sec-Purpose");
+	vi.purpose = purpose ? purpose : MHD_lookup_connection_value(conn,
+	    MHD_HEADER_KIND, "Purpose");
+	vi.ip = ip;
+	vi.now_us = ev.time_us;
+	vi.sent_us = sent_us;
+	vi.honeypot = honeypot;
+	verdict_recent_hit(h->recent, msg, ip, vi.click ? seq : 0, honeypot,
+	    ev.time_us, &vi.burst, &vi.honeypot_source);
+	verdict_decide(&cf->nets, &cf->vopts, &vi, &v);
+	ev.verdict = verdict_class_name(v.cls);
+	ev.reason = v.reason;
+	/* the verdict saw the whole address and agent; the store need not */
+	if (cf->anonymize_ip) {
+		snprintf(aip, sizeof(aip), "%s", ip);
+		http_anonymize(aip, sizeof(aip));
+		ev.ip = aip;
+	}
+	if (!cf->store_ua)
+		ev.ua = NULL;
 	if (store_put_event(h->store, &ev) == -1) {
 		HTTP_INC(&w->dropped);
 		log_warn("event=dropped type=%s seq=%" PRIu64,
@@ -582,14 +648,15 @@ http_click(struct http *h, struct http_worker *w, const struct http_conf *cf,
     struct MHD_Connection *conn, const char *id, size_t idlen,
     const char *method)
 {
-	uint64_t	seq, msg;
-	int		r;
+	struct store_linkinfo	li;
+	uint64_t		seq;
+	int			r;
 
 	if (idlen != ID_LEN || id_decode(store_key(h->store), ID_LINK, id,
 	    idlen, &seq) == -1)
 		goto unknown;
 	buf_reset(&w->url);
-	if ((r = store_get_link(h->store, seq, &w->url, &msg)) == -1) {
+	if ((r = store_get_link(h->store, seq, &w->url, &li)) == -1) {
 		HTTP_INC(&w->store_errors);
 		return http_queue(w, conn, RT_CLICK, ST_503, w->unavailable);
 	}
@@ -604,7 +671,8 @@ http_click(struct http *h, struct http_worker *w, const struct http_conf *cf,
 		    log_str(q, sizeof(q), w->url.data));
 		return http_queue(w, conn, RT_CLICK, ST_404, w->notfound);
 	}
-	http_event(h, w, cf, conn, STORE_EV_CLICK, seq, msg, method);
+	http_event(h, w, cf, conn, STORE_EV_CLICK, seq, li.msg, method,
+	    li.sent_us, li.honeypot);
 	return http_queue_once(w, conn, RT_CLICK, ST_302,
 	    http_redirect(w->loc.data));
 unknown:
@@ -621,18 +689,19 @@ http_open(struct http *h, struct http_worker *w, const struct http_conf *cf,
     const char *method)
 {
 	uint64_t	seq;
+	int64_t		sent_us = 0;
 	int		r;
 
 	if (idlen != ID_LEN || id_decode(store_key(h->store), ID_MSG, id,
 	    idlen, &seq) == -1)
 		return http_queue(w, conn, RT_OPEN, ST_404, w->notfound);
-	if ((r = store_has_message(h->store, seq)) == -1) {
+	if ((r = store_get_message(h->store, seq, &sent_us)) == -1) {
 		HTTP_INC(&w->store_errors);
 		return http_queue(w, conn, RT_OPEN, ST_503, w->unavailable);
 	}
 	if (r == 1)
 		return http_queue(w, conn, RT_OPEN, ST_404, w->notfound);
-	http_event(h, w, cf, conn, STORE_EV_OPEN, seq, seq, method);
+	http_event(h, w, cf, conn, STORE_EV_OPEN, seq, seq, method, sent_us, 0);
 	return http_queue(w, conn, RT_OPEN, ST_200, w->pixel);
 }
 
@@ -657,6 +726,52 @@ http_family(struct buf *b, const char *name, const char *type,
 {
 	return buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name,
 	    type);
+}
+
+/* http_metrics_tls - the HTTPS listener's part of /metrics; 0 or -1 */
+static int
+http_metrics_tls(struct http *h, struct buf *b)
+{
+	const union MHD_DaemonInfo	*di;
+	struct tls_stats		 ts;
+	uint64_t			 conns = 0;
+	size_t				 i;
+	int				 bad = 0;
+
+	if (h->tls == NULL)
+		return 0;
+	tls_stats(&ts);
+	di = MHD_get_daemon_info(h->tls, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+	if (di)
+		conns = di->num_connections;
+
+	const struct {
+		const char	*name, *type, *help;
+		uint64_t	 v;
+	} m[] = {
+		{ "mtrack_https_connections", "gauge",
+		    "Open connections of the HTTPS listener.", conns },
+		{ "mtrack_tls_certificates", "gauge",
+		    "Certificates loaded.", ts.certificates },
+		{ "mtrack_tls_certificate_expiry_seconds", "gauge",
+		    "Earliest expiry of a loaded certificate, Unix time.",
+		    (uint64_t)ts.not_after },
+		{ "mtrack_tls_loads_total", "counter",
+		    "Certificate sets loaded (start and reloads).", ts.reloads },
+		{ "mtrack_tls_handshakes_total", "counter",
+		    "Certificates handed to handshakes.", ts.handshakes },
+		{ "mtrack_tls_default_certificate_total", "counter",
+		    "Handshakes without SNI or with an unknown name.",
+		    ts.fallbacks },
+		{ "mtrack_tls_certificate_errors_total", "counter",
+		    "Handshakes that got no certificate.", ts.failures },
+	};
+
+	for (i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+		bad |= http_family(b, m[i].name, m[i].type, m[i].help);
+		bad |= buf_printf(b, "%s %" PRIu64 "\n", m[i].name, m[i].v);
+	}
+	return bad ? -1 : 0;
 }
 
 /* http_metrics - every counter in the Prometheus text format */
@@ -744,6 +859,7 @@ http_metrics(struct http *h, struct http_worker *w,
 		bad |= buf_printf(&b, "%s %" PRIu64 "\n", plain[i].name,
 		    plain[i].v);
 	}
+	bad |= http_metrics_tls(h, &b) != 0;
 	bad |= http_family(&b, "mtrack_store_commit_seconds_total", "counter",
 	    "Time spent committing.");
 	bad |= buf_printf(&b, "mtrack_store_commit_seconds_total %.6f\n",
@@ -1052,12 +1168,17 @@ http_threads(const struct config *c)
 	return n > 0 ? (unsigned int)n : 1;
 }
 
-/* http_daemon - one libmicrohttpd daemon on a copy of fd (closed here) */
+/*
+ * http_daemon - one libmicrohttpd daemon on a copy of fd (closed here);
+ * HTTPS with these GnuTLS priorities when tls_prio is not NULL.
+ */
 static struct MHD_Daemon *
 http_daemon(struct http *h, int fd, int admin, unsigned int threads,
-    unsigned int limit, unsigned int timeout)
+    unsigned int limit, unsigned int timeout, const char *tls_prio)
 {
 	struct MHD_Daemon	*d;
+	unsigned int		 flags = MHD_USE_EPOLL_INTERNAL_THREAD |
+				    MHD_USE_ITC | MHD_USE_ERROR_LOG;
 	int			 mfd;
 
 	/* whether the library closes a socket it failed on is unspecified */
@@ -1079,16 +1200,23 @@ http_daemon(struct http *h, int fd, int admin, unsigned int threads,
 		{ MHD_OPTION_END, 0, NULL },
 	};
 
-	d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC |
-	    MHD_USE_ERROR_LOG, 0, NULL, NULL,
-	    admin ? http_admin : http_public, h,
-	    MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+	/* the same handler: HTTPS differs only in how bytes arrive */
+	if (tls_prio)
+		d = MHD_start_daemon(flags | MHD_USE_TLS, 0, NULL, NULL,
+		    http_public, h, MHD_OPTION_ARRAY, opts,
+		    MHD_OPTION_HTTPS_PRIORITIES, tls_prio,
+		    MHD_OPTION_HTTPS_CERT_CALLBACK2, tls_retrieve,
+		    MHD_OPTION_END);
+	else
+		d = MHD_start_daemon(flags, 0, NULL, NULL,
+		    admin ? http_admin : http_public, h,
+		    MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	return d;
 }
 
 struct http *
-http_start(const struct config *c, struct store *s, int fd, int admin_fd,
-    char *err, size_t errlen)
+http_start(const struct config *c, struct store *s, int fd, int tls_fd,
+    int admin_fd, char *err, size_t errlen)
 {
 	struct http	*h;
 	unsigned int	 limit;
@@ -1101,7 +1229,11 @@ http_start(const struct config *c, struct store *s, int fd, int admin_fd,
 	h->store = s;
 	h->start_time = time(NULL);
 	h->threads = http_threads(c);
-	if ((h->conf = http_conf_new(c)) == NULL) {
+	if ((h->conf = http_conf_new(c, err, errlen)) == NULL)
+		goto fail;
+	if ((h->recent = verdict_recent_new(1 << 16,
+	    (int64_t)c->burst_window_ms * 1000,
+	    (int64_t)c->honeypot_window * 1000000)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -1109,16 +1241,26 @@ http_start(const struct config *c, struct store *s, int fd, int admin_fd,
 	if (limit < h->threads)
 		limit = h->threads;
 	h->mhd = http_daemon(h, fd, 0, h->threads, limit,
-	    (unsigned int)c->tracker_timeout);
+	    (unsigned int)c->tracker_timeout, NULL);
 	fd = -1;
 	if (h->mhd == NULL) {
 		snprintf(err, errlen, "cannot start the HTTP service on %s",
 		    c->tracker_listen);
 		goto fail;
 	}
+	if (tls_fd != -1) {
+		h->tls = http_daemon(h, tls_fd, 0, h->threads, limit,
+		    (unsigned int)c->tracker_timeout, c->tls_priorities);
+		tls_fd = -1;
+		if (h->tls == NULL) {
+			snprintf(err, errlen, "cannot start the HTTPS service "
+			    "on %s", c->tls_listen);
+			goto fail;
+		}
+	}
 	if (admin_fd != -1) {
 		h->admin = http_daemon(h, admin_fd, 1, 1, HTTP_ADMIN_CONNS,
-		    HTTP_ADMIN_TIMEOUT);
+		    HTTP_ADMIN_TIMEOUT, NULL);
 		admin_fd = -1;
 		if (h->admin == NULL) {
 			snprintf(err, errlen, "cannot start the admin listener");
@@ -1130,6 +1272,8 @@ http_start(const struct config *c, struct store *s, int fd, int admin_fd,
 fail:
 	if (fd != -1)
 		close(fd);
+	if (tls_fd != -1)
+		close(tls_fd);
 	if (admin_fd != -1)
 		close(admin_fd);
 	if (h)
@@ -1140,10 +1284,13 @@ fail:
 int
 http_reload(struct http *h, const struct config *c)
 {
-	struct http_conf *cf;
+	struct http_conf	*cf;
+	char			 err[512];
 
-	if ((cf = http_conf_new(c)) == NULL)
+	if ((cf = http_conf_new(c, err, sizeof(err))) == NULL) {
+		log_warnx("reload failed: %s", err);
 		return -1;
+	}
 	/*
 	 * A request may still read the old block: it stays allocated until
 	 * http_stop, which costs a few bytes per reload.
@@ -1156,13 +1303,17 @@ http_reload(struct http *h, const struct config *c)
 void
 http_quiesce(struct http *h)
 {
-	MHD_socket fd;
+	struct MHD_Daemon	*const d[] = { h->mhd, h->tls };
+	MHD_socket		 fd;
+	size_t			 i;
 
-	if (h->mhd == NULL)
-		return;
-	fd = MHD_quiesce_daemon(h->mhd);
-	if (fd != MHD_INVALID_SOCKET)
-		close(fd);
+	for (i = 0; i < sizeof(d) / sizeof(d[0]); i++) {
+		if (d[i] == NULL)
+			continue;
+		fd = MHD_quiesce_daemon(d[i]);
+		if (fd != MHD_INVALID_SOCKET)
+			close(fd);
+	}
 }
 
 unsigned int
@@ -1181,6 +1332,8 @@ http_stop(struct http *h)
 		return;
 	if (h->admin)
 		MHD_stop_daemon(h->admin);
+	if (h->tls)
+		MHD_stop_daemon(h->tls);
 	if (h->mhd)
 		MHD_stop_daemon(h->mhd);
 	while ((w = h->workers) != NULL) {
@@ -1191,6 +1344,7 @@ http_stop(struct http *h)
 		h->conf = cf->older;
 		http_conf_free(cf);
 	}
+	verdict_recent_free(h->recent);
 	pthread_mutex_destroy(&h->lock);
 	free(h);
 }

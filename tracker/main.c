@@ -1,18 +1,22 @@
 /*
  * mtrack-tracker - the HTTP service that answers tracking links and pixels.
  *
- * Start-up order: configuration, listening sockets (possibly as root),
- * privilege drop, store, HTTP threads. Signals are blocked in every
- * thread and taken by the main thread with sigwaitinfo(), so handlers
- * never run inside library code:
+ * Start-up order: configuration, listening sockets and certificates
+ * (possibly as root: key files may be readable by root only), privilege
+ * drop, store, HTTP threads, the janitor thread. Signals are blocked in
+ * every thread and taken by the main thread with sigwaitinfo(), so
+ * handlers never run inside library code:
  *   SIGTERM, SIGINT  stop accepting, let requests in flight finish (a
  *                    second signal cuts that short), commit every queued
  *                    event, exit 0
- *   SIGHUP           reload the configuration file (see tracker_reload)
+ *   SIGHUP           reload the configuration file and the certificates
+ *                    (see tracker_reload)
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <inttypes.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,10 +29,30 @@
 #include "http.h"
 #include "log.h"
 #include "store.h"
+#include "tls.h"
 
 #define TRACKER_IDENT		"mtrack-tracker"
 /* longest wait for requests in flight at shutdown */
 #define TRACKER_DRAIN_MS	5000
+/* the janitor clears dead readers this often, and erases raw data this often */
+#define TRACKER_READERS_S	60
+#define TRACKER_SCRUB_S		3600
+
+/*
+ * The janitor thread: clears the reader slots of dead processes, and with
+ * raw_retention_days erases the IP address and User-Agent of older events
+ * (store_scrub_events); both at start and then periodically.
+ */
+struct janitor {
+	struct store	*store;
+	pthread_t	 thread;
+	pthread_mutex_t	 lock;
+	pthread_cond_t	 cond;		/* stop, or days changed */
+	int		 days;		/* raw_retention_days; 0: keep */
+	int		 changed;	/* scrub now */
+	int		 stop;
+	int		 started;
+};
 
 static void
 usage(void)
@@ -133,6 +157,132 @@ tracker_drop(const char *user)
 	return 0;
 }
 
+/* tracker_mono - seconds of the monotonic clock */
+static int64_t
+tracker_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec;
+}
+
+/* tracker_scrub - erase raw client data older than days */
+static void
+tracker_scrub(struct store *s, int days)
+{
+	struct timespec	ts;
+	int64_t		before;
+	uint64_t	n = 0;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	before = ((int64_t)ts.tv_sec - (int64_t)days * 86400) * 1000000;
+	if (store_scrub_events(s, before, &n) == -1)
+		log_warnx("retention days=%d scrubbed=%" PRIu64
+		    " error=\"scrub failed\"", days, n);
+	else if (n > 0)
+		log_info("retention days=%d scrubbed=%" PRIu64, days, n);
+	else
+		log_debug("retention days=%d scrubbed=0", days);
+}
+
+/* janitor_main - the janitor thread */
+static void *
+janitor_main(void *arg)
+{
+	struct janitor	*j = arg;
+	struct timespec	 wake;
+	int64_t		 now, next_check = 0, next_scrub = 0;
+	int		 days, dead;
+
+	pthread_mutex_lock(&j->lock);
+	while (!j->stop) {
+		if (j->changed)
+			next_scrub = 0;
+		j->changed = 0;
+		days = j->days;
+		pthread_mutex_unlock(&j->lock);
+
+		now = tracker_mono();
+		if (now >= next_check) {
+			if (store_reader_check(j->store, &dead) == 0 && dead > 0)
+				log_info("store stale_readers_cleared=%d", dead);
+			next_check = now + TRACKER_READERS_S;
+		}
+		if (now >= next_scrub) {
+			if (days > 0)
+				tracker_scrub(j->store, days);
+			next_scrub = tracker_mono() + TRACKER_SCRUB_S;
+		}
+
+		pthread_mutex_lock(&j->lock);
+		if (j->stop || j->changed)
+			continue;
+		wake.tv_sec = (time_t)(next_check < next_scrub ? next_check :
+		    next_scrub);
+		wake.tv_nsec = 0;
+		pthread_cond_timedwait(&j->cond, &j->lock, &wake);
+	}
+	pthread_mutex_unlock(&j->lock);
+	return NULL;
+}
+
+/* janitor_start - start the janitor on s; 0, or -1 with errno */
+static int
+janitor_start(struct janitor *j, struct store *s, int days)
+{
+	pthread_condattr_t	ca;
+	int			rc;
+
+	memset(j, 0, sizeof(*j));
+	j->store = s;
+	j->days = days;
+	pthread_mutex_init(&j->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&j->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	if ((rc = pthread_create(&j->thread, NULL, janitor_main, j)) != 0) {
+		pthread_cond_destroy(&j->cond);
+		pthread_mutex_destroy(&j->lock);
+		errno = rc;
+		return -1;
+	}
+	j->started = 1;
+	return 0;
+}
+
+/* janitor_set - a new raw_retention_days: applied at once */
+static void
+janitor_set(struct janitor *j, int days)
+{
+	if (!j->started)
+		return;
+	pthread_mutex_lock(&j->lock);
+	if (j->days != days) {
+		j->days = days;
+		j->changed = 1;
+		pthread_cond_signal(&j->cond);
+	}
+	pthread_mutex_unlock(&j->lock);
+}
+
+/* janitor_stop - wait for a scrub in progress, stop the thread */
+static void
+janitor_stop(struct janitor *j)
+{
+	if (!j->started)
+		return;
+	pthread_mutex_lock(&j->lock);
+	j->stop = 1;
+	pthread_cond_signal(&j->cond);
+	pthread_mutex_unlock(&j->lock);
+	pthread_join(j->thread, NULL);
+	pthread_cond_destroy(&j->cond);
+	pthread_mutex_destroy(&j->lock);
+	j->started = 0;
+}
+
 /* tracker_differs - two optional strings differ */
 static int
 tracker_differs(const char *a, const char *b)
@@ -144,13 +294,16 @@ tracker_differs(const char *a, const char *b)
 
 /*
  * tracker_reload - SIGHUP: read the file again. Applied at once: log_level,
- * fallback_url, trusted_proxies, user_agent_max. Listeners, threads,
- * limits, the store, batching, user and syslog need a restart: a change
+ * fallback_url, trusted_proxies, user_agent_max, anonymize_ip,
+ * store_user_agent, raw_retention_days, and the certificates (the files
+ * are read again, as the user the tracker runs as; when one fails, the
+ * certificates in use stay). Listeners, threads, limits, the store,
+ * batching, user, tls_priorities and syslog need a restart: a change
  * there is logged and otherwise ignored. A file with errors changes nothing.
  */
 static void
 tracker_reload(const char *path, const struct config *cur, struct http *h,
-    int use_syslog)
+    struct janitor *j, int tls_on, int use_syslog)
 {
 	struct config	 nc;
 	char		 err[512], q[LOG_STR_MAX];
@@ -166,8 +319,17 @@ tracker_reload(const char *path, const struct config *cur, struct http *h,
 		return;
 	}
 	log_open(TRACKER_IDENT, use_syslog, (enum log_level)nc.log_level);
+	janitor_set(j, nc.raw_retention_days);
+	if (tls_on && nc.tls_listen && (tls_check(&nc, err, sizeof(err)) == -1 ||
+	    tls_load(&nc, err, sizeof(err)) == -1))
+		log_err("reload=tls error=%s reason=\"certificates unchanged\"",
+		    log_str(q, sizeof(q), err));
 	if (tracker_differs(nc.tracker_listen, cur->tracker_listen))
 		restart = "tracker_listen";
+	else if (tracker_differs(nc.tls_listen, cur->tls_listen))
+		restart = "tls_listen";
+	else if (tracker_differs(nc.tls_priorities, cur->tls_priorities))
+		restart = "tls_priorities";
 	else if (tracker_differs(nc.admin_listen, cur->admin_listen))
 		restart = "admin_listen";
 	else if (tracker_differs(nc.db_path, cur->db_path))
@@ -195,7 +357,7 @@ tracker_reload(const char *path, const struct config *cur, struct http *h,
  */
 static void
 tracker_wait(const sigset_t *set, const char *path, const struct config *c,
-    struct http *h, int use_syslog)
+    struct http *h, struct janitor *j, int use_syslog)
 {
 	siginfo_t	si;
 	int		sig;
@@ -207,7 +369,8 @@ tracker_wait(const sigset_t *set, const char *path, const struct config *c,
 			continue;
 		}
 		if (sig == SIGHUP) {
-			tracker_reload(path, c, h, use_syslog);
+			tracker_reload(path, c, h, j, c->tls_listen != NULL,
+			    use_syslog);
 			continue;
 		}
 		log_info("signal=%s pid=%ld", sig == SIGTERM ? "TERM" : "INT",
@@ -245,12 +408,13 @@ main(int argc, char **argv)
 	struct store_opts	 so;
 	struct store		*store = NULL;
 	struct http		*h = NULL;
+	struct janitor		 jan;
 	const char		*path = NULL;
 	char			 err[512], q[LOG_STR_MAX];
 	sigset_t		 set;
 	int			 ch, check = 0, detach = 0, use_syslog;
 	int			 fd = -1, admin_fd = -1, ready_fd = -1, rc = 1;
-	int			 have_admin;
+	int			 tls_fd = -1, have_admin;
 
 	while ((ch = getopt(argc, argv, "c:dhn")) != -1) {
 		switch (ch) {
@@ -279,16 +443,27 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s: %s\n", TRACKER_IDENT, err);
 		return 1;
 	}
+	memset(&jan, 0, sizeof(jan));
 	have_admin = cfg.admin_listen && *cfg.admin_listen;
 	if (http_listen(cfg.tracker_listen, NULL, err, sizeof(err)) == -1 ||
+	    (cfg.tls_listen && http_listen(cfg.tls_listen, NULL, err,
+	    sizeof(err)) == -1) ||
 	    (have_admin && http_listen(cfg.admin_listen, NULL, err,
-	    sizeof(err)) == -1)) {
+	    sizeof(err)) == -1) || tls_check(&cfg, err, sizeof(err)) == -1) {
 		fprintf(stderr, "%s: %s: %s\n", TRACKER_IDENT,
 		    path ? path : "defaults", err);
 		config_free(&cfg);
 		return 1;
 	}
 	if (check) {
+		/* the certificate files too: a bad one would stop the start */
+		log_open(TRACKER_IDENT, 0, LOG_LVL_WARN);
+		if (cfg.tls_listen && tls_load(&cfg, err, sizeof(err)) == -1) {
+			fprintf(stderr, "%s: %s\n", TRACKER_IDENT, err);
+			config_free(&cfg);
+			return 1;
+		}
+		tls_unload();
 		config_dump(&cfg, stdout);
 		config_free(&cfg);
 		return 0;
@@ -314,6 +489,16 @@ main(int argc, char **argv)
 		log_err("listen=failed error=%s", log_str(q, sizeof(q), err));
 		goto done;
 	}
+	if (cfg.tls_listen && http_listen(cfg.tls_listen, &tls_fd, err,
+	    sizeof(err)) == -1) {
+		log_err("listen=failed error=%s", log_str(q, sizeof(q), err));
+		goto done;
+	}
+	/* before the privilege drop: key files are often root's only */
+	if (cfg.tls_listen && tls_load(&cfg, err, sizeof(err)) == -1) {
+		log_err("tls=failed error=%s", log_str(q, sizeof(q), err));
+		goto done;
+	}
 	/* metrics are not worth refusing to track: a busy port only warns */
 	if (have_admin && http_listen(cfg.admin_listen, &admin_fd, err,
 	    sizeof(err)) == -1) {
@@ -328,24 +513,30 @@ main(int argc, char **argv)
 	so.map_size = cfg.db_map_size;
 	so.batch_ms = cfg.batch_ms;
 	so.batch_max = cfg.batch_max;
+	so.honeypot_window_us = (int64_t)cfg.honeypot_window * 1000000;
 	store = store_open(cfg.db_path, &so, 0, err, sizeof(err));
 	if (store == NULL) {
 		log_err("store=%s error=%s", cfg.db_path,
 		    log_str(q, sizeof(q), err));
 		goto done;
 	}
-	h = http_start(&cfg, store, fd, admin_fd, err, sizeof(err));
-	fd = admin_fd = -1;
+	h = http_start(&cfg, store, fd, tls_fd, admin_fd, err, sizeof(err));
+	fd = tls_fd = admin_fd = -1;
 	if (h == NULL) {
 		log_err("start=failed error=%s", log_str(q, sizeof(q), err));
 		goto done;
 	}
-	log_info("start listen=%s admin=%s db=%s pid=%ld", cfg.tracker_listen,
+	if (janitor_start(&jan, store, cfg.raw_retention_days) == -1) {
+		log_warn("op=janitor");
+		goto done;
+	}
+	log_info("start listen=%s tls=%s admin=%s db=%s pid=%ld",
+	    cfg.tracker_listen, cfg.tls_listen ? cfg.tls_listen : "-",
 	    have_admin ? cfg.admin_listen : "-", cfg.db_path, (long)getpid());
 	tracker_ready(ready_fd, &cfg);
 	ready_fd = -1;
 
-	tracker_wait(&set, path, &cfg, h, use_syslog);
+	tracker_wait(&set, path, &cfg, h, &jan, use_syslog);
 
 	http_quiesce(h);
 	tracker_drain(&set, h);
@@ -357,10 +548,14 @@ main(int argc, char **argv)
 done:
 	if (h)
 		http_stop(h);
+	janitor_stop(&jan);
 	if (store)
 		store_close(store);
+	tls_unload();
 	if (fd != -1)
 		close(fd);
+	if (tls_fd != -1)
+		close(tls_fd);
 	if (admin_fd != -1)
 		close(admin_fd);
 	if (rc == 0)

@@ -2,6 +2,7 @@
 #include "unit.h"
 #include "unit.inc"
 
+#include <inttypes.h>
 #include <pthread.h>
 
 #include <lmdb.h>
@@ -13,7 +14,7 @@ static char *dir;
 static struct store *
 open_store(int flags)
 {
-	struct store_opts	o = { 64 << 20, 10, 4096 };
+	struct store_opts	o = { 64 << 20, 10, 4096, 0 };
 	char			err[256];
 	struct store		*s = store_open(dir, &o, flags, err, sizeof(err));
 
@@ -48,7 +49,8 @@ test_message_and_links(void **state)
 	struct store_counts	 c;
 	struct buf		 url = BUF_INIT;
 	const char		*rcpt[] = { "a@example.net", "b@example.net" };
-	uint64_t		 first, mseq, msg;
+	struct store_linkinfo	 li;
+	uint64_t		 first, mseq;
 	char			 id[ID_LEN + 1];
 	uint64_t		 back;
 
@@ -75,14 +77,22 @@ test_message_and_links(void **state)
 	m.pixel = 1;
 	assert_int_equal(store_put_message(s, &m), 0);
 
-	assert_int_equal(store_get_link(s, first, &url, &msg), 0);
+	assert_int_equal(store_get_link(s, first, &url, &li), 0);
 	assert_string_equal(url.data, "https://example.com/a?x=1&y=2");
-	assert_true(msg == mseq);
+	assert_true(li.msg == mseq);
+	assert_true(li.sent_us == 1700000000000000);
+	assert_false(li.honeypot);
 	buf_reset(&url);
 	assert_int_equal(store_get_link(s, first + 1, &url, NULL), 0);
 	assert_string_equal(url.data, "http://example.com/\xc3\xa9t\xc3\xa9");
 	assert_int_equal(store_get_link(s, first + 3, &url, NULL), 1);
 	assert_int_equal(store_has_message(s, mseq), 0);
+	{
+		int64_t sent = 0;
+
+		assert_int_equal(store_get_message(s, mseq, &sent), 0);
+		assert_true(sent == 1700000000000000);
+	}
 	assert_int_equal(store_has_message(s, mseq + 1), 1);
 	assert_int_equal(store_counts(s, &c), 0);
 	assert_int_equal(c.messages, 1);
@@ -176,6 +186,134 @@ test_events_concurrent(void **state)
 	store_close(s);
 }
 
+
+/* counter - one value of the counters database, 0 when absent */
+static uint64_t
+counter(struct store *s, const char *key)
+{
+	MDB_txn		*txn;
+	MDB_val		 k, v;
+	unsigned int	 dbi;
+	char		 tmp[32];
+	uint64_t	 n = 0;
+
+	assert_int_equal(store_dbi(s, "counters", &dbi), 0);
+	assert_int_equal(mdb_txn_begin(store_env(s), NULL, MDB_RDONLY, &txn), 0);
+	k.mv_data = (void *)key;
+	k.mv_size = strlen(key);
+	if (mdb_get(txn, dbi, &k, &v) == 0) {
+		snprintf(tmp, sizeof(tmp), "%.*s", (int)v.mv_size,
+		    (char *)v.mv_data);
+		n = strtoull(tmp, NULL, 10);
+	}
+	mdb_txn_abort(txn);
+	return n;
+}
+
+static void
+ev(struct store *s, enum store_ev type, uint64_t seq, uint64_t msg,
+    const char *ip, const char *cls, const char *reason, int64_t t)
+{
+	struct store_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.type = type;
+	e.seq = seq;
+	e.msg = msg;
+	e.ip = ip;
+	e.ua = "ua";
+	e.method = "GET";
+	e.verdict = cls;
+	e.reason = reason;
+	e.time_us = t;
+	assert_int_equal(store_put_event(s, &e), 0);
+}
+
+static void
+test_scoped_counters(void **state)
+{
+	struct store_opts	 o = { 64 << 20, 10, 4096, 60000000 };
+	struct store		*s;
+	struct store_msg	 m;
+	struct store_link	 l[2];
+	const char		*rcpt[] = { "a@example.net", "b@example.net" };
+	uint64_t		 first, mseq, hp;
+	char			 err[256], key[128];
+	int64_t			 t0 = 1767225600000000;	/* 2026-01-01 00:00 UTC */
+
+	(void)state;
+	s = store_open(dir, &o, 0, err, sizeof(err));
+	assert_non_null(s);
+	assert_int_equal(store_reserve(s, ID_LINK, 3, &first), 0);
+	assert_int_equal(store_reserve(s, ID_MSG, 1, &mseq), 0);
+	hp = first + 2;
+	l[0].seq = first;
+	l[0].url = "https://example.com/1";
+	l[1].seq = first + 1;
+	l[1].url = "https://example.com/2";
+	memset(&m, 0, sizeof(m));
+	m.seq = mseq;
+	m.time_us = t0;
+	m.from = "news@example.com";
+	m.rcpt = rcpt;
+	m.nrcpt = 2;	/* two recipients: unique means per source */
+	m.links = l;
+	m.nlinks = 2;
+	m.pixel = 1;
+	m.campaign = "spring";
+	m.domain = "example.com";
+	m.honeypot = hp;
+	assert_int_equal(store_put_message(s, &m), 0);
+	assert_int_equal(counter(s, "c:spring|sent"), 1);
+	assert_int_equal(counter(s, "d:example.com|sent"), 1);
+	assert_int_equal(counter(s, "t:2026-01-01|sent"), 1);
+
+	/* two people open twice, a proxy once; one person clicks twice */
+	ev(s, STORE_EV_OPEN, mseq, mseq, "10.0.0.1", "human", "-", t0 + 10);
+	ev(s, STORE_EV_OPEN, mseq, mseq, "10.0.0.1", "human", "-", t0 + 20);
+	ev(s, STORE_EV_OPEN, mseq, mseq, "10.0.0.2", "human", "-", t0 + 30);
+	ev(s, STORE_EV_OPEN, mseq, mseq, "66.249.80.1", "proxy", "gmail-proxy",
+	    t0 + 40);
+	ev(s, STORE_EV_CLICK, first, mseq, "10.0.0.1", "human", "-", t0 + 50);
+	ev(s, STORE_EV_CLICK, first, mseq, "10.0.0.1", "human", "-", t0 + 60);
+	assert_int_equal(store_flush(s), 0);
+	snprintf(key, sizeof(key), "m:%016" PRIx64 "|opens", mseq);
+	assert_int_equal(counter(s, key), 4);
+	snprintf(key, sizeof(key), "m:%016" PRIx64 "|opens.human", mseq);
+	assert_int_equal(counter(s, key), 3);
+	snprintf(key, sizeof(key), "m:%016" PRIx64 "|uopens", mseq);
+	assert_int_equal(counter(s, key), 3);
+	snprintf(key, sizeof(key), "m:%016" PRIx64 "|uopens.human", mseq);
+	assert_int_equal(counter(s, key), 2);
+	snprintf(key, sizeof(key), "l:%016" PRIx64 "|clicks", first);
+	assert_int_equal(counter(s, key), 2);
+	snprintf(key, sizeof(key), "l:%016" PRIx64 "|uclicks", first);
+	assert_int_equal(counter(s, key), 1);
+	snprintf(key, sizeof(key), "m:%016" PRIx64 "|first", mseq);
+	assert_true(counter(s, key) == (uint64_t)t0 + 10);
+	snprintf(key, sizeof(key), "m:%016" PRIx64 "|last", mseq);
+	assert_true(counter(s, key) == (uint64_t)t0 + 60);
+	assert_int_equal(counter(s, "c:spring|opens"), 4);
+	assert_int_equal(counter(s, "c:spring|uclicks.human"), 1);
+	assert_int_equal(counter(s, "d:example.com|clicks"), 2);
+	assert_int_equal(counter(s, "t:2026-01-01|opens.proxy"), 1);
+
+	/* the honeypot: 10.0.0.1's earlier hits on the message become scanner */
+	ev(s, STORE_EV_CLICK, hp, mseq, "10.0.0.1", "scanner", "honeypot",
+	    t0 + 70);
+	assert_int_equal(store_flush(s), 0);
+	snprintf(key, sizeof(key), "m:%016" PRIx64 "|clicks.human", mseq);
+	assert_int_equal(counter(s, key), 0);
+	snprintf(key, sizeof(key), "m:%016" PRIx64 "|clicks.scanner", mseq);
+	assert_int_equal(counter(s, key), 3);
+	snprintf(key, sizeof(key), "m:%016" PRIx64 "|opens.human", mseq);
+	assert_int_equal(counter(s, key), 1);
+	snprintf(key, sizeof(key), "m:%016" PRIx64 "|opens.scanner", mseq);
+	assert_int_equal(counter(s, key), 2);
+	assert_int_equal(counter(s, "c:spring|clicks.scanner"), 3);
+	store_close(s);
+}
+
 static void
 test_readable_records(void **state)
 {
@@ -216,7 +354,7 @@ test_readable_records(void **state)
 static void
 test_open_errors(void **state)
 {
-	struct store_opts	o = { 64 << 20, 10, 4096 };
+	struct store_opts	o = { 64 << 20, 10, 4096, 0 };
 	char			err[256];
 
 	(void)state;
@@ -234,6 +372,7 @@ main(void)
 		cmocka_unit_test(test_message_and_links),
 		cmocka_unit_test(test_events_concurrent),
 		cmocka_unit_test(test_readable_records),
+		cmocka_unit_test(test_scoped_counters),
 		cmocka_unit_test(test_open_errors),
 	};
 

@@ -1,0 +1,184 @@
+/*
+ * query - read-only walks over the store (see query.h).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lmdb.h>
+
+#include "log.h"
+#include "query.h"
+
+/* a walk that reached the end of its time range stops with this */
+#define Q_END	0x7e11
+
+static int
+q_begin(struct store *s, MDB_txn **txn)
+{
+	int rc = mdb_txn_begin(store_env(s), NULL, MDB_RDONLY, txn);
+
+	if (rc != 0)
+		log_warnx("query op=begin error=\"%s\"", mdb_strerror(rc));
+	return rc == 0 ? 0 : -1;
+}
+
+/* walk keys >= from (all when NULL) while they start with prefix */
+static int
+q_walk(struct store *s, const char *db, const char *from, size_t flen,
+    const char *prefix, size_t plen, query_kv_fn fn, void *arg)
+{
+	MDB_txn		*txn;
+	MDB_cursor	*cur = NULL;
+	MDB_val		 k, v;
+	unsigned int	 dbi;
+	int		 rc, ret = -1;
+
+	if (store_dbi(s, db, &dbi) == -1 || q_begin(s, &txn) == -1)
+		return -1;
+	if (mdb_cursor_open(txn, dbi, &cur) != 0)
+		goto out;
+	k.mv_data = (void *)from;
+	k.mv_size = flen;
+	rc = mdb_cursor_get(cur, &k, &v, flen ? MDB_SET_RANGE : MDB_FIRST);
+	for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (plen && (k.mv_size < plen ||
+		    memcmp(k.mv_data, prefix, plen) != 0))
+			break;
+		if ((ret = fn(arg, k.mv_data, k.mv_size, v.mv_data,
+		    v.mv_size)) != 0)
+			goto out;
+	}
+	ret = rc == MDB_NOTFOUND || rc == 0 ? 0 : -1;
+out:
+	if (cur)
+		mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return ret;
+}
+
+int
+query_counters(struct store *s, const char *prefix, query_kv_fn fn, void *arg)
+{
+	size_t n = strlen(prefix);
+
+	return q_walk(s, "counters", prefix, n, prefix, n, fn, arg);
+}
+
+uint64_t
+query_counter(struct store *s, const char *key)
+{
+	struct buf	 b = BUF_INIT;
+	uint64_t	 n = 0;
+
+	if (query_get(s, "counters", key, &b) == 0)
+		n = strtoull(b.data, NULL, 10);
+	buf_free(&b);
+	return n;
+}
+
+int
+query_messages(struct store *s, query_kv_fn fn, void *arg)
+{
+	return q_walk(s, "messages", NULL, 0, NULL, 0, fn, arg);
+}
+
+int
+query_get(struct store *s, const char *db, const char *key, struct buf *val)
+{
+	MDB_txn		*txn;
+	MDB_val		 k, v;
+	unsigned int	 dbi;
+	int		 rc;
+
+	if (store_dbi(s, db, &dbi) == -1 || q_begin(s, &txn) == -1)
+		return -1;
+	k.mv_data = (void *)key;
+	k.mv_size = strlen(key);
+	rc = mdb_get(txn, dbi, &k, &v);
+	if (rc == 0 && buf_append(val, v.mv_data, v.mv_size) == -1)
+		rc = ENOMEM;
+	mdb_txn_abort(txn);
+	return rc == 0 ? 0 : rc == MDB_NOTFOUND ? 1 : -1;
+}
+
+struct evwalk {
+	struct store	*s;
+	MDB_txn		*txn;
+	unsigned int	 events;
+	int64_t		 to_us;
+	query_kv_fn	 fn;
+	void		*arg;
+};
+
+/* an index entry (msg + event key): the event itself */
+static int
+q_index(void *arg, const char *key, size_t klen, const char *val, size_t vlen)
+{
+	struct evwalk	*w = arg;
+	MDB_val		 k, v;
+	char		 t[17];
+
+	(void)val;
+	(void)vlen;
+	if (klen != 36)
+		return 0;
+	memcpy(t, key + 16, 16);
+	t[16] = '\0';
+	if ((int64_t)strtoull(t, NULL, 16) >= w->to_us)
+		return Q_END;
+	k.mv_data = (void *)(key + 16);
+	k.mv_size = 20;
+	if (mdb_get(w->txn, w->events, &k, &v) != 0)
+		return 0;
+	return w->fn(w->arg, k.mv_data, k.mv_size, v.mv_data, v.mv_size);
+}
+
+/* an event by time: stop at to_us */
+static int
+q_event(void *arg, const char *key, size_t klen, const char *val, size_t vlen)
+{
+	struct evwalk	*w = arg;
+	char		 t[17];
+
+	if (klen < 16)
+		return 0;
+	memcpy(t, key, 16);
+	t[16] = '\0';
+	if ((int64_t)strtoull(t, NULL, 16) >= w->to_us)
+		return Q_END;
+	return w->fn(w->arg, key, klen, val, vlen);
+}
+
+int
+query_events(struct store *s, int64_t from_us, int64_t to_us, uint64_t msg,
+    query_kv_fn fn, void *arg)
+{
+	struct evwalk	 w;
+	char		 from[40], prefix[17];
+	int		 rc;
+
+	memset(&w, 0, sizeof(w));
+	w.s = s;
+	w.to_us = to_us;
+	w.fn = fn;
+	w.arg = arg;
+	if (from_us < 0)
+		from_us = 0;
+	if (msg == 0) {
+		snprintf(from, sizeof(from), "%016" PRIx64, (uint64_t)from_us);
+		rc = q_walk(s, "events", from, 16, NULL, 0, q_event, &w);
+		return rc == Q_END ? 0 : rc;
+	}
+	/* by message: the msgevents index, read in one more transaction */
+	if (store_dbi(s, "events", &w.events) == -1 || q_begin(s, &w.txn) == -1)
+		return -1;
+	snprintf(prefix, sizeof(prefix), "%016" PRIx64, msg);
+	snprintf(from, sizeof(from), "%s%016" PRIx64, prefix,
+	    (uint64_t)from_us);
+	rc = q_walk(s, "msgevents", from, 32, prefix, 16, q_index, &w);
+	mdb_txn_abort(w.txn);
+	return rc == Q_END ? 0 : rc;
+}
