@@ -9,6 +9,9 @@
  * is served only by the admin listener, never by the public one: behind
  * a local reverse proxy every public request comes from loopback too.
  *
+ * The HTTPS listener (tls_listen) is a second daemon with the same
+ * handler and the public routes; its threads are a pool of the same size.
+ *
  * Threads: one epoll thread per worker (a pool of tracker_threads), each
  * with its own copies of the fixed responses and its own counters, so
  * the request path takes no lock. One struct http per process: the
@@ -37,17 +40,19 @@ struct http;
 int	http_listen(const char *spec, int *fd, char *err, size_t errlen);
 
 /*
- * http_start - serve on the listening socket fd, and /metrics on admin_fd
- * (-1: no admin listener). Both sockets belong to h from then on, also on
- * failure. c is read during the call only; s must outlive h.
- * NULL with the reason in err.
+ * http_start - serve on the listening socket fd, the same routes over
+ * HTTPS on tls_fd (-1: none; certificates from tls.h, loaded before), and
+ * /metrics on admin_fd (-1: no admin listener). The sockets belong to h
+ * from then on, also on failure. c is read during the call only; s must
+ * outlive h. NULL with the reason in err.
  */
 struct http	*http_start(const struct config *c, struct store *s, int fd,
-		    int admin_fd, char *err, size_t errlen);
+		    int tls_fd, int admin_fd, char *err, size_t errlen);
 /*
  * http_reload - take the settings of c that apply without a restart:
- * fallback_url, trusted_proxies, user_agent_max. Requests in flight keep
- * the settings they started with. 0, or -1 (ENOMEM) with the old ones kept.
+ * fallback_url, trusted_proxies, user_agent_max, anonymize_ip,
+ * store_user_agent. Requests in flight keep the settings they started
+ * with. 0, or -1 (ENOMEM) with the old ones kept.
  */
 int		 http_reload(struct http *h, const struct config *c);
 /* http_quiesce - stop accepting connections; open ones are still served */
