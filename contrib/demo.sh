@@ -150,19 +150,24 @@ say "open pixel: ${pixel:-none found}"
 grep -q "^$URL/click/" "$DIR/delivered.links" || die "no tracking link in the delivered message"
 
 say ""
-say "== a click and an open"
+say "== a click and an open, as a person's browser, then as curl"
+# a click within click_min_seconds of sending counts as a scanner's
+sleep 2
+BROWSER='Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0'
 click=$(grep "^$URL/click/" "$DIR/delivered.links" | head -n 1)
 say "GET $click"
-say "  -> $(curl -sS -o /dev/null -w '%{http_code} %{redirect_url}' "$click")"
+say "  -> $(curl -sS -A "$BROWSER" -o /dev/null -w '%{http_code} %{redirect_url}' "$click")"
 if [ -n "$pixel" ]; then
 	say "GET $pixel"
-	say "  -> $(curl -sS -o "$DIR/pixel.png" -w '%{http_code} %{content_type} %{size_download} bytes' "$pixel")"
+	say "  -> $(curl -sS -A "$BROWSER" -o "$DIR/pixel.png" -w '%{http_code} %{content_type} %{size_download} bytes' "$pixel")"
 fi
+say "GET $click (curl's own User-Agent: counted as a bot)"
+say "  -> $(curl -sS -o /dev/null -w '%{http_code} %{redirect_url}' "$click")"
 
 # the tracker commits events in batches: wait (briefly) until the click shows
 n=0
 while [ $n -lt 40 ]; do
-	"$CTL" stats -c "$CONF" --json 2>/dev/null | grep -Eq '"clicks": *[1-9]' && break
+	"$CTL" stats -c "$CONF" --json 2>/dev/null | grep -Eq '"clicks": *2' && break
 	sleep 0.05
 	n=$((n + 1))
 done
@@ -171,8 +176,15 @@ say ""
 say "== mtrackctl stats -c CONF"
 "$CTL" stats -c "$CONF" || die "mtrackctl stats failed"
 say ""
+say "== mtrackctl stats -c CONF --by link (the first rows)"
+"$CTL" stats -c "$CONF" --by link | head -n 4 || die "mtrackctl stats failed"
+say ""
+say "== mtrackctl show MESSAGE-ID"
+mid=$(sed -n 's/^Message-ID: *//Ip' "$DIR/delivered.eml" 2>/dev/null | head -n 1 | tr -d '\r')
+[ -n "$mid" ] && "$CTL" show -c "$CONF" "$mid" | tail -n 4
+say ""
 say "== mtrackctl stats -c CONF --json"
-"$CTL" stats -c "$CONF" --json || die "mtrackctl stats --json failed"
+"$CTL" stats -c "$CONF" --json | head -n 6 || die "mtrackctl stats --json failed"
 say ""
 if [ -n "${DEMO_KEEP:-}" ]; then
 	say "== done: stopping everything; kept $DIR (delivered.eml, *.log, mtrack.conf)"
