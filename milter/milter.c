@@ -103,7 +103,11 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     unsigned long f2, unsigned long f3, unsigned long *pf0,
     unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
-	unsigned long want = SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA;
+	/*
+	 * Not SMFIP_NODATA: measured, skipping the DATA event made Postfix
+	 * wait ~50 ms per message (a delayed ACK on the milter socket).
+	 */
+	unsigned long want = SMFIP_NOHELO | SMFIP_NOUNKNOWN;
 
 	(void)ctx;
 	(void)f2;

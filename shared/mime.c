@@ -287,75 +287,79 @@ static int
 qp_encode(const char *nl, const unsigned char *d, size_t len, struct buf *out)
 {
 	static const char	 hex[] = "0123456789ABCDEF";
-	size_t			 nllen = strlen(nl), i, col = 0, start = out->len;
-	char			 tok[3];
-	size_t			 toklen;
+	size_t			 nllen = strlen(nl), i, col = 0;
+	char			*o, *line;
 
+	/* worst case: every byte as =XX, plus a soft break per 25 bytes */
+	if (len > (SIZE_MAX - 64) / 4 || buf_reserve(out, len * 4 + 64) == -1)
+		return -1;
+	o = out->data + out->len;
+	line = o;
 	for (i = 0; i < len; i++) {
 		unsigned char c = d[i];
 
-		if (len - i >= nllen && memcmp(d + i, nl, nllen) == 0) {
+		if (c == (unsigned char)nl[0] && len - i >= nllen &&
+		    (nllen == 1 || d[i + 1] == (unsigned char)nl[1])) {
 			/* white space before a line break must be encoded */
-			if (out->len > start && (out->data[out->len - 1] == ' ' ||
-			    out->data[out->len - 1] == '\t')) {
-				c = (unsigned char)out->data[out->len - 1];
-				out->len--;
+			if (o > line && (o[-1] == ' ' || o[-1] == '\t')) {
+				unsigned char w = (unsigned char)o[-1];
+
+				o--;
 				col--;
 				if (col + 3 > 75) {
-					if (buf_append(out, "=", 1) ||
-					    buf_puts(out, nl))
-						return -1;
+					*o++ = '=';
+					memcpy(o, nl, nllen);
+					o += nllen;
 				}
-				tok[0] = '=';
-				tok[1] = hex[c >> 4];
-				tok[2] = hex[c & 15];
-				if (buf_append(out, tok, 3))
-					return -1;
+				*o++ = '=';
+				*o++ = hex[w >> 4];
+				*o++ = hex[w & 15];
 			}
-			if (buf_puts(out, nl))
-				return -1;
+			memcpy(o, nl, nllen);
+			o += nllen;
+			line = o;
 			col = 0;
 			i += nllen - 1;
 			continue;
 		}
-		if ((c >= 33 && c <= 126 && c != '=') || c == ' ' || c == '\t') {
-			tok[0] = (char)c;
-			toklen = 1;
-		} else {
-			tok[0] = '=';
-			tok[1] = hex[c >> 4];
-			tok[2] = hex[c & 15];
-			toklen = 3;
-		}
 		/* a soft break keeps lines at 76 characters with its '=' */
-		if (col + toklen > 75) {
-			if (buf_append(out, "=", 1) || buf_puts(out, nl))
-				return -1;
-			col = 0;
+		if (((c >= 33 && c <= 126 && c != '=') || c == ' ' ||
+		    c == '\t') && !(col == 0 && c == '.')) {
+			if (col + 1 > 75) {
+				*o++ = '=';
+				memcpy(o, nl, nllen);
+				o += nllen;
+				line = o;
+				col = 0;
+			}
+			*o++ = (char)c;
+			col++;
+		} else {
+			/* a dot that starts a line is encoded: some relays mangle it */
+			if (col + 3 > 75) {
+				*o++ = '=';
+				memcpy(o, nl, nllen);
+				o += nllen;
+				line = o;
+				col = 0;
+			}
+			*o++ = '=';
+			*o++ = hex[c >> 4];
+			*o++ = hex[c & 15];
+			col += 3;
 		}
-		/* a dot that starts a line is encoded: some relays mangle it */
-		if (col == 0 && toklen == 1 && c == '.') {
-			tok[0] = '=';
-			tok[1] = hex[c >> 4];
-			tok[2] = hex[c & 15];
-			toklen = 3;
-		}
-		if (buf_append(out, tok, toklen))
-			return -1;
-		col += toklen;
 	}
 	/* trailing white space at the very end is encoded too */
-	if (out->len > start && (out->data[out->len - 1] == ' ' ||
-	    out->data[out->len - 1] == '\t') && col > 0) {
-		unsigned char c = (unsigned char)out->data[out->len - 1];
+	if (o > line && (o[-1] == ' ' || o[-1] == '\t')) {
+		unsigned char w = (unsigned char)o[-1];
 
-		out->len--;
-		tok[0] = '=';
-		tok[1] = hex[c >> 4];
-		tok[2] = hex[c & 15];
-		if (buf_append(out, tok, 3))
-			return -1;
+		o--;
+		*o++ = '=';
+		*o++ = hex[w >> 4];
+		*o++ = hex[w & 15];
 	}
+	out->len = (size_t)(o - out->data);
+	out->data[out->len] = '\0';
 	return 0;
 }
 

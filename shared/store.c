@@ -93,6 +93,7 @@ struct store {
 	uint64_t	*mcache_gen;	/* [MCACHE] */
 	uint64_t	 batch_gen;
 	int64_t		 honeypot_us;	/* honeypot look-back window */
+	struct buf	 evbuf;		/* the event being written */
 };
 
 static void	*store_writer(void *);
@@ -299,6 +300,7 @@ store_close(struct store *s)
 		mdb_txn_abort(s->rtx[i]);
 	free(s->rtx);
 	tally_free(s->tally);
+	buf_free(&s->evbuf);
 	free(s->mcache);
 	free(s->mcache_gen);
 	if (s->env)
@@ -551,6 +553,76 @@ add_scoped(MDB_txn *txn, MDB_dbi dbi, const char *scope, const char *metric,
 	return add_u64(txn, dbi, key, delta);
 }
 
+/*
+ * jesc - s as a JSON string (with quotes) onto b, or null. Invalid UTF-8
+ * bytes are taken as Latin-1, as jstr() does: the event writer's hot path
+ * avoids building a jansson object per event.
+ */
+static int
+jesc(struct buf *b, const char *s)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	const unsigned char	*p = (const unsigned char *)s;
+	char			*o;
+	size_t			 n;
+
+	if (s == NULL)
+		return buf_append(b, "null", 4);
+	n = strlen(s);
+	if (buf_reserve(b, n * 6 + 2) == -1)
+		return -1;
+	o = b->data + b->len;
+	*o++ = '"';
+	while (*p) {
+		unsigned char c = *p;
+
+		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+			*o++ = (char)*p++;
+			continue;
+		}
+		if (c == '"' || c == '\\') {
+			*o++ = '\\';
+			*o++ = (char)*p++;
+			continue;
+		}
+		if (c < 0x20) {
+			memcpy(o, "\\u00", 4);
+			o += 4;
+			*o++ = hex[c >> 4];
+			*o++ = hex[c & 15];
+			p++;
+			continue;
+		}
+		/* a valid UTF-8 sequence is copied, anything else is Latin-1 */
+		{
+			size_t len = c >= 0xc2 && c < 0xe0 ? 2 : c >= 0xe0 &&
+			    c < 0xf0 ? 3 : c >= 0xf0 && c < 0xf5 ? 4 : 0, i;
+			/* the second byte's range excludes overlongs and surrogates */
+			unsigned char lo = c == 0xe0 ? 0xa0 : c == 0xf0 ? 0x90 : 0x80;
+			unsigned char hi = c == 0xed ? 0x9f : c == 0xf4 ? 0x8f : 0xbf;
+
+			if (len && (p[1] < lo || p[1] > hi))
+				len = 0;
+			for (i = 1; i < len; i++)
+				if ((p[i] & 0xc0) != 0x80)
+					break;
+			if (len && i == len) {
+				memcpy(o, p, len);
+				o += len;
+				p += len;
+				continue;
+			}
+			*o++ = (char)(0xc0 | c >> 6);
+			*o++ = (char)(0x80 | (c & 0x3f));
+			p++;
+		}
+	}
+	*o++ = '"';
+	b->len = (size_t)(o - b->data);
+	b->data[b->len] = '\0';
+	return 0;
+}
+
 /* apply_msg - write one message and its links inside txn */
 static int
 apply_msg(struct store *s, MDB_txn *txn, const struct store_msg *m)
@@ -705,13 +777,17 @@ tally_scoped(struct tally *t, const struct scopes *sc, const char *metric,
     enum tally_op op, int64_t v)
 {
 	char	key[SCOPE_MAX + 96];
+	size_t	mlen = strlen(metric), slen;
 	int	i;
 
+	if (mlen > 64)
+		return EINVAL;
 	for (i = 0; i < sc->n; i++) {
-		if (sc->v[i][0])
-			snprintf(key, sizeof(key), "%s|%s", sc->v[i], metric);
-		else
-			snprintf(key, sizeof(key), "%s", metric);
+		slen = strlen(sc->v[i]);
+		memcpy(key, sc->v[i], slen);
+		if (slen)
+			key[slen++] = '|';
+		memcpy(key + slen, metric, mlen + 1);
 		if (tally_put(t, key, op, v) == -1)
 			return ENOMEM;
 	}
@@ -856,7 +932,6 @@ apply_event(struct store *s, MDB_txn *txn, const struct store_event *e)
 {
 	const struct msginfo	*mi;
 	struct scopes		 sc;
-	json_t			*o;
 	char			 key[24], ref[17], msg[17], ikey[40], ukey[96];
 	char			 metric[96], who[64];
 	const char		*kind = e->type == STORE_EV_CLICK ? "clicks" : "opens";
@@ -867,20 +942,25 @@ apply_event(struct store *s, MDB_txn *txn, const struct store_event *e)
 	    (uint64_t)e->time_us, s->ev_order++);
 	hex16(ref, e->seq);
 	hex16(msg, e->msg);
-	o = json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o}",
-	    "time", (json_int_t)e->time_us,
-	    "type", click ? "click" : "open",
-	    click ? "link" : "ref", ref,
-	    "msg", msg,
-	    "ip", jstr(e->ip),
-	    "ua", jstr(e->ua),
-	    "method", jstr(e->method),
-	    "host", jstr(e->host),
-	    "class", jstr(e->verdict ? e->verdict : "human"),
-	    "reason", jstr(e->reason ? e->reason : "-"));
-	rc = put_json(txn, s->dbi[DB_EVENTS], key, o, 1);
-	json_decref(o);
-	if (rc != 0)
+	/* the same JSON a jansson object would give, written directly */
+	buf_reset(&s->evbuf);
+	if (buf_printf(&s->evbuf, "{\"time\":%" PRId64 ",\"type\":\"%s\","
+	    "\"%s\":\"%s\",\"msg\":\"%s\",\"ip\":", e->time_us,
+	    click ? "click" : "open", click ? "link" : "ref", ref, msg) ||
+	    jesc(&s->evbuf, e->ip) || buf_puts(&s->evbuf, ",\"ua\":") ||
+	    jesc(&s->evbuf, e->ua) || buf_puts(&s->evbuf, ",\"method\":") ||
+	    jesc(&s->evbuf, e->method) || buf_puts(&s->evbuf, ",\"host\":") ||
+	    jesc(&s->evbuf, e->host) || buf_puts(&s->evbuf, ",\"class\":") ||
+	    jesc(&s->evbuf, e->verdict ? e->verdict : "human") ||
+	    buf_puts(&s->evbuf, ",\"reason\":") ||
+	    jesc(&s->evbuf, e->reason ? e->reason : "-") ||
+	    buf_putc(&s->evbuf, '}'))
+		return ENOMEM;
+	k.mv_data = key;
+	k.mv_size = 20;
+	v.mv_data = s->evbuf.data;
+	v.mv_size = s->evbuf.len;
+	if ((rc = put_ordered(txn, s->dbi[DB_EVENTS], &k, &v)) != 0)
 		return rc;
 	/* the index of a message's events: message seq + event key */
 	snprintf(ikey, sizeof(ikey), "%s%s", msg, key);
@@ -1270,8 +1350,19 @@ store_get_message(struct store *s, uint64_t seq, int64_t *sent_us)
 	k.mv_size = 16;
 	rc = mdb_get(txn, s->dbi[DB_MESSAGES], &k, &v);
 	if (rc == 0 && sent_us) {
+		/*
+		 * The record starts {"time":N (apply_msg writes it first):
+		 * a message with many links is not parsed for one number.
+		 */
 		*sent_us = 0;
-		if ((o = json_loadb(v.mv_data, v.mv_size, 0, NULL)) != NULL) {
+		if (v.mv_size > 9 && memcmp(v.mv_data, "{\"time\":", 8) == 0) {
+			char num[24];
+			size_t n = v.mv_size - 8 < 23 ? v.mv_size - 8 : 23;
+
+			memcpy(num, (char *)v.mv_data + 8, n);
+			num[n] = '\0';
+			*sent_us = strtoll(num, NULL, 10);
+		} else if ((o = json_loadb(v.mv_data, v.mv_size, 0, NULL))) {
 			json_unpack(o, "{s?I}", "time", &t);
 			*sent_us = t;
 			json_decref(o);

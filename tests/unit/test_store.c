@@ -7,6 +7,9 @@
 
 #include <lmdb.h>
 
+#include <jansson.h>
+
+#include "query.h"
 #include "store.h"
 
 static char *dir;
@@ -314,6 +317,51 @@ test_scoped_counters(void **state)
 	store_close(s);
 }
 
+static int
+find_ua(void *arg, const char *key, size_t klen, const char *val, size_t vlen)
+{
+	json_t	*o = json_loadb(val, vlen, 0, NULL);
+	char	**ua = arg;
+
+	(void)key;
+	(void)klen;
+	assert_non_null(o);	/* every stored event is valid JSON */
+	if (json_string_value(json_object_get(o, "ua")) &&
+	    strstr(json_string_value(json_object_get(o, "ua")), "odd"))
+		*ua = strdup(json_string_value(json_object_get(o, "ua")));
+	json_decref(o);
+	return 0;
+}
+
+static void
+test_event_json(void **state)
+{
+	struct store	*s;
+	char		*ua = NULL;
+
+	(void)state;
+	s = open_store(0);
+	/* invalid UTF-8 (a lone 0xff, a surrogate) is kept as Latin-1 */
+	ev(s, STORE_EV_CLICK, 1, 1, "10.9.9.9", "human", "-", 1767225600000000);
+	{
+		struct store_event e;
+
+		memset(&e, 0, sizeof(e));
+		e.type = STORE_EV_OPEN;
+		e.seq = e.msg = 1;
+		e.ip = "10.9.9.9";
+		e.ua = "odd \xff \xed\xa0\x80 \"q\" \\ \x01 caf\xc3\xa9";
+		e.time_us = 1767225600000001;
+		assert_int_equal(store_put_event(s, &e), 0);
+	}
+	assert_int_equal(store_flush(s), 0);
+	assert_int_equal(query_events(s, 0, INT64_MAX, 0, find_ua, &ua), 0);
+	assert_non_null(ua);
+	assert_string_equal(ua, "odd \xc3\xbf \xc3\xad\xc2\xa0\xc2\x80 \"q\" \\ \x01 caf\xc3\xa9");
+	free(ua);
+	store_close(s);
+}
+
 static void
 test_readable_records(void **state)
 {
@@ -373,6 +421,7 @@ main(void)
 		cmocka_unit_test(test_events_concurrent),
 		cmocka_unit_test(test_readable_records),
 		cmocka_unit_test(test_scoped_counters),
+		cmocka_unit_test(test_event_json),
 		cmocka_unit_test(test_open_errors),
 	};
 
