@@ -322,31 +322,35 @@ qp_encode(const char *nl, const unsigned char *d, size_t len, struct buf *out)
 			i += nllen - 1;
 			continue;
 		}
-		/* a soft break keeps lines at 76 characters with its '=' */
-		if (((c >= 33 && c <= 126 && c != '=') || c == ' ' ||
-		    c == '\t') && !(col == 0 && c == '.')) {
-			if (col + 1 > 75) {
+		{
+			int	lit = (c >= 33 && c <= 126 && c != '=') || c == ' ' ||
+			    c == '\t';
+			size_t	need = lit ? 1 : 3;
+
+			/* a soft break keeps lines at 76 characters with its '=' */
+			if (col + need > 75) {
 				*o++ = '=';
 				memcpy(o, nl, nllen);
 				o += nllen;
 				line = o;
 				col = 0;
 			}
-			*o++ = (char)c;
-			col++;
-		} else {
-			/* a dot that starts a line is encoded: some relays mangle it */
-			if (col + 3 > 75) {
+			/*
+			 * A line never starts with a literal '.' (some relays
+			 * mangle it) or '-' (decoded dashes that meet a soft
+			 * break could read as a MIME boundary).
+			 */
+			if (lit && col == 0 && (c == '.' || c == '-'))
+				lit = 0;
+			if (lit) {
+				*o++ = (char)c;
+				col++;
+			} else {
 				*o++ = '=';
-				memcpy(o, nl, nllen);
-				o += nllen;
-				line = o;
-				col = 0;
+				*o++ = hex[c >> 4];
+				*o++ = hex[c & 15];
+				col += 3;
 			}
-			*o++ = '=';
-			*o++ = hex[c >> 4];
-			*o++ = hex[c & 15];
-			col += 3;
 		}
 	}
 	/* trailing white space at the very end is encoded too */

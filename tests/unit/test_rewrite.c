@@ -51,14 +51,14 @@ assemble(const char *in, size_t len, const struct rewrite_result *r,
     size_t *outlen)
 {
 	struct buf	 out = BUF_INIT;
-	const char	*sep = strstr(in, "\r\n\r\n");
+	const char	*sep = memmem(in, len, "\r\n\r\n", 4);
 	size_t		 hend, bstart;
 
 	if (sep) {
 		hend = (size_t)(sep - in) + 2;
 		bstart = hend + 2;
 	} else {
-		sep = strstr(in, "\n\n");
+		sep = memmem(in, len, "\n\n", 2);
 		if (sep == NULL) {
 			/* no body at all (an empty file among the samples) */
 			assert_false(r->changed);
@@ -564,6 +564,19 @@ test_corpus_roundtrip(void **state)
 	print_message("# corpus: %d messages, %d rewritten\n", files, changed);
 }
 
+/* inputs the fuzzers found: each must round-trip like the corpus */
+static void
+test_fuzz_regressions(void **state)
+{
+	int files = 0, changed = 0;
+
+	(void)state;
+	roundtrip_dir("tests/data/fuzz-regressions", &files, &changed);
+	assert_true(files >= 1);
+	print_message("# fuzz regressions: %d messages, %d rewritten\n", files,
+	    changed);
+}
+
 static void
 test_text_links(void **state)
 {
@@ -604,6 +617,7 @@ main(void)
 		cmocka_unit_test(test_exclude_and_own_links),
 		cmocka_unit_test(test_samples_roundtrip),
 		cmocka_unit_test(test_corpus_roundtrip),
+		cmocka_unit_test(test_fuzz_regressions),
 		cmocka_unit_test(test_text_links),
 	};
 
