@@ -2,9 +2,11 @@
  * store - LMDB schema, read helpers and the batching writer (see store.h).
  *
  * All writes of a process go through one writer thread. It takes every
- * job queued while the previous commit ran (at most batch_max), applies
- * them in one transaction and commits once: a burst of events or of
- * milter messages costs one fsync, and nobody waits longer than a commit.
+ * job queued (at most batch_max), applies them in one transaction and
+ * commits once: a burst of events or of milter messages costs one fsync.
+ * Events alone wait for company up to batch_ms after the first of them;
+ * a milter message (whose sender waits), a flush or a stop is committed
+ * at once, with whatever else is queued.
  * Message jobs run in a nested transaction, so one that fails is undone
  * alone; their submitter waits for the commit. Events are fire and forget.
  */
@@ -82,6 +84,9 @@ struct store {
 	size_t		 q_len;
 	uint64_t	 q_enqueued, q_committed;	/* jobs, for flush */
 	int		 q_stop;
+	size_t		 q_msgs;	/* message jobs queued */
+	int		 q_flush;	/* flushes waiting */
+	int64_t		 q_first_us;	/* when the queue last became non-empty (monotonic) */
 	int		 writer_started;
 	pthread_t	 writer;
 	struct store_wstats ws;
@@ -236,7 +241,14 @@ store_open(const char *path, const struct store_opts *o, int flags,
 	pthread_mutex_init(&s->seq_lock, NULL);
 	pthread_mutex_init(&s->rtx_lock, NULL);
 	pthread_mutex_init(&s->q_lock, NULL);
-	pthread_cond_init(&s->q_cond, NULL);
+	{
+		pthread_condattr_t ca;
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&s->q_cond, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	pthread_cond_init(&s->q_done, NULL);
 	s->q_tail = &s->q_head;
 
@@ -1089,6 +1101,23 @@ store_writer(void *arg)
 		pthread_mutex_lock(&s->q_lock);
 		while (s->q_head == NULL && !s->q_stop)
 			pthread_cond_wait(&s->q_cond, &s->q_lock);
+		/*
+		 * Events alone wait for company: up to batch_ms after the
+		 * first of them was queued, or until batch_max are queued.
+		 * A waiting milter message, a flush or the stop cut it short.
+		 */
+		if (s->opts.batch_ms > 0) {
+			struct timespec	dl;
+			int64_t		until = s->q_first_us +
+			    (int64_t)s->opts.batch_ms * 1000;
+
+			dl.tv_sec = (time_t)(until / 1000000);
+			dl.tv_nsec = (long)(until % 1000000) * 1000;
+			while (s->q_head && !s->q_stop && !s->q_msgs &&
+			    s->q_flush == 0 && s->q_len < (size_t)s->opts.batch_max &&
+			    pthread_cond_timedwait(&s->q_cond, &s->q_lock, &dl) == 0)
+				;
+		}
 		stop = s->q_stop && s->q_head == NULL;
 		/* take at most batch_max jobs */
 		batch = s->q_head;
@@ -1104,6 +1133,11 @@ store_writer(void *arg)
 		if (s->q_head == NULL)
 			s->q_tail = &s->q_head;
 		s->q_len -= n;
+		for (j = batch; j; j = j->next)
+			if (j->is_msg)
+				s->q_msgs--;
+		if (s->q_head)
+			s->q_first_us = mono_us();
 		pthread_mutex_unlock(&s->q_lock);
 		if (stop)
 			break;
@@ -1185,11 +1219,16 @@ store_enqueue(struct store *s, struct wjob *j, uint64_t *ticket)
 		errno = EAGAIN;
 		return -1;
 	}
+	if (s->q_head == NULL)
+		s->q_first_us = mono_us();
 	*s->q_tail = j;
 	s->q_tail = &j->next;
 	s->q_len++;
+	if (j->is_msg)
+		s->q_msgs++;
 	*ticket = ++s->q_enqueued;
-	pthread_cond_signal(&s->q_cond);
+	if (s->q_len == 1 || j->is_msg || s->q_len >= (size_t)s->opts.batch_max)
+		pthread_cond_signal(&s->q_cond);
 	pthread_mutex_unlock(&s->q_lock);
 	return 0;
 }
@@ -1280,8 +1319,11 @@ store_flush(struct store *s)
 		return 0;
 	pthread_mutex_lock(&s->q_lock);
 	target = s->q_enqueued;
+	s->q_flush++;
+	pthread_cond_signal(&s->q_cond);
 	while (s->q_committed < target)
 		pthread_cond_wait(&s->q_done, &s->q_lock);
+	s->q_flush--;
 	pthread_mutex_unlock(&s->q_lock);
 	return 0;
 }
