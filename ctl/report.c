@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "counter.h"
 #include "query.h"
 #include "report.h"
 
@@ -49,37 +50,34 @@ report_fold(struct report_row *r, const char *metric, size_t mlen,
 		r->ccls[c] += v;
 }
 
-/* a counter of the row's scope: "scope|metric" (global: no '|') */
-static int
-fold_counter(void *arg, const char *key, size_t klen, const char *val,
-    size_t vlen)
-{
-	struct report_row	*r = arg;
-	const char		*bar = memchr(key, '|', klen);
-	size_t			 slen = strlen(r->scope);
-	char			 num[24];
-
-	if (slen == 0) {
-		if (bar != NULL)
-			return 0;
-		bar = key - 1;
-	} else if (bar == NULL || (size_t)(bar - key) != slen)
-		return 0;
-	snprintf(num, sizeof(num), "%.*s", (int)(vlen < 23 ? vlen : 23), val);
-	report_fold(r, bar + 1, klen - (size_t)(bar + 1 - key),
-	    strtoull(num, NULL, 10));
-	return 0;
-}
-
 int
 report_from_counters(struct store *s, struct report_row *r)
 {
-	char prefix[320];
+	struct buf	 b = BUF_INIT;
+	struct counter	 c;
+	size_t		 i;
+	int		 rc;
 
-	if (r->scope[0] == '\0')
-		return query_counters(s, "", fold_counter, r);
-	snprintf(prefix, sizeof(prefix), "%s|", r->scope);
-	return query_counters(s, prefix, fold_counter, r);
+	rc = query_get(s, "counters", r->scope[0] ? r->scope : "*", &b);
+	if (rc == 0) {
+		counter_parse(&c, b.data, b.len);
+		for (i = 0; i < c.n; i++)
+			report_fold(r, c.f[i].name, strlen(c.f[i].name), c.f[i].v);
+	}
+	buf_free(&b);
+	return rc == -1 ? -1 : 0;
+}
+
+/* report_fold_record - every field of a counter record into a row */
+void
+report_fold_record(struct report_row *r, const char *val, size_t vlen)
+{
+	struct counter	c;
+	size_t		i;
+
+	counter_parse(&c, val, vlen);
+	for (i = 0; i < c.n; i++)
+		report_fold(r, c.f[i].name, strlen(c.f[i].name), c.f[i].v);
 }
 
 void

@@ -26,7 +26,9 @@ struct report_row {
 /* report_fold - add one counter "metric" value into a row */
 void	report_fold(struct report_row *r, const char *metric, size_t mlen,
 	    uint64_t v);
-/* report_from_counters - fill r from the counters of its scope */
+/* report_fold_record - every field of a counter record (counter.h) into r */
+void	report_fold_record(struct report_row *r, const char *val, size_t vlen);
+/* report_from_counters - fill r from the counter record of its scope */
 int	report_from_counters(struct store *s, struct report_row *r);
 /* report_json - one row as a JSON object (new reference) */
 json_t	*report_json(const struct report_row *r);

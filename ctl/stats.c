@@ -293,31 +293,22 @@ msg_sent(void *arg, const char *key, size_t klen, const char *val, size_t vlen)
 	return 0;
 }
 
-/* counter path: rows of every scope under a prefix ("c:", "d:", "t:") */
+/* counter path: a row for each scope record under a prefix ("c:", "d:", "t:") */
 static int
 scope_row(void *arg, const char *key, size_t klen, const char *val,
     size_t vlen)
 {
 	struct st		*t = arg;
-	const char		*bar = memchr(key, '|', klen);
 	struct report_row	*r;
-	char			 scope[300], num[24];
-	size_t			 slen;
+	char			 scope[300];
 
-	if (bar == NULL)
+	if (klen >= sizeof(scope) || klen < 2)
 		return 0;
-	slen = (size_t)(bar - key);
-	if (slen >= sizeof(scope))
-		return 0;
-	memcpy(scope, key, slen);
-	scope[slen] = '\0';
-	if (t->nrows == 0 || strcmp(t->rows[t->nrows - 1].scope, scope) != 0) {
-		if ((r = row_add(t, scope + 2, scope)) == NULL)
-			return -1;
-	} else
-		r = &t->rows[t->nrows - 1];
-	snprintf(num, sizeof(num), "%.*s", (int)(vlen < 23 ? vlen : 23), val);
-	report_fold(r, bar + 1, klen - slen - 1, strtoull(num, NULL, 10));
+	memcpy(scope, key, klen);
+	scope[klen] = '\0';
+	if ((r = row_add(t, scope + 2, scope)) == NULL)
+		return -1;
+	report_fold_record(r, val, vlen);
 	return 0;
 }
 

@@ -98,9 +98,11 @@ prune_one(MDB_txn *txn, const struct dbs *d, const char *msg16, json_t *o,
 		k.mv_size = strlen(l);
 		if (mdb_del(txn, d->links, &k, NULL) == 0)
 			n->links++;
-		snprintf(pre, sizeof(pre), "l:%s|", l);
-		if ((rc = del_prefix(txn, d->counters, pre, &n->counters)) != 0)
-			return rc;
+		snprintf(pre, sizeof(pre), "l:%s", l);
+		k.mv_data = pre;
+		k.mv_size = strlen(pre);
+		if (mdb_del(txn, d->counters, &k, NULL) == 0)
+			n->counters++;
 		snprintf(pre, sizeof(pre), "l:%s:", l);
 		if ((rc = del_prefix(txn, d->uniq, pre, NULL)) != 0)
 			return rc;
@@ -112,9 +114,11 @@ prune_one(MDB_txn *txn, const struct dbs *d, const char *msg16, json_t *o,
 	}
 	if ((rc = del_events(txn, d, msg16, &n->events)) != 0)
 		return rc;
-	snprintf(pre, sizeof(pre), "m:%s|", msg16);
-	if ((rc = del_prefix(txn, d->counters, pre, &n->counters)) != 0)
-		return rc;
+	snprintf(pre, sizeof(pre), "m:%s", msg16);
+	k.mv_data = pre;
+	k.mv_size = strlen(pre);
+	if (mdb_del(txn, d->counters, &k, NULL) == 0)
+		n->counters++;
 	snprintf(pre, sizeof(pre), "o:%s:", msg16);
 	if ((rc = del_prefix(txn, d->uniq, pre, NULL)) != 0)
 		return rc;

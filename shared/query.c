@@ -67,18 +67,6 @@ query_counters(struct store *s, const char *prefix, query_kv_fn fn, void *arg)
 	return q_walk(s, "counters", prefix, n, prefix, n, fn, arg);
 }
 
-uint64_t
-query_counter(struct store *s, const char *key)
-{
-	struct buf	 b = BUF_INIT;
-	uint64_t	 n = 0;
-
-	if (query_get(s, "counters", key, &b) == 0)
-		n = strtoull(b.data, NULL, 10);
-	buf_free(&b);
-	return n;
-}
-
 int
 query_messages(struct store *s, query_kv_fn fn, void *arg)
 {

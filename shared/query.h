@@ -18,11 +18,9 @@
 typedef int (*query_kv_fn)(void *arg, const char *key, size_t klen,
     const char *val, size_t vlen);
 
-/* query_counters - every counter whose key starts with prefix */
+/* query_counters - every counter record whose scope starts with prefix */
 int	query_counters(struct store *s, const char *prefix, query_kv_fn fn,
 	    void *arg);
-/* query_counter - one counter's value (0 when absent) */
-uint64_t query_counter(struct store *s, const char *key);
 /* query_messages - every message record, in sequence order */
 int	query_messages(struct store *s, query_kv_fn fn, void *arg);
 /* query_get - one record of a database ("messages", "links", ...) by key; 0, 1 absent, -1 */

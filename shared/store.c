@@ -23,6 +23,7 @@
 #include <lmdb.h>
 
 #include "log.h"
+#include "counter.h"
 #include "store.h"
 #include "tally.h"
 
@@ -93,7 +94,6 @@ struct store {
 	uint16_t	 ev_order;
 	/* writer state */
 	struct tally	*tally;		/* counter changes of the batch */
-	MDB_txn		*wtxn;		/* the batch's transaction while flushing */
 	struct msginfo	*mcache;	/* [MCACHE] */
 	uint64_t	*mcache_gen;	/* [MCACHE] */
 	uint64_t	 batch_gen;
@@ -124,7 +124,12 @@ mono_us(void)
 static void
 hex16(char out[17], uint64_t v)
 {
-	snprintf(out, 17, "%016" PRIx64, v);
+	static const char	hex[] = "0123456789abcdef";
+	int			i;
+
+	for (i = 15; i >= 0; i--, v >>= 4)
+		out[i] = hex[v & 15];
+	out[16] = '\0';
 }
 
 /* mkdir -p for the environment directory */
@@ -432,14 +437,6 @@ get_u64(MDB_txn *txn, MDB_dbi dbi, const char *name)
 	return val_u64(&v);
 }
 
-static int
-add_u64(MDB_txn *txn, MDB_dbi dbi, const char *name, uint64_t delta)
-{
-	if (delta == 0)
-		return 0;
-	return put_u64(txn, dbi, name, get_u64(txn, dbi, name) + delta);
-}
-
 int
 store_reserve(struct store *s, enum id_type type, uint64_t n, uint64_t *first)
 {
@@ -544,25 +541,66 @@ jstr(const char *s)
 static void
 day_of(int64_t us, char out[11])
 {
-	time_t		t = (time_t)(us / 1000000);
-	struct tm	tm;
+	/* one cached day: events of a batch mostly share it */
+	static __thread int64_t	 cday = -1;
+	static __thread char	 cached[11];
+	int64_t			 d = us / 86400000000LL;
+	time_t			 t = (time_t)(us / 1000000);
+	struct tm		 tm;
 
-	gmtime_r(&t, &tm);
-	strftime(out, 11, "%Y-%m-%d", &tm);
+	if (d != cday) {
+		gmtime_r(&t, &tm);
+		strftime(cached, sizeof(cached), "%Y-%m-%d", &tm);
+		cday = d;
+	}
+	memcpy(out, cached, 11);
 }
 
-/* add_scoped - counter "scope|metric" (or "metric" for the global scope) */
+/* the counter record of a scope ("*" is the global one) */
+static int
+record_get(MDB_txn *txn, MDB_dbi dbi, const char *scope, struct counter *c)
+{
+	MDB_val	k, v;
+	int	rc;
+
+	k.mv_data = (void *)scope;
+	k.mv_size = strlen(scope);
+	rc = mdb_get(txn, dbi, &k, &v);
+	if (rc == 0)
+		counter_parse(c, v.mv_data, v.mv_size);
+	else
+		c->n = 0;
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static int
+record_put(MDB_txn *txn, MDB_dbi dbi, const char *scope,
+    const struct counter *c)
+{
+	char	text[COUNTER_FIELDS * (COUNTER_NAME + 24)];
+	MDB_val	k, v;
+
+	k.mv_data = (void *)scope;
+	k.mv_size = strlen(scope);
+	v.mv_size = counter_format(c, text, sizeof(text));
+	v.mv_data = text;
+	return mdb_put(txn, dbi, &k, &v, 0);
+}
+
+/* add_scoped - add delta to one field of a scope's record */
 static int
 add_scoped(MDB_txn *txn, MDB_dbi dbi, const char *scope, const char *metric,
     uint64_t delta)
 {
-	char key[SCOPE_MAX + 64];
+	struct counter	c;
+	int		rc;
 
-	if (scope && *scope)
-		snprintf(key, sizeof(key), "%.*s|%s", SCOPE_MAX, scope, metric);
-	else
-		snprintf(key, sizeof(key), "%s", metric);
-	return add_u64(txn, dbi, key, delta);
+	if ((rc = record_get(txn, dbi, scope, &c)) != 0)
+		return rc;
+	if (counter_apply(&c, metric, strlen(metric), TALLY_SUM,
+	    (int64_t)delta) == -1)
+		return EINVAL;
+	return record_put(txn, dbi, scope, &c);
 }
 
 /*
@@ -700,9 +738,9 @@ apply_msg(struct store *s, MDB_txn *txn, const struct store_msg *m)
 	/* "sent" by campaign, sending domain and day; global counts */
 	day_of(m->time_us, day);
 	snprintf(scope, sizeof(scope), "t:%s", day);
-	if ((rc = add_u64(txn, s->dbi[DB_COUNTERS], "messages", 1)) != 0 ||
-	    (rc = add_u64(txn, s->dbi[DB_COUNTERS], "links", m->nlinks -
-	    (m->honeypot != 0))) != 0 ||
+	if ((rc = add_scoped(txn, s->dbi[DB_COUNTERS], "*", "messages",
+	    1)) != 0 || (rc = add_scoped(txn, s->dbi[DB_COUNTERS], "*", "links",
+	    m->nlinks - (m->honeypot != 0))) != 0 ||
 	    (rc = add_scoped(txn, s->dbi[DB_COUNTERS], scope, "sent", 1)) != 0)
 		goto out;
 	if (m->campaign && *m->campaign) {
@@ -768,19 +806,28 @@ static void
 event_scopes(const struct msginfo *mi, int click, uint64_t link, uint64_t msg,
     int64_t time_us, struct scopes *sc)
 {
-	char day[11];
+	size_t n;
 
 	sc->n = 0;
-	sc->v[sc->n++][0] = '\0';
-	snprintf(sc->v[sc->n++], sizeof(sc->v[0]), "m:%016" PRIx64, msg);
-	if (click)
-		snprintf(sc->v[sc->n++], sizeof(sc->v[0]), "l:%016" PRIx64, link);
-	if (mi->campaign[0])
-		snprintf(sc->v[sc->n++], sizeof(sc->v[0]), "c:%s", mi->campaign);
-	if (mi->domain[0])
-		snprintf(sc->v[sc->n++], sizeof(sc->v[0]), "d:%s", mi->domain);
-	day_of(time_us, day);
-	snprintf(sc->v[sc->n++], sizeof(sc->v[0]), "t:%s", day);
+	memcpy(sc->v[sc->n++], "*", 2);
+	memcpy(sc->v[sc->n], "m:", 2);
+	hex16(sc->v[sc->n++] + 2, msg);
+	if (click) {
+		memcpy(sc->v[sc->n], "l:", 2);
+		hex16(sc->v[sc->n++] + 2, link);
+	}
+	if (mi->campaign[0]) {
+		n = strlen(mi->campaign);
+		memcpy(sc->v[sc->n], "c:", 2);
+		memcpy(sc->v[sc->n++] + 2, mi->campaign, n + 1);
+	}
+	if (mi->domain[0]) {
+		n = strlen(mi->domain);
+		memcpy(sc->v[sc->n], "d:", 2);
+		memcpy(sc->v[sc->n++] + 2, mi->domain, n + 1);
+	}
+	memcpy(sc->v[sc->n], "t:", 2);
+	day_of(time_us, sc->v[sc->n++] + 2);
 }
 
 /* tally_scoped - fold one metric into every scope */
@@ -797,8 +844,7 @@ tally_scoped(struct tally *t, const struct scopes *sc, const char *metric,
 	for (i = 0; i < sc->n; i++) {
 		slen = strlen(sc->v[i]);
 		memcpy(key, sc->v[i], slen);
-		if (slen)
-			key[slen++] = '|';
+		key[slen++] = '|';
 		memcpy(key + slen, metric, mlen + 1);
 		if (tally_put(t, key, op, v) == -1)
 			return ENOMEM;
@@ -950,8 +996,10 @@ apply_event(struct store *s, MDB_txn *txn, const struct store_event *e)
 	int			 click = e->type == STORE_EV_CLICK, human, rc;
 	MDB_val			 k, v;
 
-	snprintf(key, sizeof(key), "%016" PRIx64 "%04x",
-	    (uint64_t)e->time_us, s->ev_order++);
+	hex16(key, (uint64_t)e->time_us);
+	hex16(ref, ((uint64_t)s->ev_order++) << 48);
+	memcpy(key + 16, ref, 4);
+	key[20] = '\0';
 	hex16(ref, e->seq);
 	hex16(msg, e->msg);
 	/* the same JSON a jansson object would give, written directly */
@@ -975,7 +1023,8 @@ apply_event(struct store *s, MDB_txn *txn, const struct store_event *e)
 	if ((rc = put_ordered(txn, s->dbi[DB_EVENTS], &k, &v)) != 0)
 		return rc;
 	/* the index of a message's events: message seq + event key */
-	snprintf(ikey, sizeof(ikey), "%s%s", msg, key);
+	memcpy(ikey, msg, 16);
+	memcpy(ikey + 16, key, 21);
 	k.mv_data = ikey;
 	k.mv_size = 36;
 	v.mv_data = (void *)"";
@@ -1052,38 +1101,82 @@ apply_event(struct store *s, MDB_txn *txn, const struct store_event *e)
 	return rc;
 }
 
-/* tally_flush_one - write one gathered counter change */
-static int
-tally_flush_one(void *arg, const char *key, enum tally_op op, int64_t v)
-{
-	struct store	*s = arg;
-	MDB_txn		*txn = s->wtxn;
-	uint64_t	 cur;
-	int		 exists;
-	MDB_val		 k, val;
+/* the batch's counter changes, gathered to be sorted by scope */
+struct chg {
+	const char	*key;		/* "scope|metric", owned by the tally */
+	enum tally_op	 op;
+	int64_t		 v;
+};
 
-	k.mv_data = (void *)key;
-	k.mv_size = strlen(key);
-	exists = mdb_get(txn, s->dbi[DB_COUNTERS], &k, &val) == 0;
-	cur = exists ? val_u64(&val) : 0;
-	switch (op) {
-	case TALLY_SUM:
-		if (v == 0)
-			return 0;
-		cur = v < 0 && (uint64_t)-v > cur ? 0 : cur + (uint64_t)v;
-		break;
-	case TALLY_MIN:
-		if (exists && cur <= (uint64_t)v)
-			return 0;
-		cur = (uint64_t)v;
-		break;
-	case TALLY_MAX:
-		if (exists && cur >= (uint64_t)v)
-			return 0;
-		cur = (uint64_t)v;
-		break;
+struct chgs {
+	struct chg	*v;
+	size_t		 n, cap;
+};
+
+static int
+chg_collect(void *arg, const char *key, enum tally_op op, int64_t v)
+{
+	struct chgs	*c = arg;
+	struct chg	*p;
+
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 256;
+
+		if ((p = realloc(c->v, cap * sizeof(*p))) == NULL)
+			return ENOMEM;
+		c->v = p;
+		c->cap = cap;
 	}
-	return put_u64(txn, s->dbi[DB_COUNTERS], key, cur);
+	c->v[c->n].key = key;
+	c->v[c->n].op = op;
+	c->v[c->n++].v = v;
+	return 0;
+}
+
+static int
+chg_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct chg *)a)->key, ((const struct chg *)b)->key);
+}
+
+/* counters_flush - each scope touched by the batch: one read, one write */
+static int
+counters_flush(struct store *s, MDB_txn *txn)
+{
+	struct chgs	 c = { NULL, 0, 0 };
+	struct counter	 rec;
+	char		 scope[SCOPE_MAX + 32];
+	size_t		 i = 0, j, slen;
+	int		 rc;
+
+	if ((rc = tally_each(s->tally, chg_collect, &c)) != 0 || c.n == 0)
+		goto out;
+	qsort(c.v, c.n, sizeof(*c.v), chg_cmp);
+	while (i < c.n) {
+		const char *bar = strchr(c.v[i].key, '|');
+
+		if (bar == NULL || (slen = (size_t)(bar - c.v[i].key)) >=
+		    sizeof(scope)) {
+			i++;
+			continue;
+		}
+		memcpy(scope, c.v[i].key, slen);
+		scope[slen] = '\0';
+		if ((rc = record_get(txn, s->dbi[DB_COUNTERS], scope, &rec)) != 0)
+			goto out;
+		for (j = i; j < c.n && strncmp(c.v[j].key, scope, slen) == 0 &&
+		    c.v[j].key[slen] == '|'; j++) {
+			const char *m = c.v[j].key + slen + 1;
+
+			counter_apply(&rec, m, strlen(m), c.v[j].op, c.v[j].v);
+		}
+		if ((rc = record_put(txn, s->dbi[DB_COUNTERS], scope, &rec)) != 0)
+			goto out;
+		i = j;
+	}
+out:
+	free(c.v);
+	return rc;
 }
 
 /* store_writer - the writer thread: batch, apply, commit, wake waiters */
@@ -1171,12 +1264,10 @@ store_writer(void *arg)
 				mdb_txn_abort(child);
 		}
 		if (began && rc == 0) {
-			s->wtxn = txn;
-			if ((rc = tally_each(s->tally, tally_flush_one, s)) != 0)
+			if ((rc = counters_flush(s, txn)) != 0)
 				mdb_txn_abort(txn);
 			else
 				rc = mdb_txn_commit(txn);
-			s->wtxn = NULL;
 		} else if (began)
 			mdb_txn_abort(txn);
 		if (rc != 0)
@@ -1432,10 +1523,21 @@ store_counts(struct store *s, struct store_counts *c)
 
 	if ((txn = rtx_get(s)) == NULL)
 		return -1;
-	c->messages = get_u64(txn, s->dbi[DB_COUNTERS], "messages");
-	c->links = get_u64(txn, s->dbi[DB_COUNTERS], "links");
-	c->opens = get_u64(txn, s->dbi[DB_COUNTERS], "opens");
-	c->clicks = get_u64(txn, s->dbi[DB_COUNTERS], "clicks");
+	{
+		struct counter	rec;
+		MDB_val		k, v;
+
+		k.mv_data = (void *)"*";
+		k.mv_size = 1;
+		if (mdb_get(txn, s->dbi[DB_COUNTERS], &k, &v) == 0)
+			counter_parse(&rec, v.mv_data, v.mv_size);
+		else
+			rec.n = 0;
+		c->messages = counter_get(&rec, "messages");
+		c->links = counter_get(&rec, "links");
+		c->opens = counter_get(&rec, "opens");
+		c->clicks = counter_get(&rec, "clicks");
+	}
 	rtx_put(s, txn);
 	return 0;
 }

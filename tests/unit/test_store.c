@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "counter.h"
 #include "query.h"
 #include "store.h"
 
@@ -190,24 +191,25 @@ test_events_concurrent(void **state)
 }
 
 
-/* counter - one value of the counters database, 0 when absent */
+/* counter - one field, "SCOPE|METRIC", of the counter records; 0 when absent */
 static uint64_t
 counter(struct store *s, const char *key)
 {
 	MDB_txn		*txn;
 	MDB_val		 k, v;
 	unsigned int	 dbi;
-	char		 tmp[32];
+	struct counter	 c;
+	const char	*bar = strchr(key, '|');
 	uint64_t	 n = 0;
 
+	assert_non_null(bar);
 	assert_int_equal(store_dbi(s, "counters", &dbi), 0);
 	assert_int_equal(mdb_txn_begin(store_env(s), NULL, MDB_RDONLY, &txn), 0);
 	k.mv_data = (void *)key;
-	k.mv_size = strlen(key);
+	k.mv_size = (size_t)(bar - key);
 	if (mdb_get(txn, dbi, &k, &v) == 0) {
-		snprintf(tmp, sizeof(tmp), "%.*s", (int)v.mv_size,
-		    (char *)v.mv_data);
-		n = strtoull(tmp, NULL, 10);
+		counter_parse(&c, v.mv_data, v.mv_size);
+		n = counter_get(&c, bar + 1);
 	}
 	mdb_txn_abort(txn);
 	return n;
@@ -268,6 +270,7 @@ test_scoped_counters(void **state)
 	m.honeypot = hp;
 	assert_int_equal(store_put_message(s, &m), 0);
 	assert_int_equal(counter(s, "c:spring|sent"), 1);
+	assert_true(counter(s, "*|messages") >= 1);
 	assert_int_equal(counter(s, "d:example.com|sent"), 1);
 	assert_int_equal(counter(s, "t:2026-01-01|sent"), 1);
 
@@ -314,6 +317,9 @@ test_scoped_counters(void **state)
 	snprintf(key, sizeof(key), "m:%016" PRIx64 "|opens.scanner", mseq);
 	assert_int_equal(counter(s, key), 2);
 	assert_int_equal(counter(s, "c:spring|clicks.scanner"), 3);
+	/* 10.0.0.1 was one of two people who opened: one is left */
+	snprintf(key, sizeof(key), "m:%016" PRIx64 "|uopens.human", mseq);
+	assert_int_equal(counter(s, key), 1);
 	store_close(s);
 }
 

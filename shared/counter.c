@@ -1,0 +1,133 @@
+/*
+ * counter - counter records (see counter.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "counter.h"
+
+static int
+counter_find(const struct counter *c, const char *name, size_t nlen)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		if (strncmp(c->f[i].name, name, nlen) == 0 &&
+		    c->f[i].name[nlen] == '\0')
+			return (int)i;
+	return -1;
+}
+
+void
+counter_parse(struct counter *c, const char *s, size_t len)
+{
+	const char	*p = s, *end = s + len, *eq, *sp;
+	char		 num[24];
+	size_t		 nlen, vlen;
+
+	c->n = 0;
+	while (p < end && c->n < COUNTER_FIELDS) {
+		while (p < end && *p == ' ')
+			p++;
+		if ((sp = memchr(p, ' ', (size_t)(end - p))) == NULL)
+			sp = end;
+		eq = memchr(p, '=', (size_t)(sp - p));
+		if (eq && (nlen = (size_t)(eq - p)) > 0 && nlen < COUNTER_NAME &&
+		    (vlen = (size_t)(sp - eq - 1)) > 0 && vlen < sizeof(num)) {
+			memcpy(c->f[c->n].name, p, nlen);
+			c->f[c->n].name[nlen] = '\0';
+			memcpy(num, eq + 1, vlen);
+			num[vlen] = '\0';
+			c->f[c->n].v = strtoull(num, NULL, 10);
+			c->n++;
+		}
+		p = sp;
+	}
+}
+
+uint64_t
+counter_get(const struct counter *c, const char *name)
+{
+	int i = counter_find(c, name, strlen(name));
+
+	return i < 0 ? 0 : c->f[i].v;
+}
+
+int
+counter_apply(struct counter *c, const char *name, size_t nlen,
+    enum tally_op op, int64_t v)
+{
+	int		i = counter_find(c, name, nlen);
+	uint64_t	cur;
+
+	if (i < 0) {
+		if (c->n == COUNTER_FIELDS || nlen >= COUNTER_NAME)
+			return -1;
+		i = (int)c->n++;
+		memcpy(c->f[i].name, name, nlen);
+		c->f[i].name[nlen] = '\0';
+		c->f[i].v = op == TALLY_SUM ? 0 : (uint64_t)v;
+		if (op != TALLY_SUM)
+			return 0;
+	}
+	cur = c->f[i].v;
+	switch (op) {
+	case TALLY_SUM:
+		cur = v < 0 && (uint64_t)-v > cur ? 0 : cur + (uint64_t)v;
+		break;
+	case TALLY_MIN:
+		if ((uint64_t)v < cur)
+			cur = (uint64_t)v;
+		break;
+	case TALLY_MAX:
+		if ((uint64_t)v > cur)
+			cur = (uint64_t)v;
+		break;
+	}
+	c->f[i].v = cur;
+	return 0;
+}
+
+static int
+field_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);	/* name is the first member */
+}
+
+/* u64 to decimal, without printf */
+static size_t
+u64_text(uint64_t v, char *out)
+{
+	char	tmp[24];
+	size_t	n = 0, i;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (i = 0; i < n; i++)
+		out[i] = tmp[n - 1 - i];
+	return n;
+}
+
+size_t
+counter_format(const struct counter *c, char *out, size_t outsz)
+{
+	struct counter	 s = *c;
+	size_t		 i, o = 0, nl;
+
+	qsort(s.f, s.n, sizeof(s.f[0]), field_cmp);
+	for (i = 0; i < s.n; i++) {
+		nl = strlen(s.f[i].name);
+		if (o + nl + 24 + 2 >= outsz)
+			break;
+		if (o)
+			out[o++] = ' ';
+		memcpy(out + o, s.f[i].name, nl);
+		o += nl;
+		out[o++] = '=';
+		o += u64_text(s.f[i].v, out + o);
+	}
+	out[o] = '\0';
+	return o;
+}
