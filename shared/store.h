@@ -16,12 +16,11 @@
  *             {"time","type","link"|"ref","msg","ip","ua","method","host",
  *             "class","reason"}
  *   msgevents message seq (16 hex) + event key (20 hex) -> "" (an index)
- *   counters  decimal values; global: "messages", "links", "opens",
- *             "clicks", "opens.CLASS", "uopens", "uopens.human", ... ;
- *             scoped: "SCOPE|METRIC" with SCOPE m:MSGSEQ, l:LINKSEQ,
- *             c:CAMPAIGN, d:SENDING-DOMAIN, t:YYYY-MM-DD, METRIC sent,
- *             opens, clicks, opens.CLASS, clicks.CLASS, uopens, uclicks,
- *             uopens.human, uclicks.human, first, last (us)
+ *   counters  one record per scope: "*" (everything), m:MSGSEQ, l:LINKSEQ,
+ *             c:CAMPAIGN, d:SENDING-DOMAIN, t:YYYY-MM-DD -> "name=value"
+ *             fields (counter.h): messages, links, sent, opens, clicks,
+ *             opens.CLASS, clicks.CLASS, uopens, uclicks, uopens.human,
+ *             uclicks.human, first, last (us)
  *   uniq      "o:MSG:WHO", "c:MSG:WHO", "l:LINK:WHO" (+ ":h" for people)
  *             -> "1": who was already counted as unique
  *   domains   tracking domain, or "@" + sending domain -> JSON (domain.h)
