@@ -184,8 +184,12 @@ mime_parse(struct mime_msg *m, const char *msg, size_t len, const char **why)
 		m->body_start++;
 	if (m->body_start < len && msg[m->body_start] == '\n')
 		m->body_start++;
-	m->nl = memmem(msg, m->hdr_end + 1 < len ? m->hdr_end + 1 : len,
-	    "\r\n", 2) ? "\r\n" : "\n";
+	{
+		/* the line ends of the message: those of its first line */
+		const char *lf = memchr(msg, '\n', len);
+
+		m->nl = lf && lf > msg && lf[-1] == '\r' ? "\r\n" : "\n";
+	}
 	top = g_mime_message_get_mime_part(GMIME_MESSAGE(m->gmsg));
 	if (top == NULL) {
 		*why = "message has no body part";

@@ -306,10 +306,14 @@ rewrite_part(struct rw *rw, const struct mime_msg *m, const struct mime_part *p,
 		if (buf_append(&out, back, backlen) == -1)
 			goto out;
 	}
-	/* line ends: as the raw part has them, else as the headers */
-	nl = memmem(msg + p->body_start, p->body_end - p->body_start, "\r\n",
-	    2) ? "\r\n" : memchr(msg + p->body_start, '\n',
-	    p->body_end - p->body_start) ? "\n" : m->nl;
+	{
+		/* line ends: as the raw part's first line has them, else the headers' */
+		const char *lf = memchr(msg + p->body_start, '\n',
+		    p->body_end - p->body_start);
+
+		nl = lf == NULL ? m->nl : lf > msg + p->body_start &&
+		    lf[-1] == '\r' ? "\r\n" : "\n";
+	}
 	e = p->enc;
 	if (!mime_fits(e, out.data, out.len))
 		e = MIME_ENC_QP;

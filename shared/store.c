@@ -508,35 +508,6 @@ put_json(MDB_txn *txn, MDB_dbi dbi, const char *key, json_t *o, int ordered)
 	return rc;
 }
 
-/* json_string that never fails on invalid UTF-8: bytes are kept as Latin-1 */
-static json_t *
-jstr(const char *s)
-{
-	json_t	*j;
-	char	*fixed, *o;
-
-	if (s == NULL)
-		return json_null();
-	if ((j = json_string(s)) != NULL)
-		return j;
-	if ((fixed = malloc(strlen(s) * 2 + 1)) == NULL)
-		return NULL;
-	for (o = fixed; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c < 0x80)
-			*o++ = (char)c;
-		else {
-			*o++ = (char)(0xc0 | c >> 6);
-			*o++ = (char)(0x80 | (c & 0x3f));
-		}
-	}
-	*o = '\0';
-	j = json_string(fixed);
-	free(fixed);
-	return j;
-}
-
 /* the day (UTC) of a time in microseconds, as YYYY-MM-DD */
 static void
 day_of(int64_t us, char out[11])
@@ -604,9 +575,9 @@ add_scoped(MDB_txn *txn, MDB_dbi dbi, const char *scope, const char *metric,
 }
 
 /*
- * jesc - s as a JSON string (with quotes) onto b, or null. Invalid UTF-8
- * bytes are taken as Latin-1, as jstr() does: the event writer's hot path
- * avoids building a jansson object per event.
+ * jesc - s as a JSON string (with quotes) onto b, or null. Bytes that are
+ * not valid UTF-8 are taken as Latin-1, so every record parses. Records
+ * are written directly, not through a jansson tree: the writer's hot path.
  */
 static int
 jesc(struct buf *b, const char *s)
@@ -677,42 +648,55 @@ jesc(struct buf *b, const char *s)
 static int
 apply_msg(struct store *s, MDB_txn *txn, const struct store_msg *m)
 {
-	json_t	*o = NULL, *rcpt = NULL, *lk = NULL;
-	char	 key[17], mkey[17], day[11], scope[SCOPE_MAX + 3];
-	MDB_val	 k, v;
-	size_t	 i;
-	int	 rc = ENOMEM;
+	struct buf	 b = BUF_INIT;
+	char		 key[17], mkey[17], day[11], scope[SCOPE_MAX + 3];
+	MDB_val		 k, v;
+	size_t		 i;
+	int		 rc = ENOMEM, first;
 
+	/*
+	 * JSON written directly (jesc escapes, as jansson would): the
+	 * record of a message with many links is built once, not as a
+	 * jansson tree and dump per link. "time" comes first: readers
+	 * take it without parsing the record.
+	 */
 	hex16(mkey, m->seq);
-	if ((rcpt = json_array()) == NULL || (lk = json_array()) == NULL)
+	if (buf_printf(&b, "{\"time\":%" PRId64 ",\"message_id\":",
+	    m->time_us) || jesc(&b, m->message_id) ||
+	    buf_puts(&b, ",\"queue_id\":") || jesc(&b, m->queue_id) ||
+	    buf_puts(&b, ",\"from\":") || jesc(&b, m->from) ||
+	    buf_puts(&b, ",\"rcpt\":["))
 		goto out;
 	for (i = 0; i < m->nrcpt; i++)
-		if (json_array_append_new(rcpt, jstr(m->rcpt[i])) == -1)
+		if ((i && buf_putc(&b, ',')) || jesc(&b, m->rcpt[i]))
 			goto out;
-	for (i = 0; i < m->nlinks; i++) {
+	if (buf_puts(&b, "],\"campaign\":") || jesc(&b, m->campaign) ||
+	    buf_puts(&b, ",\"domain\":") || jesc(&b, m->domain) ||
+	    buf_printf(&b, ",\"links\":%zu,\"link_seqs\":[",
+	    m->nlinks - (m->honeypot != 0)))
+		goto out;
+	for (i = 0, first = 1; i < m->nlinks; i++) {
 		if (m->links[i].seq == m->honeypot)
 			continue;
 		hex16(key, m->links[i].seq);
-		if (json_array_append_new(lk, json_string(key)) == -1)
+		if (buf_printf(&b, "%s\"%s\"", first ? "" : ",", key))
 			goto out;
+		first = 0;
 	}
-	o = json_pack("{s:I, s:o, s:o, s:o, s:O, s:o, s:o, s:I, s:O, s:b, s:s*}",
-	    "time", (json_int_t)m->time_us,
-	    "message_id", jstr(m->message_id),
-	    "queue_id", jstr(m->queue_id),
-	    "from", jstr(m->from),
-	    "rcpt", rcpt,
-	    "campaign", jstr(m->campaign),
-	    "domain", jstr(m->domain),
-	    "links", (json_int_t)(m->nlinks - (m->honeypot != 0)),
-	    "link_seqs", lk,
-	    "pixel", m->pixel,
-	    "honeypot", NULL);
-	if (o && m->honeypot) {
+	if (buf_printf(&b, "],\"pixel\":%s,\"honeypot\":", m->pixel ? "true" :
+	    "false"))
+		goto out;
+	if (m->honeypot) {
 		hex16(key, m->honeypot);
-		json_object_set_new(o, "honeypot", json_string(key));
-	}
-	if ((rc = put_json(txn, s->dbi[DB_MESSAGES], mkey, o, 1)) != 0)
+		if (buf_printf(&b, "\"%s\"}", key))
+			goto out;
+	} else if (buf_puts(&b, "null}"))
+		goto out;
+	k.mv_data = mkey;
+	k.mv_size = 16;
+	v.mv_data = b.data;
+	v.mv_size = b.len;
+	if ((rc = put_ordered(txn, s->dbi[DB_MESSAGES], &k, &v)) != 0)
 		goto out;
 	if (m->message_id && *m->message_id) {
 		k.mv_data = (void *)m->message_id;
@@ -725,14 +709,20 @@ apply_msg(struct store *s, MDB_txn *txn, const struct store_msg *m)
 			goto out;
 	}
 	for (i = 0; i < m->nlinks; i++) {
-		json_decref(o);
+		buf_reset(&b);
 		hex16(key, m->links[i].seq);
-		o = json_pack("{s:s, s:I, s:I, s:o}", "msg", mkey,
-		    "n", (json_int_t)i, "t", (json_int_t)m->time_us,
-		    "url", jstr(m->links[i].url));
-		if (o && m->links[i].seq == m->honeypot)
-			json_object_set_new(o, "honeypot", json_true());
-		if ((rc = put_json(txn, s->dbi[DB_LINKS], key, o, 1)) != 0)
+		rc = ENOMEM;
+		if (buf_printf(&b, "{\"msg\":\"%s\",\"n\":%zu,\"t\":%" PRId64
+		    ",\"url\":", mkey, i, m->time_us) ||
+		    jesc(&b, m->links[i].url) ||
+		    buf_puts(&b, m->links[i].seq == m->honeypot ?
+		    ",\"honeypot\":true}" : "}"))
+			goto out;
+		k.mv_data = key;
+		k.mv_size = 16;
+		v.mv_data = b.data;
+		v.mv_size = b.len;
+		if ((rc = put_ordered(txn, s->dbi[DB_LINKS], &k, &v)) != 0)
 			goto out;
 	}
 	/* "sent" by campaign, sending domain and day; global counts */
@@ -757,9 +747,7 @@ apply_msg(struct store *s, MDB_txn *txn, const struct store_msg *m)
 	}
 	rc = 0;
 out:
-	json_decref(o);
-	json_decref(rcpt);
-	json_decref(lk);
+	buf_free(&b);
 	return rc;
 }
 
