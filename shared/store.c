@@ -32,7 +32,12 @@ enum { DB_META, DB_MESSAGES, DB_MSGIDS, DB_LINKS, DB_EVENTS, DB_COUNTERS,
 static const char *const db_names[DB_COUNT] = { "meta", "messages", "msgids",
     "links", "events", "counters", "domains", "uniq", "msgevents" };
 
-#define QUEUE_MAX	(1 << 20)	/* events waiting for the writer */
+/*
+ * Events waiting for the writer, in batches: when the writer falls
+ * behind, producers wait (the tracker slows down) rather than let the
+ * queue grow: what a SIGKILL can lose stays a few batches.
+ */
+#define QUEUE_BATCHES	4
 #define RESERVE_LINKS	4096
 #define RESERVE_MSGS	256
 #define MCACHE		64	/* message records cached by the writer per batch */
@@ -1292,7 +1297,13 @@ static int
 store_enqueue(struct store *s, struct wjob *j, uint64_t *ticket)
 {
 	pthread_mutex_lock(&s->q_lock);
-	if (s->q_stop || (!j->is_msg && s->q_len >= QUEUE_MAX)) {
+	while (!s->q_stop && !j->is_msg &&
+	    s->q_len >= (size_t)s->opts.batch_max * QUEUE_BATCHES) {
+		s->ws.waits++;
+		pthread_cond_signal(&s->q_cond);
+		pthread_cond_wait(&s->q_done, &s->q_lock);
+	}
+	if (s->q_stop) {
 		s->ws.dropped++;
 		pthread_mutex_unlock(&s->q_lock);
 		errno = EAGAIN;

@@ -111,8 +111,9 @@ struct store_event {
 };
 
 /*
- * store_put_event - queue an event for the writer; returns at once.
- * The strings are copied. 0, or -1 when the queue is full or memory short.
+ * store_put_event - queue an event for the writer. Returns at once unless
+ * the writer is 4 batches behind: then it waits for room (backpressure).
+ * The strings are copied. 0, or -1 when the store stops or memory is short.
  */
 int	store_put_event(struct store *s, const struct store_event *e);
 /* store_flush - wait until everything queued so far is committed; 0 or -1 */
@@ -146,6 +147,7 @@ int	store_counts(struct store *s, struct store_counts *c);
 /* store_writer_stats - batches committed, events written, last commit us */
 struct store_wstats {
 	uint64_t	commits, jobs, failed, dropped;
+	uint64_t	waits;		/* times a producer waited for room */
 	uint64_t	commit_us_total, commit_us_max;
 };
 void	store_writer_stats(struct store *s, struct store_wstats *w);
