@@ -157,9 +157,22 @@ mime_parse(struct mime_msg *m, const char *msg, size_t len, const char **why)
 	gint64		 hend;
 
 	memset(m, 0, sizeof(*m));
-	/* a stream over the caller's bytes, no copy */
-	st = g_mime_stream_mem_new_with_buffer(msg, len);
+	/*
+	 * A stream over the caller's bytes without a copy: the byte array
+	 * borrows them, the stream does not own the array, and mime_free
+	 * frees the array but not the bytes. GMime only reads from it.
+	 */
+	if (len > G_MAXUINT) {
+		*why = "message too large";
+		return -1;
+	}
+	m->bytes = g_byte_array_new_take((guint8 *)(uintptr_t)msg, len);
+	st = g_mime_stream_mem_new_with_byte_array(m->bytes);
+	if (st)
+		g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(st), FALSE);
 	if (st == NULL) {
+		g_byte_array_free(m->bytes, FALSE);
+		m->bytes = NULL;
 		*why = "out of memory";
 		return -1;
 	}
@@ -219,6 +232,8 @@ mime_free(struct mime_msg *m)
 		g_object_unref(m->gmsg);
 	if (m->stream)
 		g_object_unref(m->stream);
+	if (m->bytes)
+		g_byte_array_free(m->bytes, FALSE);
 	memset(m, 0, sizeof(*m));
 }
 

@@ -37,6 +37,7 @@ struct mime_part {
 struct mime_msg {
 	void			*gmsg;		/* GMimeMessage */
 	void			*stream;	/* GMimeStream over the input */
+	void			*bytes;		/* GByteArray borrowing the input */
 	struct mime_part	*parts;
 	size_t			 nparts;
 	int			 sealed;	/* signed or encrypted somewhere */

@@ -94,18 +94,18 @@ verdict_nets_free(struct verdict_nets *vn)
 	vn->n = 0;
 }
 
-/* User-Agent markers, matched case-insensitively as substrings */
+/* User-Agent markers, lower case, matched as substrings of the lower-cased agent */
 static const struct {
-	const char		*needle;
+	const char		*lneedle;
 	enum verdict_class	 cls;
 	const char		*reason;
 } ua_rules[] = {
-	{ "GoogleImageProxy", VERDICT_PROXY, "gmail-proxy" },
+	{ "googleimageproxy", VERDICT_PROXY, "gmail-proxy" },
 	{ "ggpht.com", VERDICT_PROXY, "gmail-proxy" },
-	{ "Gmail Image Prefetch", VERDICT_PREFETCH, "gmail-prefetch" },
-	{ "YahooMailProxy", VERDICT_PROXY, "yahoo-proxy" },
-	{ "OutlookImageProxy", VERDICT_PROXY, "outlook-proxy" },
-	{ "ms-office; MSOffice", VERDICT_PROXY, "outlook-proxy" },
+	{ "gmail image prefetch", VERDICT_PREFETCH, "gmail-prefetch" },
+	{ "yahoomailproxy", VERDICT_PROXY, "yahoo-proxy" },
+	{ "outlookimageproxy", VERDICT_PROXY, "outlook-proxy" },
+	{ "ms-office; msoffice", VERDICT_PROXY, "outlook-proxy" },
 	{ "safelinks", VERDICT_SCANNER, "safelinks" },
 	{ "urldefense", VERDICT_SCANNER, "proofpoint" },
 	{ "proofpoint", VERDICT_SCANNER, "proofpoint" },
@@ -141,11 +141,24 @@ has_ci(const char *hay, const char *needle)
 	return strcasestr(hay, needle) != NULL;
 }
 
+/* lower - an ASCII lower-case copy of s into out (cut to outsz - 1) */
+static const char *
+lower(const char *s, char *out, size_t outsz)
+{
+	size_t i;
+
+	for (i = 0; s[i] && i + 1 < outsz; i++)
+		out[i] = (char)tolower((unsigned char)s[i]);
+	out[i] = '\0';
+	return out;
+}
+
 void
 verdict_decide(const struct verdict_nets *vn, const struct verdict_opts *o,
     const struct verdict_in *in, struct verdict *out)
 {
 	const char	*ua = in->ua ? in->ua : "";
+	char		 lua[1024];
 	size_t		 i;
 
 	out->cls = VERDICT_HUMAN;
@@ -169,8 +182,10 @@ verdict_decide(const struct verdict_nets *vn, const struct verdict_opts *o,
 			return;
 		}
 	}
+	/* one lower-case copy, then plain searches for lower-case needles */
+	lower(ua, lua, sizeof(lua));
 	for (i = 0; i < sizeof(ua_rules) / sizeof(ua_rules[0]); i++)
-		if (has_ci(ua, ua_rules[i].needle)) {
+		if (strstr(lua, ua_rules[i].lneedle) != NULL) {
 			out->cls = ua_rules[i].cls;
 			out->reason = ua_rules[i].reason;
 			return;
