@@ -39,6 +39,51 @@ header_line_end(const char *msg, size_t len, size_t off)
 	return len;
 }
 
+/*
+ * cte_value_clean - the raw value of a Content-Transfer-Encoding header is
+ * exactly one of the five encodings, with only white space, folding and
+ * one comment around it: what any reader takes the same way GMime does.
+ */
+static int
+cte_value_clean(const char *v, size_t n)
+{
+	static const char *const names[] = { "7bit", "8bit", "binary",
+	    "quoted-printable", "base64" };
+	size_t	i = 0, start, len, k;
+	int	depth = 0;
+
+	/* the line end of the header itself */
+	if (n >= 2 && v[n - 2] == '\r' && v[n - 1] == '\n')
+		n -= 2;
+	else if (n >= 1 && v[n - 1] == '\n')
+		n -= 1;
+	while (i < n && (v[i] == ' ' || v[i] == '\t' || ((v[i] == '\r' ||
+	    v[i] == '\n') && i + 1 < n && (v[i] == '\n' || v[i + 1] == '\n'))))
+		i++;
+	start = i;
+	while (i < n && (isalnum((unsigned char)v[i]) || v[i] == '-'))
+		i++;
+	len = i - start;
+	for (k = 0; k < sizeof(names) / sizeof(names[0]); k++)
+		if (strlen(names[k]) == len &&
+		    strncasecmp(v + start, names[k], len) == 0)
+			break;
+	if (k == sizeof(names) / sizeof(names[0]))
+		return 0;
+	for (; i < n; i++) {
+		if (v[i] == '(')
+			depth++;
+		else if (v[i] == ')' && depth > 0)
+			depth--;
+		else if (v[i] == '\r' && !(i + 1 < n && v[i + 1] == '\n'))
+			return 0;	/* a bare CR */
+		else if (depth == 0 && v[i] != ' ' && v[i] != '\t' &&
+		    v[i] != '\r' && v[i] != '\n')
+			return 0;
+	}
+	return depth == 0;
+}
+
 struct walk {
 	struct mime_msg	*m;
 	const char	*msg;
@@ -143,6 +188,11 @@ walk_part(GMimeObject *parent, GMimeObject *obj, gpointer data)
 		}
 		p->cte_start = (ssize_t)off;
 		p->cte_end = header_line_end(w->msg, p->hdr_end, (size_t)off);
+		if (!cte_value_clean(w->msg + off + sizeof(cte) - 1,
+		    p->cte_end - (size_t)off - (sizeof(cte) - 1))) {
+			p->enc = MIME_ENC_OTHER;
+			break;
+		}
 	}
 	w->m->nparts++;
 }
@@ -382,11 +432,17 @@ qp_encode(const char *nl, const unsigned char *d, size_t len, struct buf *out)
 			}
 		}
 	}
-	/* trailing white space at the very end is encoded too */
+	/* trailing white space at the very end is encoded too, within 76 */
 	if (o > line && (o[-1] == ' ' || o[-1] == '\t')) {
 		unsigned char w = (unsigned char)o[-1];
 
 		o--;
+		col--;
+		if (col + 3 > 75) {
+			*o++ = '=';
+			memcpy(o, nl, nllen);
+			o += nllen;
+		}
 		*o++ = '=';
 		*o++ = hex[w >> 4];
 		*o++ = hex[w & 15];

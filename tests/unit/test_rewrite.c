@@ -190,6 +190,20 @@ assert_other_parts_identical(const char *name, const char *in, size_t len,
 		if (!html_seen && !strcmp(p->type, "text") &&
 		    !strcmp(p->subtype, "html") && !p->attachment) {
 			html_seen = 1;
+			/* an encoded part keeps to 76 characters a line (RFC 2045) */
+			if (q->enc == MIME_ENC_QP || q->enc == MIME_ENC_BASE64) {
+				size_t k, col = 0;
+
+				for (k = q->body_start; k < q->body_end; k++) {
+					if (out[k] == '\n')
+						col = 0;
+					else if (!(out[k] == '\r' && k + 1 <
+					    q->body_end && out[k + 1] == '\n') &&
+					    ++col > 76)
+						fail_msg("%s: part %zu: line over 76",
+						    name, i);
+				}
+			}
 			continue;
 		}
 		if (p->body_end - p->body_start != q->body_end - q->body_start ||
