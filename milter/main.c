@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <grp.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -94,6 +95,20 @@ main(int argc, char **argv)
 	}
 	if (drop_privileges(cfg.user) == -1)
 		return 1;
+	/*
+	 * libmilter waits for SIGTERM, SIGINT and SIGHUP in a thread of its
+	 * own with sigwait(): every other thread, the store's writer too,
+	 * must have them blocked, so block them before any thread starts.
+	 */
+	{
+		sigset_t set;
+
+		sigemptyset(&set);
+		sigaddset(&set, SIGTERM);
+		sigaddset(&set, SIGINT);
+		sigaddset(&set, SIGHUP);
+		pthread_sigmask(SIG_BLOCK, &set, NULL);
+	}
 	/* the store after any fork: one LMDB environment per process */
 	memset(&so, 0, sizeof(so));
 	so.map_size = cfg.db_map_size;
