@@ -1563,11 +1563,6 @@ store_get_message(struct store *s, uint64_t seq, int64_t *sent_us)
 	return -1;
 }
 
-int
-store_has_message(struct store *s, uint64_t seq)
-{
-	return store_get_message(s, seq, NULL);
-}
 
 int
 store_counts(struct store *s, struct store_counts *c)

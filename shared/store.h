@@ -135,8 +135,6 @@ int	store_get_link(struct store *s, uint64_t seq, struct buf *url,
 	    struct store_linkinfo *li);
 /* store_get_message - 0 found (*sent_us set when not NULL), 1 not found, -1 error */
 int	store_get_message(struct store *s, uint64_t seq, int64_t *sent_us);
-/* store_has_message - 0 found, 1 not found, -1 error */
-int	store_has_message(struct store *s, uint64_t seq);
 
 struct store_counts {
 	uint64_t	messages, links, opens, clicks;

@@ -176,6 +176,14 @@ st=$(store_tmp) || exit 2
 trap 'rm -rf "$st"' EXIT
 trap 'exit 130' INT TERM
 
+# seeds: the project's own test data, plus the few inputs kept for fuzzing only
+seeds() {
+	case $1 in
+	html) echo tests/data/html tests/fuzz/corpus/html ;;
+	mime) echo tests/data/corpus tests/data/mime-samples tests/data/fuzz-regressions ;;
+	esac
+}
+
 echo "fuzz: $FUZZ_SECONDS s per target, work directory $WORK" >&2
 for t in $FUZZ_TARGETS; do
 	mkdir -p "$WORK/corpus-$t" "$WORK/artifacts-$t"
@@ -186,7 +194,7 @@ for t in $FUZZ_TARGETS; do
 		    -max_total_time="$FUZZ_SECONDS" -timeout=30 \
 		    -rss_limit_mb=4096 -print_final_stats=1 \
 		    -artifact_prefix="$WORK/artifacts-$t/" $FUZZ_FLAGS \
-		    "$WORK/corpus-$t" "tests/fuzz/corpus/$t" \
+		    "$WORK/corpus-$t" $(seeds "$t") \
 		    >"$WORK/$t.log" 2>&1
 		echo $? >"$WORK/$t.rc"
 		date +%s >"$WORK/$t.end"
