@@ -5,20 +5,9 @@
 # detaching and the privilege drop. MTRACK_KEEP=1 keeps the temp dir.
 TOP=${MTRACK_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/tests/lib/tap.sh"
+. "$TOP/tests/lib/tracker.sh"
 
-[ -x "$TOP/tracker/mtrack-tracker" ] && [ -x "$TOP/ctl/mtrackctl" ] ||
-    skip_all "build first: make"
-for t in curl python3 perl mdb_stat mdb_dump mdb_load; do
-	command -v $t >/dev/null || skip_all "$t is not installed"
-done
-
-T=$(mktemp -d "${TMPDIR:-/tmp}/mtrack-tracker.XXXXXX") || bail "mktemp"
-# run copies: a "make" during the run must not swap binaries under the test
-mkdir "$T/bin" && cp "$TOP/tracker/mtrack-tracker" "$TOP/ctl/mtrackctl" "$T/bin/" ||
-    bail "cannot copy the binaries"
-TRACKER=$T/bin/mtrack-tracker
-CTL=$T/bin/mtrackctl
-PID=
+trk_init tracker curl python3 perl mdb_stat mdb_dump mdb_load
 LOAD=
 cleanup() {
 	# a subshell killed right after its fork may still run this trap
@@ -53,11 +42,6 @@ write_conf() {
 	} > "$T/conf"
 }
 
-# running PID - the process exists and is not a zombie waiting to be reaped
-running() {
-	[ -r /proc/$1/status ] && ! grep -q '^State:[[:space:]]*Z' /proc/$1/status 2>/dev/null
-}
-
 # healthy - /healthz answers 200 within 10 s (and the process lives)
 healthy() {
 	local i
@@ -75,16 +59,6 @@ start() {
 	healthy
 }
 
-# stop [SIGNAL] - signal the tracker, wait (10 s at most); RC is its status
-stop() {
-	local i
-	kill -${1:-TERM} $PID
-	for i in $(seq 500); do running $PID || break; sleep 0.02; done
-	running $PID && kill -9 $PID
-	{ wait $PID; } 2>/dev/null
-	RC=$?
-	PID=
-}
 
 # counter NAME - a counter of "mtrackctl stats --json"
 counter() {

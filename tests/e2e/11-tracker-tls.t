@@ -6,20 +6,10 @@
 # read as root). Certificates are made here. MTRACK_KEEP=1 keeps the temp dir.
 TOP=${MTRACK_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/tests/lib/tap.sh"
+. "$TOP/tests/lib/tracker.sh"
 . "$TOP/tests/lib/postfix.sh"	# free_port, wait_port
 
-[ -x "$TOP/tracker/mtrack-tracker" ] && [ -x "$TOP/ctl/mtrackctl" ] ||
-    skip_all "build first: make"
-for t in curl openssl python3 perl; do
-	command -v $t >/dev/null || skip_all "$t is not installed"
-done
-
-T=$(mktemp -d "${TMPDIR:-/tmp}/mtrack-tls.XXXXXX") || bail "mktemp"
-mkdir "$T/bin" && cp "$TOP/tracker/mtrack-tracker" "$TOP/ctl/mtrackctl" "$T/bin/" ||
-    bail "cannot copy the binaries"
-TRACKER=$T/bin/mtrack-tracker
-CTL=$T/bin/mtrackctl
-PID=
+trk_init tls curl openssl python3 perl
 cleanup() {
 	[ "$BASHPID" = "$$" ] || return 0
 	[ -n "${KA_PID:-}" ] && kill $KA_PID 2>/dev/null
@@ -67,10 +57,6 @@ write_conf() {
 # set_key KEY VALUE - change one line of the configuration
 set_key() { sed -i "s#^$1 = .*#$1 = $2#" "$T/conf"; }
 
-running() {
-	[ -r /proc/$1/status ] && ! grep -q '^State:[[:space:]]*Z' /proc/$1/status 2>/dev/null
-}
-
 # https NAME [CURL ARGS]... - curl to track.NAME.test on the HTTPS port,
 # trusting only NAME's certificate
 https() {
@@ -96,15 +82,6 @@ start() {
 	return 1
 }
 
-stop() {
-	local i
-	kill -${1:-TERM} $PID
-	for i in $(seq 500); do running $PID || break; sleep 0.02; done
-	running $PID && kill -9 $PID
-	{ wait $PID; } 2>/dev/null
-	RC=$?
-	PID=
-}
 
 # served [S_CLIENT ARGS]... - subject and serial of the certificate served
 served() {

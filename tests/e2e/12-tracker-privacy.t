@@ -6,20 +6,10 @@
 # by SIGHUP. Events are read with mdb_dump. MTRACK_KEEP=1 keeps the temp dir.
 TOP=${MTRACK_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/tests/lib/tap.sh"
+. "$TOP/tests/lib/tracker.sh"
 . "$TOP/tests/lib/postfix.sh"	# free_port, wait_port
 
-[ -x "$TOP/tracker/mtrack-tracker" ] && [ -x "$TOP/ctl/mtrackctl" ] ||
-    skip_all "build first: make"
-for t in curl python3 perl mdb_stat mdb_dump mdb_load; do
-	command -v $t >/dev/null || skip_all "$t is not installed"
-done
-
-T=$(mktemp -d "${TMPDIR:-/tmp}/mtrack-privacy.XXXXXX") || bail "mktemp"
-mkdir "$T/bin" && cp "$TOP/tracker/mtrack-tracker" "$TOP/ctl/mtrackctl" "$T/bin/" ||
-    bail "cannot copy the binaries"
-TRACKER=$T/bin/mtrack-tracker
-CTL=$T/bin/mtrackctl
-PID=
+trk_init privacy curl python3 perl mdb_stat mdb_dump mdb_load
 cleanup() {
 	[ "$BASHPID" = "$$" ] || return 0
 	[ -n "$PID" ] && kill -9 $PID 2>/dev/null
@@ -46,25 +36,12 @@ write_conf() {
 	} > "$T/conf"
 }
 
-running() {
-	[ -r /proc/$1/status ] && ! grep -q '^State:[[:space:]]*Z' /proc/$1/status 2>/dev/null
-}
-
 start() {
 	"$TRACKER" -c "$T/conf" >>"$T/log" 2>&1 &
 	PID=$!
 	wait_port "$PORT" 10 "$PID" 2>/dev/null
 }
 
-stop() {
-	local i
-	kill -TERM $PID
-	for i in $(seq 500); do running $PID || break; sleep 0.02; done
-	running $PID && kill -9 $PID
-	{ wait $PID; } 2>/dev/null
-	RC=$?
-	PID=
-}
 
 hup() {
 	local n i
