@@ -58,20 +58,36 @@ buf_putc(struct buf *b, int c)
 	return buf_append(b, &ch, 1);
 }
 
+/*
+ * buf_printf - format once into the room the buffer has (most calls fit),
+ * a second time only when the text is longer.
+ */
 int
 buf_printf(struct buf *b, const char *fmt, ...)
 {
 	va_list	 ap;
+	size_t	 room;
 	int	 n;
 
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0 || buf_reserve(b, (size_t)n) == -1)
+	if (b->cap - b->len < 64 && buf_reserve(b, 64) == -1)
 		return -1;
+	room = b->cap - b->len;
 	va_start(ap, fmt);
-	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	n = vsnprintf(b->data + b->len, room, fmt, ap);
 	va_end(ap);
+	if (n < 0) {
+		b->data[b->len] = '\0';
+		return -1;
+	}
+	if ((size_t)n >= room) {
+		if (buf_reserve(b, (size_t)n) == -1) {
+			b->data[b->len] = '\0';
+			return -1;
+		}
+		va_start(ap, fmt);
+		vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
 	b->len += (size_t)n;
 	return 0;
 }

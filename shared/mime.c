@@ -6,6 +6,10 @@
 #include <string.h>
 #include <strings.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include <gmime/gmime.h>
 
 #include "mime.h"
@@ -154,6 +158,7 @@ walk_part(GMimeObject *parent, GMimeObject *obj, gpointer data)
 	} else {
 		p->body_start = (size_t)st->bound_start;
 		p->body_end = (size_t)st->bound_end;
+		p->raw = w->msg + p->body_start;
 	}
 	/* the header block ends before the blank line that precedes content */
 	p->hdr_end = p->body_start;
@@ -305,17 +310,14 @@ mime_header(const struct mime_msg *m, const char *name)
 	return copy;
 }
 
-int
-mime_decode(const struct mime_part *p, struct buf *out)
+/* gmime_decode - the content as GMime's own decoder gives it */
+static int
+gmime_decode(GMimeDataWrapper *dw, struct buf *out)
 {
-	GMimeDataWrapper	*dw;
-	GMimeStream		*mem;
-	GByteArray		*ba;
-	int			 rc = -1;
+	GMimeStream	*mem;
+	GByteArray	*ba;
+	int		 rc = -1;
 
-	dw = g_mime_part_get_content(GMIME_PART(p->gpart));
-	if (dw == NULL)
-		return -1;
 	mem = g_mime_stream_mem_new();
 	if (g_mime_data_wrapper_write_to_stream(dw, mem) >= 0) {
 		ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
@@ -323,6 +325,157 @@ mime_decode(const struct mime_part *p, struct buf *out)
 	}
 	g_object_unref(mem);
 	return rc;
+}
+
+/* hexval - the value of a hexadecimal digit, or -1 */
+static int
+hexval(unsigned char c)
+{
+	if ((unsigned)(c - '0') < 10)
+		return c - '0';
+	c |= 0x20;
+	if ((unsigned)(c - 'a') < 6)
+		return c - 'a' + 10;
+	return -1;
+}
+
+/*
+ * qp_decode - quoted-printable as GMime decodes it: "=" and two hex
+ * digits (either case) is the byte, "=" before LF or CR LF a soft break,
+ * any other "=ab" is kept as it is (b is not looked at again), and an "="
+ * or "=a" cut by the end is dropped. Writes at most n bytes to o; returns
+ * how many. Runs between '=' are copied whole.
+ */
+static size_t
+qp_decode(const char *s, size_t n, char *o)
+{
+	const char	*e = s + n, *q;
+	char		*start = o;
+	int		 hi, lo;
+
+	while (s < e) {
+		if ((q = memchr(s, '=', (size_t)(e - s))) == NULL)
+			q = e;
+		memcpy(o, s, (size_t)(q - s));
+		o += q - s;
+		s = q + 1;
+		if (s >= e)
+			break;
+		if (*s == '\n') {
+			s++;
+			continue;
+		}
+		if (e - s < 2)
+			break;
+		hi = hexval((unsigned char)s[0]);
+		lo = hexval((unsigned char)s[1]);
+		if (hi >= 0 && lo >= 0)
+			*o++ = (char)(hi << 4 | lo);
+		else if (s[0] != '\r' || s[1] != '\n') {
+			*o++ = '=';
+			*o++ = s[0];
+			*o++ = s[1];
+		}
+		s += 2;
+	}
+	return (size_t)(o - start);
+}
+
+/*
+ * b64val - one more than the value of a base64 character; '=' counts
+ * as 0, as in GMime; 0: not of the alphabet, skipped
+ */
+static const unsigned char b64val[256] = {
+	['A'] = 1, ['B'] = 2, ['C'] = 3, ['D'] = 4, ['E'] = 5, ['F'] = 6,
+	['G'] = 7, ['H'] = 8, ['I'] = 9, ['J'] = 10, ['K'] = 11, ['L'] = 12,
+	['M'] = 13, ['N'] = 14, ['O'] = 15, ['P'] = 16, ['Q'] = 17,
+	['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21, ['V'] = 22,
+	['W'] = 23, ['X'] = 24, ['Y'] = 25, ['Z'] = 26, ['a'] = 27,
+	['b'] = 28, ['c'] = 29, ['d'] = 30, ['e'] = 31, ['f'] = 32,
+	['g'] = 33, ['h'] = 34, ['i'] = 35, ['j'] = 36, ['k'] = 37,
+	['l'] = 38, ['m'] = 39, ['n'] = 40, ['o'] = 41, ['p'] = 42,
+	['q'] = 43, ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47,
+	['v'] = 48, ['w'] = 49, ['x'] = 50, ['y'] = 51, ['z'] = 52,
+	['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56, ['4'] = 57,
+	['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62,
+	['+'] = 63, ['/'] = 64,
+	['='] = 1,
+};
+
+/*
+ * b64_decode - base64 as GMime decodes it when the padding is regular:
+ * bytes outside the alphabet are skipped, an incomplete last quartet is
+ * dropped, and '=' is only the last one or two characters of the last
+ * quartet. Writes at most n / 4 * 3 + 3 bytes to o and returns 0 with
+ * their count in *olen, or returns -1 for any other padding: what GMime
+ * makes of that depends on where its reads of the stream end.
+ */
+static int
+b64_decode(const char *s, size_t n, char *o, size_t *olen)
+{
+	const unsigned char	*p = (const unsigned char *)s, *e = p + n;
+	char			*start = o;
+	uint32_t		 v = 0;
+	size_t			 k = 0, pad = 0;
+	unsigned char		 c;
+
+	for (; p < e; p++) {
+		if ((c = b64val[*p]) == 0)
+			continue;
+		if (*p == '=')
+			pad++;
+		else if (pad)
+			return -1;
+		v = v << 6 | (uint32_t)(c - 1);
+		if ((++k & 3) == 0) {
+			o[0] = (char)(v >> 16);
+			o[1] = (char)(v >> 8);
+			o[2] = (char)v;
+			o += 3;
+		}
+	}
+	if (pad) {
+		if (pad > 2 || (k & 3) != 0)
+			return -1;
+		o -= pad;
+	}
+	*olen = (size_t)(o - start);
+	return 0;
+}
+
+int
+mime_decode(const struct mime_part *p, struct buf *out)
+{
+	GMimeDataWrapper	*dw;
+	size_t			 n, len;
+
+	dw = g_mime_part_get_content(GMIME_PART(p->gpart));
+	if (dw == NULL)
+		return -1;
+	if (p->raw == NULL)
+		return gmime_decode(dw, out);
+	n = p->body_end - p->body_start;
+	switch (g_mime_data_wrapper_get_encoding(dw)) {
+	case GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE:
+		if (buf_reserve(out, n) == -1)
+			return -1;
+		out->len += qp_decode(p->raw, n, out->data + out->len);
+		break;
+	case GMIME_CONTENT_ENCODING_BASE64:
+		if (buf_reserve(out, n / 4 * 3 + 3) == -1)
+			return -1;
+		if (b64_decode(p->raw, n, out->data + out->len, &len) == -1)
+			return gmime_decode(dw, out);
+		out->len += len;
+		break;
+	case GMIME_CONTENT_ENCODING_UUENCODE:
+		return gmime_decode(dw, out);
+	default:
+		/* 7bit, 8bit, binary: GMime reads the content as it is */
+		return buf_append(out, p->raw, n);
+	}
+	out->data[out->len] = '\0';
+	return 0;
 }
 
 const char *
@@ -362,11 +515,61 @@ mime_fits(enum mime_enc enc, const char *data, size_t len)
 	return 1;
 }
 
+/* qp_lit - bytes a quoted-printable line holds as they are (white space not at its end) */
+static const unsigned char qp_lit[256] = {
+	['\t'] = 1, [' ' ... '<'] = 1, ['>' ... '~'] = 1,
+};
+
+/*
+ * qp_copy - copy to o the longest prefix of d[0..n) that qp_lit lets
+ * through; returns its length. Whole 16-byte blocks within n are stored
+ * and only the prefix counts: o must have room for n bytes.
+ */
+static size_t
+qp_copy(char *o, const unsigned char *d, size_t n)
+{
+	size_t i = 0;
+
+#ifdef __SSE2__
+	const __m128i	 sp = _mm_set1_epi8(' '), del = _mm_set1_epi8(0x7f);
+	const __m128i	 eq = _mm_set1_epi8('=');
+
+	while (n - i >= 16) {
+		__m128i		 v = _mm_loadu_si128((const __m128i *)(d + i));
+		unsigned	 bad;
+
+		/* signed compare: bytes from 0x80 up are negative, below ' ' */
+		bad = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+		    _mm_cmplt_epi8(v, sp), _mm_or_si128(_mm_cmpeq_epi8(v, del),
+		    _mm_cmpeq_epi8(v, eq))));
+		_mm_storeu_si128((__m128i *)(o + i), v);
+		if (bad == 0) {
+			i += 16;
+			continue;
+		}
+		i += (size_t)__builtin_ctz(bad);
+		if (d[i] != '\t')
+			return i;
+		i++;
+	}
+#endif
+	for (; i < n && qp_lit[d[i]]; i++)
+		o[i] = (char)d[i];
+	return i;
+}
+
+/*
+ * qp_encode - lines of at most 76 characters (a soft break's '=' counted),
+ * hard line breaks where the data has nl, white space before them and at
+ * the end encoded, no line starting with a literal '.' or '-'. Runs of
+ * literal bytes are copied whole.
+ */
 static int
 qp_encode(const char *nl, const unsigned char *d, size_t len, struct buf *out)
 {
 	static const char	 hex[] = "0123456789ABCDEF";
-	size_t			 nllen = strlen(nl), i, col = 0;
+	size_t			 nllen = strlen(nl), i = 0, col = 0, n;
+	unsigned char		 nl0 = (unsigned char)nl[0];
 	char			*o, *line;
 
 	/* worst case: every byte as =XX, plus a soft break per 25 bytes */
@@ -374,10 +577,38 @@ qp_encode(const char *nl, const unsigned char *d, size_t len, struct buf *out)
 		return -1;
 	o = out->data + out->len;
 	line = o;
-	for (i = 0; i < len; i++) {
+	while (i < len) {
 		unsigned char c = d[i];
 
-		if (c == (unsigned char)nl[0] && len - i >= nllen &&
+		if (qp_lit[c]) {
+			/* a soft break keeps lines at 76 characters with its '=' */
+			if (col >= 75) {
+				*o++ = '=';
+				memcpy(o, nl, nllen);
+				o += nllen;
+				line = o;
+				col = 0;
+			}
+			/*
+			 * A line never starts with a literal '.' (some relays
+			 * mangle it) or '-' (decoded dashes that meet a soft
+			 * break could read as a MIME boundary).
+			 */
+			if (col == 0 && (c == '.' || c == '-')) {
+				*o++ = '=';
+				*o++ = hex[c >> 4];
+				*o++ = hex[c & 15];
+				col = 3;
+				i++;
+				continue;
+			}
+			n = qp_copy(o, d + i, len - i < 75 - col ? len - i : 75 - col);
+			o += n;
+			col += n;
+			i += n;
+			continue;
+		}
+		if (c == nl0 && len - i >= nllen &&
 		    (nllen == 1 || d[i + 1] == (unsigned char)nl[1])) {
 			/* white space before a line break must be encoded */
 			if (o > line && (o[-1] == ' ' || o[-1] == '\t')) {
@@ -398,39 +629,21 @@ qp_encode(const char *nl, const unsigned char *d, size_t len, struct buf *out)
 			o += nllen;
 			line = o;
 			col = 0;
-			i += nllen - 1;
+			i += nllen;
 			continue;
 		}
-		{
-			int	lit = (c >= 33 && c <= 126 && c != '=') || c == ' ' ||
-			    c == '\t';
-			size_t	need = lit ? 1 : 3;
-
-			/* a soft break keeps lines at 76 characters with its '=' */
-			if (col + need > 75) {
-				*o++ = '=';
-				memcpy(o, nl, nllen);
-				o += nllen;
-				line = o;
-				col = 0;
-			}
-			/*
-			 * A line never starts with a literal '.' (some relays
-			 * mangle it) or '-' (decoded dashes that meet a soft
-			 * break could read as a MIME boundary).
-			 */
-			if (lit && col == 0 && (c == '.' || c == '-'))
-				lit = 0;
-			if (lit) {
-				*o++ = (char)c;
-				col++;
-			} else {
-				*o++ = '=';
-				*o++ = hex[c >> 4];
-				*o++ = hex[c & 15];
-				col += 3;
-			}
+		if (col + 3 > 75) {
+			*o++ = '=';
+			memcpy(o, nl, nllen);
+			o += nllen;
+			line = o;
+			col = 0;
 		}
+		*o++ = '=';
+		*o++ = hex[c >> 4];
+		*o++ = hex[c & 15];
+		col += 3;
+		i++;
 	}
 	/* trailing white space at the very end is encoded too, within 76 */
 	if (o > line && (o[-1] == ' ' || o[-1] == '\t')) {
@@ -452,14 +665,20 @@ qp_encode(const char *nl, const unsigned char *d, size_t len, struct buf *out)
 	return 0;
 }
 
+/* b64_encode - 76-character lines, each ending in nl, the last one too */
 static int
 b64_encode(const char *nl, const unsigned char *d, size_t len, struct buf *out)
 {
 	static const char	b64[] =
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t			i, col = 0;
-	char			q[4];
+	size_t			i, col = 0, nllen = strlen(nl), groups;
+	char			*o;
 
+	groups = len / 3 + 1;
+	if (groups > (SIZE_MAX - 64) / (4 + nllen) ||
+	    buf_reserve(out, groups * 4 + (groups / 19 + 1) * nllen) == -1)
+		return -1;
+	o = out->data + out->len;
 	for (i = 0; i < len; i += 3) {
 		uint32_t v = (uint32_t)d[i] << 16;
 
@@ -467,20 +686,23 @@ b64_encode(const char *nl, const unsigned char *d, size_t len, struct buf *out)
 			v |= (uint32_t)d[i + 1] << 8;
 		if (i + 2 < len)
 			v |= d[i + 2];
-		q[0] = b64[v >> 18 & 63];
-		q[1] = b64[v >> 12 & 63];
-		q[2] = i + 1 < len ? b64[v >> 6 & 63] : '=';
-		q[3] = i + 2 < len ? b64[v & 63] : '=';
-		if (buf_append(out, q, 4))
-			return -1;
+		o[0] = b64[v >> 18 & 63];
+		o[1] = b64[v >> 12 & 63];
+		o[2] = i + 1 < len ? b64[v >> 6 & 63] : '=';
+		o[3] = i + 2 < len ? b64[v & 63] : '=';
+		o += 4;
 		col += 4;
 		if (col == 76 && i + 3 < len) {
-			if (buf_puts(out, nl))
-				return -1;
+			memcpy(o, nl, nllen);
+			o += nllen;
 			col = 0;
 		}
 	}
-	return buf_puts(out, nl);
+	memcpy(o, nl, nllen);
+	o += nllen;
+	out->len = (size_t)(o - out->data);
+	out->data[out->len] = '\0';
+	return 0;
 }
 
 int

@@ -31,6 +31,7 @@ struct mime_part {
 	size_t		 cte_end;
 	size_t		 body_start;	/* raw content [start, end) */
 	size_t		 body_end;
+	const char	*raw;		/* msg + body_start; NULL when not known */
 	void		*gpart;		/* GMimePart, owned by the mime_msg */
 };
 
@@ -57,7 +58,11 @@ int	mime_parse(struct mime_msg *m, const char *msg, size_t len,
 void	mime_free(struct mime_msg *m);
 /* mime_header - the first value of a top-level header, unfolded, NULL if none; caller frees */
 char	*mime_header(const struct mime_msg *m, const char *name);
-/* mime_decode - the part's content with its transfer encoding undone, appended to out */
+/*
+ * mime_decode - the part's content with its transfer encoding undone,
+ * appended to out: the bytes GMime's decoder gives, malformed input
+ * included.
+ */
 int	mime_decode(const struct mime_part *p, struct buf *out);
 /*
  * mime_encode - encode data for a part as enc (7bit/8bit/binary: as is,
