@@ -12,6 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "html.h"
 
 /* character classes of the tokenizer */
@@ -177,18 +181,24 @@ named_ref(const char *s, size_t len, size_t i, int attr, struct buf *out,
 int
 html_decode(const char *s, size_t len, unsigned flags, struct buf *out)
 {
-	size_t	 i = 0, run = 0, k;
-	int	 err = 0, attr = (flags & HTML_DECODE_ATTR) != 0;
+	const char	*q;
+	size_t		 i = 0, run = 0, k;
+	int		 err = 0, attr = (flags & HTML_DECODE_ATTR) != 0, amp_only;
 
 	if (len == 0)
 		return buf_append(out, "", 0);
 	/* most values need nothing: three vector searches beat a byte loop */
-	if (memchr(s, '&', len) == NULL && memchr(s, '\r', len) == NULL &&
-	    memchr(s, '\0', len) == NULL)
+	amp_only = memchr(s, '\r', len) == NULL && memchr(s, '\0', len) == NULL;
+	if (amp_only && memchr(s, '&', len) == NULL)
 		return buf_append(out, s, len);
 	while (i < len) {
 		if (!IS(s[i], C_DECODE)) {
-			i++;
+			if (!amp_only)
+				i++;
+			else if ((q = memchr(s + i, '&', len - i)) != NULL)
+				i = (size_t)(q - s);
+			else
+				i = len;
 			continue;
 		}
 		if (i > run && buf_append(out, s + run, i - run) == -1)
@@ -210,7 +220,12 @@ html_decode(const char *s, size_t len, unsigned flags, struct buf *out)
 			k = i + 1;
 			if (k < len && s[k] == '#')
 				k = numeric_ref(s, len, k, out, &err);
-			else if (k < len && IS(s[k], C_ALNUM))
+			else if (len - k >= 4 && memcmp(s + k, "amp;", 4) == 0) {
+				/* what named_ref finds for it, without the search */
+				if (buf_putc(out, '&') == -1)
+					return -1;
+				k += 4;
+			} else if (k < len && IS(s[k], C_ALNUM))
 				k = named_ref(s, len, k, attr, out, &err);
 			if (err)
 				return -1;
@@ -252,6 +267,8 @@ struct scan {
 	void		*arg;
 	/* which start tags need their attributes; NULL: all */
 	int		(*want)(const char *name, size_t len);
+	/* of those, which attributes (raw name, any case); NULL: all */
+	int		(*want_attr)(const char *raw, size_t len);
 	struct buf	 text;		/* tag name, attribute names and values */
 	struct html_attr *attrs;
 	struct attr_off	*off;
@@ -315,7 +332,10 @@ slots_build(struct scan *s)
 	return 0;
 }
 
-/* put_name - append a tag or attribute name as the tokenizer sees it */
+/*
+ * put_name - append a tag or attribute name as the tokenizer sees it
+ * (lower case, NUL as U+FFFD), and a NUL that counts in b->len
+ */
 static int
 put_name(struct buf *b, const char *p, size_t n)
 {
@@ -326,14 +346,17 @@ put_name(struct buf *b, const char *p, size_t n)
 		return -1;
 	d = b->data + b->len;
 	for (i = 0; i < n; i++) {
-		if (p[i] == '\0') {
+		unsigned char c = (unsigned char)p[i];
+
+		if (c == '\0') {
 			memcpy(d, "\xEF\xBF\xBD", 3);
 			d += 3;
 		} else
-			*d++ = (char)lower((unsigned char)p[i]);
+			*d++ = (char)((unsigned)(c - 'A') < 26 ? c + ('a' - 'A') : c);
 	}
-	*d = '\0';
+	*d++ = '\0';
 	b->len = (size_t)(d - b->data);
+	*d = '\0';
 	return 0;
 }
 
@@ -351,7 +374,7 @@ add_attr(struct scan *s, size_t astart, size_t aend, size_t vstart,
 
 	if (put_name(&s->text, s->in + astart, aend - astart) == -1)
 		return -1;
-	nlen = s->text.len - noff;
+	nlen = s->text.len - noff - 1;
 	if (s->nslots) {
 		slot = slot_find(s, s->text.data + noff, nlen);
 		if (*slot) {
@@ -377,8 +400,6 @@ add_attr(struct scan *s, size_t astart, size_t aend, size_t vstart,
 		s->off = o;
 		s->cap = n;
 	}
-	if (buf_putc(&s->text, '\0') == -1)
-		return -1;
 	a = &s->attrs[s->nattrs];
 	o = &s->off[s->nattrs];
 	o->name = noff;
@@ -443,9 +464,8 @@ scan_tag(struct scan *s, size_t pos, size_t limit, int end_tag, int in_mso,
 		i++;
 	if (i >= limit)
 		goto eof;
-	buf_reset(&s->text);
-	if (put_name(&s->text, in + nstart, i - nstart) == -1 ||
-	    buf_putc(&s->text, '\0') == -1)
+	s->text.len = 0;
+	if (put_name(&s->text, in + nstart, i - nstart) == -1)
 		return -1;
 	name_len = s->text.len - 1;
 	collect = !end_tag && (s->want == NULL || s->want(s->text.data, name_len));
@@ -505,7 +525,9 @@ scan_tag(struct scan *s, size_t pos, size_t limit, int end_tag, int in_mso,
 				ve = end = i;
 			}
 		}
-		if (collect && add_attr(s, astart, aend, vstart, vs, ve, end) == -1)
+		if (collect && (s->want_attr == NULL ||
+		    s->want_attr(in + astart, aend - astart)) &&
+		    add_attr(s, astart, aend, vstart, vs, ve, end) == -1)
 			return -1;
 	}
 	for (k = 0; k < s->nattrs; k++) {
@@ -845,7 +867,8 @@ scan_range(struct scan *s, size_t pos, size_t limit, int in_mso)
 
 static int
 scan_run(const char *in, size_t len, unsigned flags,
-    int (*want)(const char *, size_t), html_token_fn fn, void *arg)
+    int (*want)(const char *, size_t), int (*want_attr)(const char *, size_t),
+    html_token_fn fn, void *arg)
 {
 	struct scan	 s;
 	int		 rc;
@@ -854,6 +877,7 @@ scan_run(const char *in, size_t len, unsigned flags,
 	s.in = in != NULL ? in : "";
 	s.flags = flags;
 	s.want = want;
+	s.want_attr = want_attr;
 	s.fn = fn;
 	s.arg = arg;
 	rc = scan_range(&s, 0, len, 0);
@@ -868,7 +892,7 @@ int
 html_scan(const char *in, size_t len, unsigned flags, html_token_fn fn,
     void *arg)
 {
-	return scan_run(in, len, flags, NULL, fn, arg);
+	return scan_run(in, len, flags, NULL, NULL, fn, arg);
 }
 
 /* ---- URLs ---- */
@@ -902,6 +926,41 @@ is_http(const char *u, size_t n)
 }
 
 /*
+ * url_special - the index of the first byte of u[i..n) that is a control,
+ * space or DEL or may open a template placeholder (C_NOURL, C_TPL), or n
+ */
+static size_t
+url_special(const char *u, size_t i, size_t n)
+{
+#ifdef __SSE2__
+	const __m128i	 sp = _mm_set1_epi8(' '), del = _mm_set1_epi8(0x7f);
+	const __m128i	 t1 = _mm_set1_epi8('{'), t2 = _mm_set1_epi8('*');
+	const __m128i	 t3 = _mm_set1_epi8('%'), t4 = _mm_set1_epi8('[');
+	const __m128i	 t5 = _mm_set1_epi8('<');
+
+	while (n - i >= 16) {
+		__m128i		 v = _mm_loadu_si128((const __m128i *)(u + i));
+		__m128i		 m;
+		unsigned	 bits;
+
+		/* unsigned v <= ' ': the controls and the space */
+		m = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(v, sp), v),
+		    _mm_cmpeq_epi8(v, del));
+		m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi8(v, t1),
+		    _mm_cmpeq_epi8(v, t2)));
+		m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi8(v, t3),
+		    _mm_or_si128(_mm_cmpeq_epi8(v, t4), _mm_cmpeq_epi8(v, t5))));
+		if ((bits = (unsigned)_mm_movemask_epi8(m)) != 0)
+			return i + (size_t)__builtin_ctz(bits);
+		i += 16;
+	}
+#endif
+	while (i < n && !IS(u[i], C_NOURL | C_TPL))
+		i++;
+	return i;
+}
+
+/*
  * url_skip - left alone whatever the base: empty, '#...', spaces and
  * controls, template placeholders ({{x}}, *|x|*, %%x%%, [[x]], <%x%>).
  */
@@ -916,11 +975,9 @@ url_skip(const char *u, size_t n)
 
 	if (n == 0 || u[0] == '#')
 		return 1;
-	for (i = 0; i < n; i++) {
+	for (i = 0; (i = url_special(u, i, n)) < n; i++) {
 		unsigned char c = (unsigned char)u[i];
 
-		if (!IS(c, C_NOURL | C_TPL))
-			continue;
 		if (IS(c, C_NOURL))
 			return 1;
 		if (i + 1 >= n)
@@ -1150,6 +1207,32 @@ rw_want(const char *name, size_t len)
 	    (len > 2 && name[0] == 'v' && name[1] == ':');
 }
 
+/*
+ * rw_want_attr - of their attributes, the ones it reads: href and the
+ * opt-out markers (is_optout); the others are not decoded at all
+ */
+static int
+rw_want_attr(const char *p, size_t n)
+{
+	switch (n) {
+	case 4:
+		return ascii_ieq(p, "href", 4);
+	case 11:
+		return ascii_ieq(p, "data-mtrack", 11);
+	case 12:
+		return ascii_ieq(p, "ses:no-track", 12);
+	case 13:
+		return ascii_ieq(p, "clicktracking", 13);
+	case 16:
+		return ascii_ieq(p, "data-pm-no-track", 16) ||
+		    ascii_ieq(p, "disable-tracking", 16);
+	case 20:
+		return ascii_ieq(p, "data-msys-clicktrack", 20);
+	default:
+		return 0;
+	}
+}
+
 static int
 rw_flush(struct rewrite *rw, size_t upto)
 {
@@ -1226,7 +1309,10 @@ rw_url(struct rewrite *rw, const char *v, size_t n)
 	return 1;
 }
 
-/* rw_escape - the replacement as a double-quoted attribute value */
+/*
+ * rw_escape - the replacement s[0..n) (s[n] is NUL) as a double-quoted
+ * attribute value
+ */
 static int
 rw_escape(struct buf *out, const char *s, size_t n)
 {
@@ -1235,6 +1321,9 @@ rw_escape(struct buf *out, const char *s, size_t n)
 	if (buf_putc(out, '"') == -1)
 		return -1;
 	for (i = run = 0; i < n; i++) {
+		/* strcspn stops at a NUL of the replacement too */
+		if ((i += strcspn(s + i, "&\"")) >= n)
+			break;
 		if (s[i] != '&' && s[i] != '"')
 			continue;
 		if (buf_append(out, s + run, i - run) == -1 ||
@@ -1409,9 +1498,9 @@ html_rewrite(const char *in, size_t len, const struct html_opts *o,
 	if (o->pixel_top && len >= 3 && memcmp(in, "\xEF\xBB\xBF", 3) == 0)
 		rw.pixel_at += 3;
 	if (o->link_fn != NULL && has_base_tag(in, len) &&
-	    scan_run(in, len, 0, rw_want, rw_base, &rw) == -1)
+	    scan_run(in, len, 0, rw_want, rw_want_attr, rw_base, &rw) == -1)
 		goto out;
-	if (scan_run(in, len, 0, rw_want, rw_token, &rw) != 0)
+	if (scan_run(in, len, 0, rw_want, rw_want_attr, rw_token, &rw) != 0)
 		goto out;
 	if (rw_flush(&rw, len) == -1)
 		goto out;

@@ -344,22 +344,42 @@ hexval(unsigned char c)
  * digits (either case) is the byte, "=" before LF or CR LF a soft break,
  * any other "=ab" is kept as it is (b is not looked at again), and an "="
  * or "=a" cut by the end is dropped. Writes at most n bytes to o; returns
- * how many. Runs between '=' are copied whole.
+ * how many.
  */
 static size_t
 qp_decode(const char *s, size_t n, char *o)
 {
-	const char	*e = s + n, *q;
+	const char	*e = s + n;
 	char		*start = o;
 	int		 hi, lo;
 
-	while (s < e) {
-		if ((q = memchr(s, '=', (size_t)(e - s))) == NULL)
-			q = e;
-		memcpy(o, s, (size_t)(q - s));
-		o += q - s;
-		s = q + 1;
-		if (s >= e)
+	for (;;) {
+#ifdef __SSE2__
+		/*
+		 * Copy 16 bytes at a time up to the next '='. The output never
+		 * runs ahead of the input, so a whole block stored at o stays
+		 * within the n bytes of room.
+		 */
+		const __m128i	eq = _mm_set1_epi8('=');
+
+		while (e - s >= 16) {
+			__m128i		v = _mm_loadu_si128((const __m128i *)s);
+			unsigned	m = (unsigned)_mm_movemask_epi8(
+			    _mm_cmpeq_epi8(v, eq));
+
+			_mm_storeu_si128((__m128i *)o, v);
+			if (m != 0) {
+				s += __builtin_ctz(m);
+				o += __builtin_ctz(m);
+				break;
+			}
+			s += 16;
+			o += 16;
+		}
+#endif
+		while (s < e && *s != '=')
+			*o++ = *s++;
+		if (++s >= e)
 			break;
 		if (*s == '\n') {
 			s++;
@@ -522,11 +542,12 @@ static const unsigned char qp_lit[256] = {
 
 /*
  * qp_copy - copy to o the longest prefix of d[0..n) that qp_lit lets
- * through; returns its length. Whole 16-byte blocks within n are stored
- * and only the prefix counts: o must have room for n bytes.
+ * through; returns its length. d[0..avail) may be read (avail >= n).
+ * Whole 16-byte blocks are stored and only the prefix counts: o must have
+ * room for the bytes read.
  */
 static size_t
-qp_copy(char *o, const unsigned char *d, size_t n)
+qp_copy(char *o, const unsigned char *d, size_t n, size_t avail)
 {
 	size_t i = 0;
 
@@ -534,7 +555,7 @@ qp_copy(char *o, const unsigned char *d, size_t n)
 	const __m128i	 sp = _mm_set1_epi8(' '), del = _mm_set1_epi8(0x7f);
 	const __m128i	 eq = _mm_set1_epi8('=');
 
-	while (n - i >= 16) {
+	while (i < n && avail - i >= 16) {
 		__m128i		 v = _mm_loadu_si128((const __m128i *)(d + i));
 		unsigned	 bad;
 
@@ -542,16 +563,20 @@ qp_copy(char *o, const unsigned char *d, size_t n)
 		bad = (unsigned)_mm_movemask_epi8(_mm_or_si128(
 		    _mm_cmplt_epi8(v, sp), _mm_or_si128(_mm_cmpeq_epi8(v, del),
 		    _mm_cmpeq_epi8(v, eq))));
+		if (n - i < 16)
+			bad |= 1u << (n - i);
 		_mm_storeu_si128((__m128i *)(o + i), v);
 		if (bad == 0) {
 			i += 16;
 			continue;
 		}
 		i += (size_t)__builtin_ctz(bad);
-		if (d[i] != '\t')
+		if (i == n || d[i] != '\t')
 			return i;
 		i++;
 	}
+#else
+	(void)avail;
 #endif
 	for (; i < n && qp_lit[d[i]]; i++)
 		o[i] = (char)d[i];
@@ -572,7 +597,11 @@ qp_encode(const char *nl, const unsigned char *d, size_t len, struct buf *out)
 	unsigned char		 nl0 = (unsigned char)nl[0];
 	char			*o, *line;
 
-	/* worst case: every byte as =XX, plus a soft break per 25 bytes */
+	/*
+	 * worst case: every byte as =XX, plus a soft break per 25 bytes;
+	 * qp_copy's block stores stay within it (16 bytes past o at most
+	 * while 16 bytes of input are left)
+	 */
 	if (len > (SIZE_MAX - 64) / 4 || buf_reserve(out, len * 4 + 64) == -1)
 		return -1;
 	o = out->data + out->len;
@@ -602,7 +631,8 @@ qp_encode(const char *nl, const unsigned char *d, size_t len, struct buf *out)
 				i++;
 				continue;
 			}
-			n = qp_copy(o, d + i, len - i < 75 - col ? len - i : 75 - col);
+			n = qp_copy(o, d + i, len - i < 75 - col ? len - i :
+			    75 - col, len - i);
 			o += n;
 			col += n;
 			i += n;
