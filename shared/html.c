@@ -269,6 +269,8 @@ struct scan {
 	int		(*want)(const char *name, size_t len);
 	/* of those, which attributes (raw name, any case); NULL: all */
 	int		(*want_attr)(const char *raw, size_t len);
+	/* which tags are reported at all (raw name, any case); NULL: all */
+	int		(*report)(const char *raw, size_t len, int end_tag);
 	struct buf	 text;		/* tag name, attribute names and values */
 	struct html_attr *attrs;
 	struct attr_off	*off;
@@ -342,7 +344,7 @@ put_name(struct buf *b, const char *p, size_t n)
 	size_t	 i;
 	char	*d;
 
-	if (buf_reserve(b, 3 * n + 1) == -1)
+	if (b->cap - b->len < 3 * n + 2 && buf_reserve(b, 3 * n + 1) == -1)
 		return -1;
 	d = b->data + b->len;
 	for (i = 0; i < n; i++) {
@@ -421,8 +423,12 @@ add_attr(struct scan *s, size_t astart, size_t aend, size_t vstart,
 	return 0;
 }
 
+/*
+ * raw_kind - the content that follows the start tag named p[0..len) (as
+ * written, any case); *name gets the lower-case name for raw_end
+ */
 static enum raw
-raw_kind(const char *n, size_t len)
+raw_kind(const char *p, size_t len, const char **name)
 {
 	static const struct {
 		const char	*name;
@@ -437,38 +443,49 @@ raw_kind(const char *n, size_t len)
 	};
 	size_t i;
 
+	if (len < 3 || len > 9)
+		return RAW_NONE;
 	for (i = 0; i < sizeof(raws) / sizeof(raws[0]); i++)
-		if (raws[i].len == len && memcmp(raws[i].name, n, len) == 0)
+		if (raws[i].len == len && ascii_ieq(p, raws[i].name, len)) {
+			*name = raws[i].name;
 			return raws[i].raw;
+		}
 	return RAW_NONE;
 }
 
 /*
  * scan_tag - tokenize the tag whose '<' is at pos, report it, and set *next
  * past it (to limit when the input ends inside the tag: nothing reported)
- * and *raw to the content that follows a start tag.
+ * and *raw to the content that follows a start tag, with *raw_name the
+ * lower-case name that ends it.
  */
 static int
 scan_tag(struct scan *s, size_t pos, size_t limit, int end_tag, int in_mso,
-    size_t *next, enum raw *raw)
+    size_t *next, enum raw *raw, const char **raw_name)
 {
 	const char		*in = s->in;
 	struct html_token	 t;
-	size_t			 i = pos + 1 + (end_tag ? 1 : 0), nstart = i;
-	size_t			 astart, aend, vstart, vs, ve, end, k, name_len;
+	size_t			 i = pos + 1 + (end_tag ? 1 : 0), nstart = i, nend;
+	size_t			 astart, aend, vstart, vs, ve, end, k, name_len = 0;
 	const char		*q;
-	int			 collect, self_closing = 0, rc;
+	int			 collect = 0, report, self_closing = 0, rc;
 
 	*raw = RAW_NONE;
 	while (i < limit && !IS(in[i], C_WS | C_TAGEND))
 		i++;
 	if (i >= limit)
 		goto eof;
-	s->text.len = 0;
-	if (put_name(&s->text, in + nstart, i - nstart) == -1)
-		return -1;
-	name_len = s->text.len - 1;
-	collect = !end_tag && (s->want == NULL || s->want(s->text.data, name_len));
+	nend = i;
+	report = s->report == NULL || s->report(in + nstart, nend - nstart,
+	    end_tag);
+	if (report) {
+		s->text.len = 0;
+		if (put_name(&s->text, in + nstart, nend - nstart) == -1)
+			return -1;
+		name_len = s->text.len - 1;
+		collect = !end_tag && (s->want == NULL ||
+		    s->want(s->text.data, name_len));
+	}
 	s->nattrs = 0;
 	s->nslots = 0;
 	for (;;) {
@@ -530,24 +547,26 @@ scan_tag(struct scan *s, size_t pos, size_t limit, int end_tag, int in_mso,
 		    add_attr(s, astart, aend, vstart, vs, ve, end) == -1)
 			return -1;
 	}
-	for (k = 0; k < s->nattrs; k++) {
-		s->attrs[k].name = s->text.data + s->off[k].name;
-		s->attrs[k].value = s->text.data + s->off[k].value;
+	if (report) {
+		for (k = 0; k < s->nattrs; k++) {
+			s->attrs[k].name = s->text.data + s->off[k].name;
+			s->attrs[k].value = s->text.data + s->off[k].value;
+		}
+		memset(&t, 0, sizeof(t));
+		t.type = end_tag ? HTML_END_TAG : HTML_START_TAG;
+		t.start = pos;
+		t.end = i;
+		t.name = s->text.data;
+		t.name_len = name_len;
+		t.attrs = s->attrs;
+		t.nattrs = s->nattrs;
+		t.self_closing = self_closing;
+		t.in_mso = in_mso;
+		if ((rc = s->fn(s->arg, &t)) != 0)
+			return rc;
 	}
-	memset(&t, 0, sizeof(t));
-	t.type = end_tag ? HTML_END_TAG : HTML_START_TAG;
-	t.start = pos;
-	t.end = i;
-	t.name = s->text.data;
-	t.name_len = name_len;
-	t.attrs = s->attrs;
-	t.nattrs = s->nattrs;
-	t.self_closing = self_closing;
-	t.in_mso = in_mso;
-	if ((rc = s->fn(s->arg, &t)) != 0)
-		return rc;
 	if (!end_tag && !(s->flags & HTML_SCAN_TOKENIZER))
-		*raw = raw_kind(t.name, t.name_len);
+		*raw = raw_kind(in + nstart, nend - nstart, raw_name);
 	*next = i;
 	return 0;
 eof:
@@ -820,7 +839,7 @@ scan_markup(struct scan *s, size_t pos, size_t limit, int in_mso, size_t *next)
 static int
 scan_range(struct scan *s, size_t pos, size_t limit, int in_mso)
 {
-	const char	*in = s->in, *q;
+	const char	*in = s->in, *q, *raw_name = NULL;
 	enum raw	 raw;
 	int		 rc = 0;
 	char		 c;
@@ -839,24 +858,24 @@ scan_range(struct scan *s, size_t pos, size_t limit, int in_mso)
 				break;
 			c = in[pos + 2];
 			if (IS(c, C_ALPHA))
-				rc = scan_tag(s, pos, limit, 1, in_mso, &pos, &raw);
+				rc = scan_tag(s, pos, limit, 1, in_mso, &pos, &raw,
+				    &raw_name);
 			else if (c == '>')
 				pos += 3;	/* "</>" is dropped */
 			else
 				rc = scan_bogus(s, pos, pos + 2, limit, in_mso, &pos);
 		} else if (IS(c, C_ALPHA)) {
-			rc = scan_tag(s, pos, limit, 0, in_mso, &pos, &raw);
+			rc = scan_tag(s, pos, limit, 0, in_mso, &pos, &raw,
+			    &raw_name);
 			if (rc != 0 || raw == RAW_NONE)
 				continue;
 			if (raw == RAW_PLAIN)
 				pos = limit;
 			else if (raw == RAW_SCRIPT)
 				pos = script_end(in, pos, limit);
-			else {
-				/* s->text still holds the name of the tag */
-				pos = raw_end(in, pos, limit, s->text.data,
-				    strlen(s->text.data));
-			}
+			else
+				pos = raw_end(in, pos, limit, raw_name,
+				    strlen(raw_name));
 		} else if (c == '?') {
 			rc = scan_bogus(s, pos, pos + 1, limit, in_mso, &pos);
 		} else
@@ -867,6 +886,7 @@ scan_range(struct scan *s, size_t pos, size_t limit, int in_mso)
 
 static int
 scan_run(const char *in, size_t len, unsigned flags,
+    int (*report)(const char *, size_t, int),
     int (*want)(const char *, size_t), int (*want_attr)(const char *, size_t),
     html_token_fn fn, void *arg)
 {
@@ -876,6 +896,7 @@ scan_run(const char *in, size_t len, unsigned flags,
 	memset(&s, 0, sizeof(s));
 	s.in = in != NULL ? in : "";
 	s.flags = flags;
+	s.report = report;
 	s.want = want;
 	s.want_attr = want_attr;
 	s.fn = fn;
@@ -892,7 +913,7 @@ int
 html_scan(const char *in, size_t len, unsigned flags, html_token_fn fn,
     void *arg)
 {
-	return scan_run(in, len, flags, NULL, NULL, fn, arg);
+	return scan_run(in, len, flags, NULL, NULL, NULL, fn, arg);
 }
 
 /* ---- URLs ---- */
@@ -1197,6 +1218,27 @@ struct rewrite {
 	int			 pixel_rank;	/* 0: none yet; higher is better */
 };
 
+/*
+ * rw_report - the tags rw_token and rw_base look at (raw name, any case):
+ * links, <base>, and where the pixel may go
+ */
+static int
+rw_report(const char *p, size_t n, int end_tag)
+{
+	if (end_tag)
+		return n == 4 && (ascii_ieq(p, "body", 4) || ascii_ieq(p, "head", 4));
+	switch (n) {
+	case 1:
+		return lower((unsigned char)p[0]) == 'a';
+	case 4:
+		if (ascii_ieq(p, "area", 4) || ascii_ieq(p, "base", 4) ||
+		    ascii_ieq(p, "body", 4) || ascii_ieq(p, "html", 4))
+			return 1;
+		break;
+	}
+	return n > 2 && lower((unsigned char)p[0]) == 'v' && p[1] == ':';
+}
+
 /* the start tags whose attributes the rewriter looks at */
 static int
 rw_want(const char *name, size_t len)
@@ -1498,9 +1540,11 @@ html_rewrite(const char *in, size_t len, const struct html_opts *o,
 	if (o->pixel_top && len >= 3 && memcmp(in, "\xEF\xBB\xBF", 3) == 0)
 		rw.pixel_at += 3;
 	if (o->link_fn != NULL && has_base_tag(in, len) &&
-	    scan_run(in, len, 0, rw_want, rw_want_attr, rw_base, &rw) == -1)
+	    scan_run(in, len, 0, rw_report, rw_want, rw_want_attr, rw_base,
+	    &rw) == -1)
 		goto out;
-	if (scan_run(in, len, 0, rw_want, rw_want_attr, rw_token, &rw) != 0)
+	if (scan_run(in, len, 0, rw_report, rw_want, rw_want_attr, rw_token,
+	    &rw) != 0)
 		goto out;
 	if (rw_flush(&rw, len) == -1)
 		goto out;

@@ -28,9 +28,13 @@ struct splice {
 struct rw {
 	const struct config	*cfg;
 	const char		*turl;		/* this message's tracking URL */
+	size_t			 turl_len;
 	struct store		*st;
+	/* links[i].url is set from urls and url_off[i] once all are in */
 	struct store_link	*links;
+	size_t			*url_off;
 	size_t			 nlinks, caplinks;
+	struct buf		 urls;		/* the URLs, each NUL-terminated */
 	int			 clicks;	/* rewrite links */
 	int			 failed;
 };
@@ -102,6 +106,26 @@ is_tracking_url(const struct config *cfg, const char *turl, const char *url)
 	return 0;
 }
 
+/* rw_grow - room for one more link */
+static int
+rw_grow(struct rw *rw)
+{
+	struct store_link	*v;
+	size_t			*o, cap;
+
+	if (rw->nlinks < rw->caplinks)
+		return 0;
+	cap = rw->caplinks ? rw->caplinks * 2 : 32;
+	if ((v = realloc(rw->links, cap * sizeof(*v))) == NULL)
+		return -1;
+	rw->links = v;
+	if ((o = realloc(rw->url_off, cap * sizeof(*o))) == NULL)
+		return -1;
+	rw->url_off = o;
+	rw->caplinks = cap;
+	return 0;
+}
+
 /* rw_link - the html callback: allocate an ID, remember the URL */
 static int
 rw_link(void *arg, const struct html_link *l, struct buf *repl)
@@ -111,7 +135,6 @@ rw_link(void *arg, const struct html_link *l, struct buf *repl)
 	size_t			 hlen;
 	uint64_t		 seq;
 	char			 id[ID_LEN + 1];
-	struct store_link	*v;
 
 	if (!rw->clicks)
 		return 0;
@@ -121,21 +144,18 @@ rw_link(void *arg, const struct html_link *l, struct buf *repl)
 	host = url_host(l->url, &hlen);
 	if (host && config_host_in(rw->cfg->exclude_domains, host, hlen))
 		return 0;
-	if (rw->nlinks == rw->caplinks) {
-		size_t cap = rw->caplinks ? rw->caplinks * 2 : 32;
-
-		if ((v = realloc(rw->links, cap * sizeof(*v))) == NULL)
-			goto fail;
-		rw->links = v;
-		rw->caplinks = cap;
-	}
+	if (rw_grow(rw) == -1)
+		goto fail;
 	if (store_reserve(rw->st, ID_LINK, 1, &seq) == -1)
 		goto fail;
-	if ((rw->links[rw->nlinks].url = strdup(l->url)) == NULL)
+	rw->url_off[rw->nlinks] = rw->urls.len;
+	if (buf_append(&rw->urls, l->url, l->url_len + 1) == -1)
 		goto fail;
 	rw->links[rw->nlinks++].seq = seq;
 	id_encode(store_key(rw->st), ID_LINK, seq, id);
-	if (buf_printf(repl, "%s/click/%s", turl, id) == -1)
+	if (buf_append(repl, turl, rw->turl_len) == -1 ||
+	    buf_append(repl, "/click/", 7) == -1 ||
+	    buf_append(repl, id, ID_LEN) == -1)
 		goto fail;
 	return 1;
 fail:
@@ -484,6 +504,7 @@ rewrite_message(const struct config *cfg, struct store *st,
 	unverified = domain_pick(cfg, st, from, info ? info->from : NULL,
 	    info ? info->queue_id : NULL, &rw.turl);
 	free(from);
+	rw.turl_len = rw.turl ? strlen(rw.turl) : 0;
 	if (unverified) {
 		r->skip = "tracking domain not verified";
 		rc = 0;
@@ -534,23 +555,22 @@ rewrite_message(const struct config *cfg, struct store *st,
 	r->pixel = pixel_done && opens;
 	/* the honeypot is recorded with the message's first URL as target */
 	if (hpseq && pixel_done) {
-		if (rw.nlinks == rw.caplinks) {
-			struct store_link *v = realloc(rw.links,
-			    (rw.caplinks + 1) * sizeof(*v));
-
-			if (v == NULL)
-				goto nomem;
-			rw.links = v;
-			rw.caplinks++;
-		}
-		rw.links[rw.nlinks].seq = hpseq;
-		rw.links[rw.nlinks].url = strdup(rw.nlinks ? rw.links[0].url :
-		    rw.turl);
-		if (rw.links[rw.nlinks].url == NULL)
+		if (rw_grow(&rw) == -1)
 			goto nomem;
+		rw.links[rw.nlinks].seq = hpseq;
+		if (rw.nlinks) {
+			rw.url_off[rw.nlinks] = rw.url_off[0];
+		} else {
+			rw.url_off[rw.nlinks] = rw.urls.len;
+			if (buf_append(&rw.urls, rw.turl, rw.turl_len + 1) == -1)
+				goto nomem;
+		}
 		rw.nlinks++;
 	} else
 		hpseq = 0;
+	/* the URLs have stopped moving */
+	for (i = 0; i < rw.nlinks; i++)
+		rw.links[i].url = rw.urls.data + rw.url_off[i];
 	if (nsp == 0) {
 		r->msg_id[0] = '\0';
 		r->skip = "no HTML part with links";
@@ -565,6 +585,18 @@ rewrite_message(const struct config *cfg, struct store *st,
 			r->skip = "overlapping parts";
 			goto fail;
 		}
+		pos = sp[i].end;
+	}
+	{
+		size_t total = len - m.body_start;
+
+		for (i = 0; i < nsp; i++)
+			total += sp[i].len - (sp[i].end - sp[i].start);
+		if (buf_reserve(&r->body, total) == -1)
+			goto nomem;
+	}
+	pos = m.body_start;
+	for (i = 0; i < nsp; i++) {
 		if (buf_append(&r->body, msg + pos, sp[i].start - pos) == -1 ||
 		    buf_append(&r->body, sp[i].data, sp[i].len) == -1)
 			goto nomem;
@@ -604,9 +636,9 @@ fail:
 	r->changed = 0;
 	buf_free(&r->body);
 out:
-	for (i = 0; i < rw.nlinks; i++)
-		free((char *)rw.links[i].url);
 	free(rw.links);
+	free(rw.url_off);
+	buf_free(&rw.urls);
 	splice_free(sp, nsp);
 	free(mode);
 	free(mid);
