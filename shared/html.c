@@ -1208,11 +1208,13 @@ out:
 
 struct rewrite {
 	const char		*in;
+	size_t			 len;
 	const struct html_opts	*o;
 	struct buf		*out;
 	size_t			 copied;	/* in[0..copied) is in out */
 	struct html_result	 res;
 	struct buf		 base;		/* absolute http(s) base URL, or empty */
+	int			 base_known;	/* base is set (else: not looked for yet) */
 	struct buf		 href, url, repl;
 	size_t			 pixel_at;	/* offset in out */
 	int			 pixel_rank;	/* 0: none yet; higher is better */
@@ -1325,6 +1327,9 @@ is_optout(const struct html_attr *a)
 	    (attr_is(a, "data-msys-clicktrack") && value_is(a, "0"));
 }
 
+static int	rw_find_base(struct rewrite *);
+static int	rw_set_base(struct rewrite *, const struct html_token *);
+
 /*
  * rw_url - the URL to give the callback for an href value, into rw->url:
  * 1, or 0 when the link is not to be tracked.
@@ -1344,6 +1349,8 @@ rw_url(struct rewrite *rw, const char *v, size_t n)
 		buf_reset(&rw->url);
 		return buf_append(&rw->url, v, n) == -1 ? -1 : 1;
 	}
+	if (!rw->base_known && rw_find_base(rw) == -1)
+		return -1;
 	if (rw->base.len == 0)
 		return 0;
 	if (url_resolve(rw->base.data, rw->base.len, v, n, &rw->url) == -1)
@@ -1462,17 +1469,23 @@ rw_token(void *arg, const struct html_token *t)
 	}
 	if (t->type != HTML_START_TAG || o->link_fn == NULL)
 		return 0;
+	/* the first <base href> sets the base unless a link looked for it */
+	if (!rw->base_known && (link = rw_set_base(rw, t)) != 0)
+		return link == -1 ? -1 : 0;
 	link = name_is(t, "a") || name_is(t, "area") ||
 	    (t->in_mso && t->name_len > 2 && memcmp(t->name, "v:", 2) == 0);
 	return link ? rw_link(rw, t) : 0;
 }
 
-/* rw_base - stop at the first <base href> outside conditional comments */
+/*
+ * rw_set_base - the base URL of t when it is the <base> that counts: the
+ * first one outside conditional comments with an href. 1 when it is, 0
+ * when not, -1 on error.
+ */
 static int
-rw_base(void *arg, const struct html_token *t)
+rw_set_base(struct rewrite *rw, const struct html_token *t)
 {
-	struct rewrite	*rw = arg;
-	size_t		 i;
+	size_t i;
 
 	if (t->type != HTML_START_TAG || t->in_mso || !name_is(t, "base"))
 		return 0;
@@ -1485,9 +1498,17 @@ rw_base(void *arg, const struct html_token *t)
 		if (url_skip(rw->base.data, rw->base.len) ||
 		    !is_http(rw->base.data, rw->base.len))
 			buf_reset(&rw->base);
+		rw->base_known = 1;
 		return 1;
 	}
 	return 0;
+}
+
+/* rw_base - stop at the first <base href> outside conditional comments */
+static int
+rw_base(void *arg, const struct html_token *t)
+{
+	return rw_set_base(arg, t);
 }
 
 /* has_base_tag - a cheap test that saves a scan of most documents */
@@ -1502,6 +1523,20 @@ has_base_tag(const char *in, size_t len)
 		if (len - i >= 4 && ascii_ieq(in + i, "base", 4))
 			return 1;
 	}
+	return 0;
+}
+
+/*
+ * rw_find_base - a relative link needs the base before the <base> that
+ * sets it was reached (it counts for the whole document): look for it
+ */
+static int
+rw_find_base(struct rewrite *rw)
+{
+	rw->base_known = 1;
+	if (has_base_tag(rw->in, rw->len) && scan_run(rw->in, rw->len, 0,
+	    rw_report, rw_want, rw_want_attr, rw_base, rw) == -1)
+		return -1;
 	return 0;
 }
 
@@ -1531,6 +1566,7 @@ html_rewrite(const char *in, size_t len, const struct html_opts *o,
 		in = "";
 	memset(&rw, 0, sizeof(rw));
 	rw.in = in;
+	rw.len = len;
 	rw.o = o;
 	rw.out = out;
 	if (buf_reserve(out, len + o->pixel_len) == -1)
@@ -1539,10 +1575,6 @@ html_rewrite(const char *in, size_t len, const struct html_opts *o,
 	rw.pixel_at = out->len;
 	if (o->pixel_top && len >= 3 && memcmp(in, "\xEF\xBB\xBF", 3) == 0)
 		rw.pixel_at += 3;
-	if (o->link_fn != NULL && has_base_tag(in, len) &&
-	    scan_run(in, len, 0, rw_report, rw_want, rw_want_attr, rw_base,
-	    &rw) == -1)
-		goto out;
 	if (scan_run(in, len, 0, rw_report, rw_want, rw_want_attr, rw_token,
 	    &rw) != 0)
 		goto out;

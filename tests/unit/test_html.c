@@ -428,6 +428,24 @@ static const struct rw_case cases[] = {
 	{ "base without a path", "<base href=\"https://b.example\"><a href=\"x?y\">",
 	  "<base href=\"https://b.example\"><a href=\"https://t/0\">",
 	  "https://b.example/x?y\n", M_TRACK },
+	{ "base after absolute links, before relative ones",
+	  "<a href=\"https://e.example/\"><BASE HREF=\"https://b.example/d/\">"
+	  "<a href=x><base href=\"https://c.example/\"><a href=y>",
+	  "<a href=\"https://t/0\"><BASE HREF=\"https://b.example/d/\">"
+	  "<a href=\"https://t/1\"><base href=\"https://c.example/\"><a href=\"https://t/2\">",
+	  "https://e.example/\nhttps://b.example/d/x\nhttps://b.example/d/y\n", M_TRACK },
+	{ "base after a relative link, behind one without href",
+	  "<a href=x><base target=_top><a href=y><base href=\"https://b.example/\">"
+	  "<a href=z>",
+	  "<a href=\"https://t/0\"><base target=_top><a href=\"https://t/1\">"
+	  "<base href=\"https://b.example/\"><a href=\"https://t/2\">",
+	  "https://b.example/x\nhttps://b.example/y\nhttps://b.example/z\n", M_TRACK },
+	{ "an invalid first base leaves relative links alone",
+	  "<a href=\"https://e.example/\"><base href=\"ftp://f.example/\">"
+	  "<base href=\"https://b.example/\"><a href=x>",
+	  "<a href=\"https://t/0\"><base href=\"ftp://f.example/\">"
+	  "<base href=\"https://b.example/\"><a href=x>",
+	  "https://e.example/\n", M_TRACK },
 };
 
 static void
