@@ -3,6 +3,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,11 +19,18 @@
 #include "rewrite.h"
 #include "text.h"
 
-/* one replaced byte range of the original message */
+/*
+ * one replaced byte range of the original message: data as it is, or
+ * (enc not MIME_ENC_OTHER) content to encode as enc with line ends nl
+ * straight into the body
+ */
 struct splice {
 	size_t		 start, end;
 	char		*data;
 	size_t		 len;
+	enum mime_enc	 enc;
+	const char	*nl;
+	int		 trim_nl;	/* drop the encoder's last line end */
 };
 
 struct rw {
@@ -203,6 +211,9 @@ splice_add(struct splice **v, size_t *n, size_t start, size_t end,
 	p[*n].end = end;
 	p[*n].data = data;
 	p[*n].len = len;
+	p[*n].enc = MIME_ENC_OTHER;
+	p[*n].nl = NULL;
+	p[*n].trim_nl = 0;
 	(*n)++;
 	return 0;
 }
@@ -258,7 +269,7 @@ rewrite_part(struct rw *rw, const struct mime_msg *m, const struct mime_part *p,
     const char *msg, const char *pixel, int *pixel_done,
     struct splice **sp, size_t *nsp, struct rewrite_result *r)
 {
-	struct buf		 dec = BUF_INIT, out = BUF_INIT, enc = BUF_INIT;
+	struct buf		 dec = BUF_INIT, out = BUF_INIT;
 	struct html_opts	 ho;
 	struct html_result	 hr;
 	const char		*nl, *work;
@@ -337,23 +348,23 @@ rewrite_part(struct rw *rw, const struct mime_msg *m, const struct mime_part *p,
 	e = p->enc;
 	if (!mime_fits(e, out.data, out.len))
 		e = MIME_ENC_QP;
-	if (mime_encode(e, nl, out.data, out.len, &enc) == -1)
-		goto out;
-	/*
-	 * The base64 writer ends with a line end; the raw content may not
-	 * have one (the boundary's CRLF follows it): keep the original shape.
-	 */
-	if (e == MIME_ENC_BASE64 && !(p->body_end > p->body_start &&
-	    msg[p->body_end - 1] == '\n') && enc.len > 0 &&
-	    enc.data[enc.len - 1] == '\n')
-		enc.len -= enc.len >= 2 && enc.data[enc.len - 2] == '\r' ? 2 : 1;
 	{
-		size_t	 elen;
-		char	*edata = buf_steal(&enc, &elen);
+		/* encoded when the body is put together, straight into it */
+		size_t	 olen;
+		char	*odata = buf_steal(&out, &olen);
 
-		if (splice_add(sp, nsp, p->body_start, p->body_end, edata,
-		    elen) == -1)
+		if (splice_add(sp, nsp, p->body_start, p->body_end, odata,
+		    olen) == -1)
 			goto out;
+		(*sp)[*nsp - 1].enc = e;
+		(*sp)[*nsp - 1].nl = nl;
+		/*
+		 * The base64 writer ends with a line end; the raw content may
+		 * not have one (the boundary's CRLF follows it): keep the
+		 * original shape.
+		 */
+		(*sp)[*nsp - 1].trim_nl = e == MIME_ENC_BASE64 &&
+		    !(p->body_end > p->body_start && msg[p->body_end - 1] == '\n');
 	}
 	if (e != p->enc) {
 		snprintf(line, sizeof(line), " %s", mime_enc_name(e));
@@ -395,7 +406,6 @@ out:
 	g_free(back);
 	buf_free(&dec);
 	buf_free(&out);
-	buf_free(&enc);
 	return rc;
 }
 
@@ -588,18 +598,39 @@ rewrite_message(const struct config *cfg, struct store *st,
 		pos = sp[i].end;
 	}
 	{
-		size_t total = len - m.body_start;
+		/* room for all of it: the encoders' worst cases, no moves */
+		size_t total = len - m.body_start, worst;
 
-		for (i = 0; i < nsp; i++)
-			total += sp[i].len - (sp[i].end - sp[i].start);
+		for (i = 0; i < nsp; i++) {
+			if (sp[i].len > SIZE_MAX / 8)
+				goto nomem;
+			worst = sp[i].enc == MIME_ENC_QP ? sp[i].len * 4 + 64 :
+			    sp[i].enc == MIME_ENC_BASE64 ? sp[i].len / 3 * 5 + 64 :
+			    sp[i].len;
+			total += worst - (sp[i].end - sp[i].start);
+		}
 		if (buf_reserve(&r->body, total) == -1)
 			goto nomem;
 	}
 	pos = m.body_start;
 	for (i = 0; i < nsp; i++) {
-		if (buf_append(&r->body, msg + pos, sp[i].start - pos) == -1 ||
-		    buf_append(&r->body, sp[i].data, sp[i].len) == -1)
+		size_t at;
+
+		if (buf_append(&r->body, msg + pos, sp[i].start - pos) == -1)
 			goto nomem;
+		at = r->body.len;
+		if (sp[i].enc == MIME_ENC_OTHER) {
+			if (buf_append(&r->body, sp[i].data, sp[i].len) == -1)
+				goto nomem;
+		} else if (mime_encode(sp[i].enc, sp[i].nl, sp[i].data,
+		    sp[i].len, &r->body) == -1)
+			goto nomem;
+		if (sp[i].trim_nl && r->body.len > at &&
+		    r->body.data[r->body.len - 1] == '\n') {
+			r->body.len -= r->body.len - at >= 2 &&
+			    r->body.data[r->body.len - 2] == '\r' ? 2 : 1;
+			r->body.data[r->body.len] = '\0';
+		}
 		pos = sp[i].end;
 	}
 	if (buf_append(&r->body, msg + pos, len - pos) == -1)
