@@ -544,7 +544,7 @@ static const unsigned char qp_lit[256] = {
  * qp_copy - copy to o the longest prefix of d[0..n) that qp_lit lets
  * through; returns its length. d[0..avail) may be read (avail >= n).
  * Whole 16-byte blocks are stored and only the prefix counts: o must have
- * room for the bytes read.
+ * room for n + 15 bytes.
  */
 static size_t
 qp_copy(char *o, const unsigned char *d, size_t n, size_t avail)
@@ -555,32 +555,43 @@ qp_copy(char *o, const unsigned char *d, size_t n, size_t avail)
 	const __m128i	 sp = _mm_set1_epi8(' '), del = _mm_set1_epi8(0x7f);
 	const __m128i	 eq = _mm_set1_epi8('=');
 
+	/* blocks may run past n, not past avail */
 	while (i < n && avail - i >= 16) {
 		__m128i		 v = _mm_loadu_si128((const __m128i *)(d + i));
 		unsigned	 bad;
 
+		_mm_storeu_si128((__m128i *)(o + i), v);
 		/* signed compare: bytes from 0x80 up are negative, below ' ' */
 		bad = (unsigned)_mm_movemask_epi8(_mm_or_si128(
 		    _mm_cmplt_epi8(v, sp), _mm_or_si128(_mm_cmpeq_epi8(v, del),
 		    _mm_cmpeq_epi8(v, eq))));
-		if (n - i < 16)
-			bad |= 1u << (n - i);
-		_mm_storeu_si128((__m128i *)(o + i), v);
 		if (bad == 0) {
 			i += 16;
 			continue;
 		}
 		i += (size_t)__builtin_ctz(bad);
-		if (i == n || d[i] != '\t')
-			return i;
+		if (i >= n || d[i] != '\t')
+			return i < n ? i : n;
 		i++;
 	}
+	if (i >= n)
+		return n;
 #else
 	(void)avail;
 #endif
 	for (; i < n && qp_lit[d[i]]; i++)
 		o[i] = (char)d[i];
 	return i;
+}
+
+/* qp_nl - write the line end nl (1 or 2 bytes) */
+static char *
+qp_nl(char *o, const char *nl, size_t nllen)
+{
+	o[0] = nl[0];
+	if (nllen == 2)
+		o[1] = nl[1];
+	return o + nllen;
 }
 
 /*
@@ -599,8 +610,8 @@ qp_encode(const char *nl, const unsigned char *d, size_t len, struct buf *out)
 
 	/*
 	 * worst case: every byte as =XX, plus a soft break per 25 bytes;
-	 * qp_copy's block stores stay within it (16 bytes past o at most
-	 * while 16 bytes of input are left)
+	 * qp_copy's block stores stay within it (15 bytes past a run at
+	 * most, while 16 bytes of input are left)
 	 */
 	if (len > (SIZE_MAX - 64) / 4 || buf_reserve(out, len * 4 + 64) == -1)
 		return -1;
@@ -613,8 +624,7 @@ qp_encode(const char *nl, const unsigned char *d, size_t len, struct buf *out)
 			/* a soft break keeps lines at 76 characters with its '=' */
 			if (col >= 75) {
 				*o++ = '=';
-				memcpy(o, nl, nllen);
-				o += nllen;
+				o = qp_nl(o, nl, nllen);
 				line = o;
 				col = 0;
 			}
@@ -648,15 +658,13 @@ qp_encode(const char *nl, const unsigned char *d, size_t len, struct buf *out)
 				col--;
 				if (col + 3 > 75) {
 					*o++ = '=';
-					memcpy(o, nl, nllen);
-					o += nllen;
+					o = qp_nl(o, nl, nllen);
 				}
 				*o++ = '=';
 				*o++ = hex[w >> 4];
 				*o++ = hex[w & 15];
 			}
-			memcpy(o, nl, nllen);
-			o += nllen;
+			o = qp_nl(o, nl, nllen);
 			line = o;
 			col = 0;
 			i += nllen;
@@ -664,8 +672,7 @@ qp_encode(const char *nl, const unsigned char *d, size_t len, struct buf *out)
 		}
 		if (col + 3 > 75) {
 			*o++ = '=';
-			memcpy(o, nl, nllen);
-			o += nllen;
+			o = qp_nl(o, nl, nllen);
 			line = o;
 			col = 0;
 		}
@@ -683,8 +690,7 @@ qp_encode(const char *nl, const unsigned char *d, size_t len, struct buf *out)
 		col--;
 		if (col + 3 > 75) {
 			*o++ = '=';
-			memcpy(o, nl, nllen);
-			o += nllen;
+			o = qp_nl(o, nl, nllen);
 		}
 		*o++ = '=';
 		*o++ = hex[w >> 4];
