@@ -327,17 +327,25 @@ gmime_decode(GMimeDataWrapper *dw, struct buf *out)
 	return rc;
 }
 
-/* hexval - the value of a hexadecimal digit, or -1 */
-static int
-hexval(unsigned char c)
-{
-	if ((unsigned)(c - '0') < 10)
-		return c - '0';
-	c |= 0x20;
-	if ((unsigned)(c - 'a') < 6)
-		return c - 'a' + 10;
-	return -1;
-}
+/* the value of a hexadecimal digit (either case); 16: not one */
+static const unsigned char hexval[256] = {
+	16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+	16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+	16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+	0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 16, 16, 16, 16, 16, 16,
+	16, 10, 11, 12, 13, 14, 15, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+	16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+	16, 10, 11, 12, 13, 14, 15, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+	16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+	16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+	16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+	16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+	16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+	16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+	16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+	16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+	16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+};
 
 /*
  * qp_decode - quoted-printable as GMime decodes it: "=" and two hex
@@ -351,52 +359,57 @@ qp_decode(const char *s, size_t n, char *o)
 {
 	const char	*e = s + n;
 	char		*start = o;
-	int		 hi, lo;
+	unsigned	 hi, lo;
+#ifdef __SSE2__
+	const __m128i	 eq = _mm_set1_epi8('=');
+#endif
 
-	for (;;) {
+	while (s < e) {
 #ifdef __SSE2__
 		/*
-		 * Copy 16 bytes at a time up to the next '='. The output never
-		 * runs ahead of the input, so a whole block stored at o stays
+		 * 16 bytes at a time up to the next '='. The output never runs
+		 * ahead of the input, so a whole block stored at o stays
 		 * within the n bytes of room.
 		 */
-		const __m128i	eq = _mm_set1_epi8('=');
-
-		while (e - s >= 16) {
+		if (e - s >= 16) {
 			__m128i		v = _mm_loadu_si128((const __m128i *)s);
 			unsigned	m = (unsigned)_mm_movemask_epi8(
 			    _mm_cmpeq_epi8(v, eq));
 
 			_mm_storeu_si128((__m128i *)o, v);
-			if (m != 0) {
-				s += __builtin_ctz(m);
-				o += __builtin_ctz(m);
-				break;
+			if (m == 0) {
+				s += 16;
+				o += 16;
+				continue;
 			}
-			s += 16;
-			o += 16;
-		}
+			s += __builtin_ctz(m);
+			o += __builtin_ctz(m);
+		} else
 #endif
-		while (s < e && *s != '=')
+		if (*s != '=') {
 			*o++ = *s++;
-		if (++s >= e)
-			break;
-		if (*s == '\n') {
-			s++;
 			continue;
 		}
+		/* s is at an '=' */
 		if (e - s < 2)
 			break;
-		hi = hexval((unsigned char)s[0]);
-		lo = hexval((unsigned char)s[1]);
-		if (hi >= 0 && lo >= 0)
-			*o++ = (char)(hi << 4 | lo);
-		else if (s[0] != '\r' || s[1] != '\n') {
-			*o++ = '=';
-			*o++ = s[0];
-			*o++ = s[1];
+		if (s[1] == '\n') {
+			s += 2;
+			continue;
 		}
-		s += 2;
+		if (e - s < 3)
+			break;
+		hi = hexval[(unsigned char)s[1]];
+		lo = hexval[(unsigned char)s[2]];
+		if ((hi | lo) < 16)
+			*o++ = (char)(hi << 4 | lo);
+		else if (s[1] != '\r' || s[2] != '\n') {
+			o[0] = '=';
+			o[1] = s[1];
+			o[2] = s[2];
+			o += 3;
+		}
+		s += 3;
 	}
 	return (size_t)(o - start);
 }
