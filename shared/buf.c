@@ -33,7 +33,7 @@ buf_reserve(struct buf *b, size_t n)
 }
 
 int
-buf_append(struct buf *b, const void *p, size_t n)
+buf_append_grow(struct buf *b, const void *p, size_t n)
 {
 	if (buf_reserve(b, n) == -1)
 		return -1;
@@ -48,14 +48,6 @@ int
 buf_puts(struct buf *b, const char *s)
 {
 	return buf_append(b, s, strlen(s));
-}
-
-int
-buf_putc(struct buf *b, int c)
-{
-	char ch = (char)c;
-
-	return buf_append(b, &ch, 1);
 }
 
 /*

@@ -10,6 +10,7 @@
 #define MTRACK_BUF_H
 
 #include <stddef.h>
+#include <string.h>
 
 struct buf {
 	char	*data;
@@ -21,12 +22,41 @@ struct buf {
 
 /* buf_reserve - make room for n more bytes; 0 or -1 (ENOMEM) */
 int	buf_reserve(struct buf *b, size_t n);
-/* buf_append - append n bytes; 0 or -1 */
-int	buf_append(struct buf *b, const void *p, size_t n);
+/* buf_append_grow - buf_append when the buffer must grow first */
+int	buf_append_grow(struct buf *b, const void *p, size_t n);
+
+/*
+ * buf_append - append n bytes; 0 or -1. Inline: most appends fit in the
+ * room the buffer has.
+ */
+static inline int
+buf_append(struct buf *b, const void *p, size_t n)
+{
+	if (n >= b->cap - b->len)
+		return buf_append_grow(b, p, n);
+	if (n)
+		memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
 /* buf_puts - append a C string; 0 or -1 */
 int	buf_puts(struct buf *b, const char *s);
+
 /* buf_putc - append one byte; 0 or -1 */
-int	buf_putc(struct buf *b, int c);
+static inline int
+buf_putc(struct buf *b, int c)
+{
+	char ch = (char)c;
+
+	if (b->cap - b->len < 2)
+		return buf_append_grow(b, &ch, 1);
+	b->data[b->len++] = ch;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
 /* buf_printf - append formatted text; 0 or -1 */
 int	buf_printf(struct buf *b, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
