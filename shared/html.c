@@ -1344,10 +1344,15 @@ rw_url(struct rewrite *rw, const char *v, size_t n)
 	if (url_skip(v, n))
 		return 0;
 	if (scheme_len(v, n) > 0) {
+		struct buf t;
+
 		if (!is_http(v, n))
 			return 0;
-		buf_reset(&rw->url);
-		return buf_append(&rw->url, v, n) == -1 ? -1 : 1;
+		/* the cleaned value is the URL: trade the buffers, no copy */
+		t = rw->url;
+		rw->url = rw->href;
+		rw->href = t;
+		return 1;
 	}
 	if (!rw->base_known && rw_find_base(rw) == -1)
 		return -1;

@@ -66,9 +66,8 @@ url_host(const char *url, size_t *hlen)
 		return NULL;
 	h += 3;
 	e = h + strcspn(h, "/?#");
-	for (at = h; at < e; at++)
-		if (*at == '@')
-			h = at + 1;
+	if ((at = memrchr(h, '@', (size_t)(e - h))) != NULL)
+		h = at + 1;
 	if (*h == '[') {
 		const char *rb = memchr(h, ']', (size_t)(e - h));
 
