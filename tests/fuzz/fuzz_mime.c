@@ -5,7 +5,8 @@
  * changed parts are tracked types with a known encoding and legal line
  * lengths, their decoded content is the input's with tracking links the
  * store maps back, the pixel and opt-out markers removed, and every other
- * byte is kept (see README.md).
+ * byte is kept (see README.md). mime_decode is checked against GMime's
+ * own decoder on every part of both messages.
  *
  * Two configurations, picked by the parity of the input length:
  *   even  pixel at the bottom, text/plain links tracked, one excluded domain
@@ -24,6 +25,8 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <gmime/gmime.h>
 
 #include "buf.h"
 #include "config.h"
@@ -181,6 +184,48 @@ longest_line_nocr(const char *s, size_t n)
 		start = i + 1;
 	}
 	return max;
+}
+
+/*
+ * check_decoders - mime_decode gives, for every part, the bytes GMime's
+ * own decoder gives (it decodes quoted-printable and base64 itself)
+ */
+static void
+check_decoders(const struct mime_msg *m)
+{
+	struct buf	 a = BUF_INIT;
+	size_t		 i;
+
+	for (i = 0; i < m->nparts; i++) {
+		const struct mime_part	*p = &m->parts[i];
+		GMimeDataWrapper	*dw = g_mime_part_get_content(
+		    GMIME_PART(p->gpart));
+		GMimeStream		*mem;
+		GByteArray		*ba;
+		int			 rc;
+
+		buf_reset(&a);
+		rc = mime_decode(p, &a);
+		if (dw == NULL) {
+			CHECK(rc == -1);
+			continue;
+		}
+		mem = g_mime_stream_mem_new();
+		CHECK(mem != NULL);
+		if (g_mime_data_wrapper_write_to_stream(dw, mem) >= 0) {
+			ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+			CHECK(rc == 0);
+			if (ba->len != a.len || (a.len > 0 &&
+			    memcmp(ba->data, a.data, a.len) != 0)) {
+				fprintf(stderr, "fuzz_mime: part %zu (%s): %zu bytes"
+				    " decoded, GMime %u\n", i, mime_enc_name(p->enc),
+				    a.len, ba->len);
+				CHECK(!"mime_decode gives what GMime gives");
+			}
+		}
+		g_object_unref(mem);
+	}
+	buf_free(&a);
 }
 
 /* the parts as mime_parse sees them, to study a failure */
@@ -641,6 +686,7 @@ check_output(const struct config *c, const char *msg, size_t len,
 		CHECK(!"output parses");
 	}
 	CHECK(!out.sealed);
+	check_decoders(&out);
 	ix = calloc(in.nparts + 1, sizeof(*ix));
 	ox = calloc(out.nparts + 1, sizeof(*ox));
 	CHECK(ix != NULL && ox != NULL);
@@ -765,6 +811,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((copy = malloc(size ? size : 1)) == NULL)
 		return 0;
 	memcpy(copy, msg, size);
+	{
+		struct mime_msg	 m;
+		const char	*why;
+
+		if (mime_parse(&m, copy, size, &why) == 0) {
+			check_decoders(&m);
+			mime_free(&m);
+		}
+	}
 	rc = rewrite_message(c, st, &info, copy, size, &r);
 	if (verbose)
 		fprintf(stderr, "fuzz_mime: rc=%d changed=%d parts=%u links=%u"
