@@ -1454,7 +1454,7 @@ rw_token(void *arg, const struct html_token *t)
 	struct rewrite		*rw = arg;
 	const struct html_opts	*o = rw->o;
 	int			 top = o->pixel != NULL && o->pixel_top;
-	int			 link;
+	int			 link, set;
 
 	/* what is inside a conditional comment is hidden from browsers */
 	if (!t->in_mso && o->pixel != NULL) {
@@ -1475,8 +1475,8 @@ rw_token(void *arg, const struct html_token *t)
 	if (t->type != HTML_START_TAG || o->link_fn == NULL)
 		return 0;
 	/* the first <base href> sets the base unless a link looked for it */
-	if (!rw->base_known && (link = rw_set_base(rw, t)) != 0)
-		return link == -1 ? -1 : 0;
+	if (!rw->base_known && (set = rw_set_base(rw, t)) != 0)
+		return set == -1 ? -1 : 0;
 	link = name_is(t, "a") || name_is(t, "area") ||
 	    (t->in_mso && t->name_len > 2 && memcmp(t->name, "v:", 2) == 0);
 	return link ? rw_link(rw, t) : 0;

@@ -548,7 +548,10 @@ mime_fits(enum mime_enc enc, const char *data, size_t len)
 	return 1;
 }
 
-/* qp_lit - bytes a quoted-printable line holds as they are (white space not at its end) */
+/*
+ * qp_lit - bytes a quoted-printable line holds as they are (white space
+ * too, but not at the end of a line)
+ */
 static const unsigned char qp_lit[256] = {
 	['\t'] = 1, [' ' ... '<'] = 1, ['>' ... '~'] = 1,
 };
