@@ -47,12 +47,20 @@ static const char *const db_names[DB_COUNT] = { "meta", "messages", "msgids",
 /* what an event's counters need to know of its message */
 struct msginfo {
 	uint64_t	seq;
+	uint64_t	epoch;		/* the cache's when filled */
 	int		found;
 	size_t		nrcpt;
+	unsigned	seen;		/* MI_* of a one-recipient message, known counted */
 	char		campaign[SCOPE_MAX + 1];
 	char		domain[SCOPE_MAX + 1];
 };
 
+
+/* unique counters a one-recipient message is known to hold already */
+#define MI_OPEN		0x01
+#define MI_OPEN_H	0x02
+#define MI_CLICK	0x04
+#define MI_CLICK_H	0x08
 
 struct wjob {
 	struct wjob		*next;
@@ -102,6 +110,7 @@ struct store {
 	struct msginfo	*mcache;	/* [MCACHE] */
 	uint64_t	*mcache_gen;	/* [MCACHE] */
 	uint64_t	 batch_gen;
+	uint64_t	 mcache_epoch;	/* a batch undone empties the cache */
 	int64_t		 honeypot_us;	/* honeypot look-back window */
 	struct buf	 evbuf;		/* the event being written */
 };
@@ -135,6 +144,23 @@ hex16(char out[17], uint64_t v)
 	for (i = 15; i >= 0; i--, v >>= 4)
 		out[i] = hex[v & 15];
 	out[16] = '\0';
+}
+
+/* put_i64 - v in decimal onto b, without printf (the writer's hot path) */
+static int
+put_i64(struct buf *b, int64_t v)
+{
+	char		 tmp[24];
+	size_t		 n = sizeof(tmp);
+	uint64_t	 u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+
+	do {
+		tmp[--n] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		tmp[--n] = '-';
+	return buf_append(b, tmp + n, sizeof(tmp) - n);
 }
 
 /* mkdir -p for the environment directory */
@@ -584,6 +610,10 @@ add_scoped(MDB_txn *txn, MDB_dbi dbi, const char *scope, const char *metric,
  * not valid UTF-8 are taken as Latin-1, so every record parses. Records
  * are written directly, not through a jansson tree: the writer's hot path.
  */
+static const unsigned char jplain[256] = {
+	[0x20 ... 0x21] = 1, [0x23 ... 0x5b] = 1, [0x5d ... 0x7f] = 1
+};	/* printable ASCII but '"' and '\\' */
+
 static int
 jesc(struct buf *b, const char *s)
 {
@@ -600,12 +630,19 @@ jesc(struct buf *b, const char *s)
 	o = b->data + b->len;
 	*o++ = '"';
 	while (*p) {
-		unsigned char c = *p;
+		const unsigned char	*r = p;
+		unsigned char		 c;
 
-		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-			*o++ = (char)*p++;
+		/* a run of plain ASCII is copied at once */
+		while (jplain[*r])
+			r++;
+		if (r > p) {
+			memcpy(o, p, (size_t)(r - p));
+			o += r - p;
+			p = r;
 			continue;
 		}
+		c = *p;
 		if (c == '"' || c == '\\') {
 			*o++ = '\\';
 			*o++ = (char)*p++;
@@ -666,8 +703,8 @@ apply_msg(struct store *s, MDB_txn *txn, const struct store_msg *m)
 	 * take it without parsing the record.
 	 */
 	hex16(mkey, m->seq);
-	if (buf_printf(&b, "{\"time\":%" PRId64 ",\"message_id\":",
-	    m->time_us) || jesc(&b, m->message_id) ||
+	if (buf_puts(&b, "{\"time\":") || put_i64(&b, m->time_us) ||
+	    buf_puts(&b, ",\"message_id\":") || jesc(&b, m->message_id) ||
 	    buf_puts(&b, ",\"queue_id\":") || jesc(&b, m->queue_id) ||
 	    buf_puts(&b, ",\"from\":") || jesc(&b, m->from) ||
 	    buf_puts(&b, ",\"rcpt\":["))
@@ -677,14 +714,16 @@ apply_msg(struct store *s, MDB_txn *txn, const struct store_msg *m)
 			goto out;
 	if (buf_puts(&b, "],\"campaign\":") || jesc(&b, m->campaign) ||
 	    buf_puts(&b, ",\"domain\":") || jesc(&b, m->domain) ||
-	    buf_printf(&b, ",\"links\":%zu,\"link_seqs\":[",
-	    m->nlinks - (m->honeypot != 0)))
+	    buf_puts(&b, ",\"links\":") ||
+	    put_i64(&b, (int64_t)(m->nlinks - (m->honeypot != 0))) ||
+	    buf_puts(&b, ",\"link_seqs\":["))
 		goto out;
 	for (i = 0, first = 1; i < m->nlinks; i++) {
 		if (m->links[i].seq == m->honeypot)
 			continue;
 		hex16(key, m->links[i].seq);
-		if (buf_printf(&b, "%s\"%s\"", first ? "" : ",", key))
+		if ((!first && buf_putc(&b, ',')) || buf_putc(&b, '"') ||
+		    buf_append(&b, key, 16) || buf_putc(&b, '"'))
 			goto out;
 		first = 0;
 	}
@@ -717,8 +756,10 @@ apply_msg(struct store *s, MDB_txn *txn, const struct store_msg *m)
 		buf_reset(&b);
 		hex16(key, m->links[i].seq);
 		rc = ENOMEM;
-		if (buf_printf(&b, "{\"msg\":\"%s\",\"n\":%zu,\"t\":%" PRId64
-		    ",\"url\":", mkey, i, m->time_us) ||
+		if (buf_puts(&b, "{\"msg\":\"") || buf_append(&b, mkey, 16) ||
+		    buf_puts(&b, "\",\"n\":") || put_i64(&b, (int64_t)i) ||
+		    buf_puts(&b, ",\"t\":") || put_i64(&b, m->time_us) ||
+		    buf_puts(&b, ",\"url\":") ||
 		    jesc(&b, m->links[i].url) ||
 		    buf_puts(&b, m->links[i].seq == m->honeypot ?
 		    ",\"honeypot\":true}" : "}"))
@@ -762,7 +803,7 @@ out:
  * (a message not found yet is looked up again next batch). Only the head
  * of the record is parsed: its list of links can be long.
  */
-static const struct msginfo *
+static struct msginfo *
 msginfo_get(struct store *s, MDB_txn *txn, uint64_t seq)
 {
 	struct msginfo	*mi = &s->mcache[seq % MCACHE];
@@ -771,11 +812,12 @@ msginfo_get(struct store *s, MDB_txn *txn, uint64_t seq)
 	const char	*cut;
 	json_t		*o = NULL, *x;
 
-	if (mi->seq == seq && (mi->found || s->mcache_gen[seq % MCACHE] ==
-	    s->batch_gen))
+	if (mi->seq == seq && mi->epoch == s->mcache_epoch && (mi->found ||
+	    s->mcache_gen[seq % MCACHE] == s->batch_gen))
 		return mi;
 	memset(mi, 0, sizeof(*mi));
 	mi->seq = seq;
+	mi->epoch = s->mcache_epoch;
 	s->mcache_gen[seq % MCACHE] = s->batch_gen;
 	hex16(key, seq);
 	k.mv_data = key;
@@ -1039,32 +1081,45 @@ counted(struct store *s, MDB_txn *txn, const char *scope, const char *metric,
 	return counter_get(rec, metric) > 0;
 }
 
-/* uniq_single - uniques of a message to one recipient: first event counts */
+/*
+ * uniq_single - uniques of a message to one recipient: its first event
+ * counts. The link's are 0 or 1, a maximum; the message's are looked up
+ * once (the batch, the stored record) and then known to its cache entry.
+ */
 static int
-uniq_single(struct store *s, MDB_txn *txn, const struct scopes *sc,
-    int click, int human)
+uniq_single(struct store *s, MDB_txn *txn, struct msginfo *mi,
+    const struct scopes *sc, int click, int human)
 {
 	struct scopes	 ms;
-	struct counter	 mrec, lrec;
+	struct counter	 mrec;
 	const char	*u = click ? "uclicks" : "uopens";
 	const char	*uh = click ? "uclicks.human" : "uopens.human";
-	int		 mhave = 0, lhave = 0, rc = 0;
+	unsigned	 bit = click ? MI_CLICK : MI_OPEN;
+	unsigned	 hbit = click ? MI_CLICK_H : MI_OPEN_H;
+	int		 mhave = 0, rc = 0;
 
 	scopes_nolink(sc, click, &ms);
-	if (!counted(s, txn, sc->v[1], u, &mrec, &mhave, &rc) &&
-	    (rc = scoped(s->delta, &ms, u, TALLY_SUM, 1)) != 0)
-		return rc;
-	if (rc == 0 && human && !counted(s, txn, sc->v[1], uh, &mrec, &mhave,
-	    &rc) && (rc = scoped(s->delta, &ms, uh, TALLY_SUM, 1)) != 0)
-		return rc;
-	if (rc != 0 || !click)
-		return rc;
+	if (!(mi->seen & bit)) {
+		if (!counted(s, txn, sc->v[1], u, &mrec, &mhave, &rc) &&
+		    rc == 0)
+			rc = scoped(s->delta, &ms, u, TALLY_SUM, 1);
+		if (rc != 0)
+			return rc;
+		mi->seen |= bit;
+	}
+	if (human && !(mi->seen & hbit)) {
+		if (!counted(s, txn, sc->v[1], uh, &mrec, &mhave, &rc) &&
+		    rc == 0)
+			rc = scoped(s->delta, &ms, uh, TALLY_SUM, 1);
+		if (rc != 0)
+			return rc;
+		mi->seen |= hbit;
+	}
+	if (!click)
+		return 0;
 	/* the link's own: sc->v[2] is "l:SEQ" */
-	if (!counted(s, txn, sc->v[2], u, &lrec, &lhave, &rc) && rc == 0)
-		rc = scoped1(s->delta, sc->v[2], u, TALLY_SUM, 1);
-	if (rc == 0 && human && !counted(s, txn, sc->v[2], uh, &lrec, &lhave,
-	    &rc) && rc == 0)
-		rc = scoped1(s->delta, sc->v[2], uh, TALLY_SUM, 1);
+	if ((rc = scoped1(s->delta, sc->v[2], u, TALLY_MAX, 1)) == 0 && human)
+		rc = scoped1(s->delta, sc->v[2], uh, TALLY_MAX, 1);
 	return rc;
 }
 
@@ -1118,7 +1173,7 @@ uniq_sources(struct store *s, MDB_txn *txn, const struct scopes *sc,
 static int
 apply_event(struct store *s, MDB_txn *txn, const struct store_event *e)
 {
-	const struct msginfo	*mi;
+	struct msginfo		*mi;
 	struct scopes		 sc;
 	char			 key[24], ref[17], msg[17], ikey[40];
 	char			 metric[96];
@@ -1134,9 +1189,14 @@ apply_event(struct store *s, MDB_txn *txn, const struct store_event *e)
 	hex16(msg, e->msg);
 	/* the same JSON a jansson object would give, written directly */
 	buf_reset(&s->evbuf);
-	if (buf_printf(&s->evbuf, "{\"time\":%" PRId64 ",\"type\":\"%s\","
-	    "\"%s\":\"%s\",\"msg\":\"%s\",\"ip\":", e->time_us,
-	    click ? "click" : "open", click ? "link" : "ref", ref, msg) ||
+	if (buf_puts(&s->evbuf, "{\"time\":") ||
+	    put_i64(&s->evbuf, e->time_us) ||
+	    buf_puts(&s->evbuf, click ? ",\"type\":\"click\",\"link\":\"" :
+	    ",\"type\":\"open\",\"ref\":\"") ||
+	    buf_append(&s->evbuf, ref, 16) ||
+	    buf_puts(&s->evbuf, "\",\"msg\":\"") ||
+	    buf_append(&s->evbuf, msg, 16) ||
+	    buf_puts(&s->evbuf, "\",\"ip\":") ||
 	    jesc(&s->evbuf, e->ip) || buf_puts(&s->evbuf, ",\"ua\":") ||
 	    jesc(&s->evbuf, e->ua) || buf_puts(&s->evbuf, ",\"method\":") ||
 	    jesc(&s->evbuf, e->method) || buf_puts(&s->evbuf, ",\"host\":") ||
@@ -1181,7 +1241,7 @@ apply_event(struct store *s, MDB_txn *txn, const struct store_event *e)
 	 * counters (0 or 1) in its message and link records say it.
 	 */
 	if (mi->nrcpt == 1)
-		rc = uniq_single(s, txn, &sc, click, human);
+		rc = uniq_single(s, txn, mi, &sc, click, human);
 	else
 		rc = uniq_sources(s, txn, &sc, click, human, msg, ref,
 		    e->ip ? e->ip : "-");
@@ -1192,33 +1252,56 @@ apply_event(struct store *s, MDB_txn *txn, const struct store_event *e)
 	return rc;
 }
 
-/* flush_scope - one scope touched by the batch: one read, one write */
+/*
+ * flush_scope - one scope touched by the batch: one look-up (a cursor),
+ * one read, one write in place
+ */
 static int
 flush_scope(void *arg, const char *scope, const struct delta_rec *r)
 {
-	MDB_txn		*txn = ((void **)arg)[0];
-	struct store	*s = ((void **)arg)[1];
+	MDB_cursor	*cur = ((void **)arg)[0];
 	struct counter	 rec;
+	char		 text[COUNTER_FIELDS * (COUNTER_NAME + 24)];
+	MDB_val		 k, v;
 	size_t		 i;
-	int		 rc;
+	int		 rc, found;
 
 	if (strlen(scope) > SCOPE_MAX + 24)
 		return 0;
-	if ((rc = record_get(txn, s->dbi[DB_COUNTERS], scope, &rec)) != 0)
+	k.mv_data = (void *)scope;
+	k.mv_size = strlen(scope);
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
+	if (rc != 0 && rc != MDB_NOTFOUND)
 		return rc;
+	found = rc == 0;
+	if (found)
+		counter_parse(&rec, v.mv_data, v.mv_size);
+	else
+		rec.n = 0;
 	for (i = 0; i < r->n; i++)
 		counter_apply(&rec, r->f[i].name, strlen(r->f[i].name),
 		    r->f[i].op, r->f[i].v);
-	return record_put(txn, s->dbi[DB_COUNTERS], scope, &rec);
+	k.mv_data = (void *)scope;
+	k.mv_size = strlen(scope);
+	v.mv_size = counter_format(&rec, text, sizeof(text));
+	v.mv_data = text;
+	return mdb_cursor_put(cur, &k, &v, found ? MDB_CURRENT : 0);
 }
 
 /* counters_flush - write each scope the batch touched */
 static int
 counters_flush(struct store *s, MDB_txn *txn)
 {
-	void *arg[2] = { txn, s };
+	MDB_cursor	*cur;
+	void		*arg[1];
+	int		 rc;
 
-	return delta_each(s->delta, flush_scope, arg);
+	if ((rc = mdb_cursor_open(txn, s->dbi[DB_COUNTERS], &cur)) != 0)
+		return rc;
+	arg[0] = cur;
+	rc = delta_each(s->delta, flush_scope, arg);
+	mdb_cursor_close(cur);
+	return rc;
 }
 
 /* store_writer - the writer thread: batch, apply, commit, wake waiters */
@@ -1312,6 +1395,9 @@ store_writer(void *arg)
 				rc = mdb_txn_commit(txn);
 		} else if (began)
 			mdb_txn_abort(txn);
+		/* what the cache learnt in a batch undone is wrong: forget it */
+		if (rc != 0)
+			s->mcache_epoch++;
 		if (rc != 0)
 			log_warnx("store op=commit jobs=%" PRIu64 " error=\"%s\"",
 			    n, mdb_strerror(rc));
