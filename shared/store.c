@@ -37,7 +37,7 @@ static const char *const db_names[DB_COUNT] = { "meta", "messages", "msgids",
  * behind, producers wait (the tracker slows down) rather than let the
  * queue grow: what a SIGKILL can lose stays a few batches.
  */
-#define QUEUE_BATCHES	4
+#define QUEUE_BATCHES	2
 #define RESERVE_LINKS	4096
 #define RESERVE_MSGS	256
 #define MCACHE		16384	/* message records cached by the writer */
