@@ -415,8 +415,8 @@ if want 3; then
 	WS=() WL=() WR=()
 	for r in $(seq 1 "$ROUNDS"); do
 		rm -rf "$WORK/w.store" "$WORK/w.lmdb"
-		s=$("$WORK/bin/writer_bench" store "$WORK/w.store" "$WRITER_EVENTS" 10 4096 | sed -n 's/.*rate=\([0-9]*\).*/\1/p')
-		l=$("$WORK/bin/writer_bench" lmdb "$WORK/w.lmdb" "$WRITER_EVENTS" 4096 | sed -n 's/.*rate=\([0-9]*\).*/\1/p')
+		s=$("$WORK/bin/writer_bench" store "$WORK/w.store" "$WRITER_EVENTS" 10 16384 | sed -n 's/.*rate=\([0-9]*\).*/\1/p')
+		l=$("$WORK/bin/writer_bench" lmdb "$WORK/w.lmdb" "$WRITER_EVENTS" 16384 | sed -n 's/.*rate=\([0-9]*\).*/\1/p')
 		say "  writer round $r: store=$s/s lmdb=$l/s"
 		WS+=("$s") WL+=("$l") WR+=("$(ratio "$s" "$l")")
 	done

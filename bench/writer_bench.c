@@ -4,6 +4,7 @@
  *
  *   writer_bench store DBDIR N [BATCH_MS BATCH_MAX]
  *       records 1,000 messages of 100 links first (not timed), then
+ *       (WB_MSGS=N in the environment: N messages instead)
  *       N x store_put_event (clicks and opens on those, at random, as the
  *       tracker records them), then store_flush; the clock runs from the
  *       first put to the end of the flush, so every event counted is
@@ -48,12 +49,13 @@ wall_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-#define NMSGS		1000
 #define LINKS_PER_MSG	100
+
+static int	nmsgs = 1000;	/* messages of LINKS_PER_MSG links */
 
 /* the messages and links the events refer to */
 static int
-fill(struct store *st, uint64_t mseq[NMSGS], uint64_t lfirst[NMSGS])
+fill(struct store *st, uint64_t *mseq, uint64_t *lfirst)
 {
 	static struct store_link links[LINKS_PER_MSG];
 	static char		 urls[LINKS_PER_MSG][96];
@@ -62,7 +64,7 @@ fill(struct store *st, uint64_t mseq[NMSGS], uint64_t lfirst[NMSGS])
 	struct store_msg	 m;
 	int			 i, k;
 
-	for (i = 0; i < NMSGS; i++) {
+	for (i = 0; i < nmsgs; i++) {
 		if (store_reserve(st, ID_MSG, 1, &mseq[i]) == -1 ||
 		    store_reserve(st, ID_LINK, LINKS_PER_MSG, &lfirst[i]) == -1)
 			return -1;
@@ -97,7 +99,7 @@ bench_store(const char *dir, uint64_t n, int batch_ms, int batch_max)
 	struct store		*st;
 	struct store_event	 ev;
 	struct store_wstats	 ws, ws0;
-	uint64_t		 mseq[NMSGS], lfirst[NMSGS];
+	uint64_t		*mseq, *lfirst;
 	char			 err[256], ip[32];
 	uint64_t		 i, r, refused = 0;
 	double			 t0, t1;
@@ -110,7 +112,9 @@ bench_store(const char *dir, uint64_t n, int batch_ms, int batch_max)
 		fprintf(stderr, "writer_bench: %s: %s\n", dir, err);
 		return 1;
 	}
-	if (fill(st, mseq, lfirst) == -1) {
+	mseq = calloc((size_t)nmsgs, sizeof(*mseq));
+	lfirst = calloc((size_t)nmsgs, sizeof(*lfirst));
+	if (mseq == NULL || lfirst == NULL || fill(st, mseq, lfirst) == -1) {
 		fprintf(stderr, "writer_bench: cannot record the messages\n");
 		return 1;
 	}
@@ -128,7 +132,7 @@ bench_store(const char *dir, uint64_t n, int batch_ms, int batch_max)
 		r ^= r << 13;	/* xorshift64: a message and a link at random */
 		r ^= r >> 7;
 		r ^= r << 17;
-		m = r % NMSGS;
+		m = r % (uint64_t)nmsgs;
 		k = (r >> 20) % LINKS_PER_MSG;
 		ev.type = i % 4 ? STORE_EV_CLICK : STORE_EV_OPEN;
 		ev.time_us = wall_us();
@@ -147,6 +151,8 @@ bench_store(const char *dir, uint64_t n, int batch_ms, int batch_max)
 	    (double)(n - refused) / (t1 - t0), ws.commits - ws0.commits,
 	    refused, (double)ws.commit_us_max / 1000.0);
 	store_close(st);
+	free(mseq);
+	free(lfirst);
 	return refused ? 1 : 0;
 }
 
@@ -231,6 +237,8 @@ main(int argc, char **argv)
 		return 2;
 	}
 	n = strtoull(argv[3], NULL, 10);
+	if (getenv("WB_MSGS") != NULL && atoi(getenv("WB_MSGS")) > 0)
+		nmsgs = atoi(getenv("WB_MSGS"));
 	if (strcmp(argv[1], "store") == 0)
 		return bench_store(argv[2], n, argc > 4 ? atoi(argv[4]) : 10,
 		    argc > 5 ? atoi(argv[5]) : 4096);

@@ -99,7 +99,7 @@ static const struct cfg_key cfg_table[] = {
 	{ "user_agent_max", CFG_SIZE, OFF(user_agent_max), "512", 0, 8192,
 	    NULL, NULL },
 	{ "batch_ms", CFG_INT, OFF(batch_ms), "10", 1, 1000, NULL, NULL },
-	{ "batch_max", CFG_INT, OFF(batch_max), "4096", 1, 1000000, NULL, NULL },
+	{ "batch_max", CFG_INT, OFF(batch_max), "16384", 1, 1000000, NULL, NULL },
 	{ "user", CFG_STR, OFF(user), NULL, 0, 0, NULL, NULL },
 	{ "tls_listen", CFG_STR, OFF(tls_listen), NULL, 0, 0, NULL,
 	    cfg_check_listen },

@@ -25,7 +25,7 @@
 #include "log.h"
 #include "counter.h"
 #include "store.h"
-#include "tally.h"
+#include "delta.h"
 
 enum { DB_META, DB_MESSAGES, DB_MSGIDS, DB_LINKS, DB_EVENTS, DB_COUNTERS,
     DB_DOMAINS, DB_UNIQ, DB_MSGEVENTS, DB_COUNT };
@@ -37,22 +37,30 @@ static const char *const db_names[DB_COUNT] = { "meta", "messages", "msgids",
  * behind, producers wait (the tracker slows down) rather than let the
  * queue grow: what a SIGKILL can lose stays a few batches.
  */
-#define QUEUE_BATCHES	4
+#define QUEUE_BATCHES	2
 #define RESERVE_LINKS	4096
 #define RESERVE_MSGS	256
-#define MCACHE		4096	/* message records cached by the writer */
+#define MCACHE		16384	/* message records cached by the writer */
 /* scope keys are bounded: LMDB keys are at most 511 bytes */
 #define SCOPE_MAX	240
 
 /* what an event's counters need to know of its message */
 struct msginfo {
 	uint64_t	seq;
+	uint64_t	epoch;		/* the cache's when filled */
 	int		found;
 	size_t		nrcpt;
+	unsigned	seen;		/* MI_* of a one-recipient message, known counted */
 	char		campaign[SCOPE_MAX + 1];
 	char		domain[SCOPE_MAX + 1];
 };
 
+
+/* unique counters a one-recipient message is known to hold already */
+#define MI_OPEN		0x01
+#define MI_OPEN_H	0x02
+#define MI_CLICK	0x04
+#define MI_CLICK_H	0x08
 
 struct wjob {
 	struct wjob		*next;
@@ -98,10 +106,11 @@ struct store {
 	struct store_wstats ws;
 	uint16_t	 ev_order;
 	/* writer state */
-	struct tally	*tally;		/* counter changes of the batch */
+	struct delta	*delta;		/* counter changes of the batch */
 	struct msginfo	*mcache;	/* [MCACHE] */
 	uint64_t	*mcache_gen;	/* [MCACHE] */
 	uint64_t	 batch_gen;
+	uint64_t	 mcache_epoch;	/* a batch undone empties the cache */
 	int64_t		 honeypot_us;	/* honeypot look-back window */
 	struct buf	 evbuf;		/* the event being written */
 };
@@ -135,6 +144,23 @@ hex16(char out[17], uint64_t v)
 	for (i = 15; i >= 0; i--, v >>= 4)
 		out[i] = hex[v & 15];
 	out[16] = '\0';
+}
+
+/* put_i64 - v in decimal onto b, without printf (the writer's hot path) */
+static int
+put_i64(struct buf *b, int64_t v)
+{
+	char		 tmp[24];
+	size_t		 n = sizeof(tmp);
+	uint64_t	 u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+
+	do {
+		tmp[--n] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		tmp[--n] = '-';
+	return buf_append(b, tmp + n, sizeof(tmp) - n);
 }
 
 /* mkdir -p for the environment directory */
@@ -286,7 +312,7 @@ store_open(const char *path, const struct store_opts *o, int flags,
 		goto fail;
 	if (!s->rdonly) {
 		s->honeypot_us = o->honeypot_window_us;
-		if ((s->tally = tally_new()) == NULL ||
+		if ((s->delta = delta_new()) == NULL ||
 		    (s->mcache = calloc(MCACHE, sizeof(*s->mcache))) == NULL ||
 		    (s->mcache_gen = calloc(MCACHE, sizeof(uint64_t))) == NULL) {
 			snprintf(err, errlen, "out of memory");
@@ -321,7 +347,7 @@ store_close(struct store *s)
 	for (i = 0; i < s->nrtx; i++)
 		mdb_txn_abort(s->rtx[i]);
 	free(s->rtx);
-	tally_free(s->tally);
+	delta_free(s->delta);
 	buf_free(&s->evbuf);
 	free(s->mcache);
 	free(s->mcache_gen);
@@ -584,6 +610,10 @@ add_scoped(MDB_txn *txn, MDB_dbi dbi, const char *scope, const char *metric,
  * not valid UTF-8 are taken as Latin-1, so every record parses. Records
  * are written directly, not through a jansson tree: the writer's hot path.
  */
+static const unsigned char jplain[256] = {
+	[0x20 ... 0x21] = 1, [0x23 ... 0x5b] = 1, [0x5d ... 0x7f] = 1
+};	/* printable ASCII but '"' and '\\' */
+
 static int
 jesc(struct buf *b, const char *s)
 {
@@ -600,12 +630,19 @@ jesc(struct buf *b, const char *s)
 	o = b->data + b->len;
 	*o++ = '"';
 	while (*p) {
-		unsigned char c = *p;
+		const unsigned char	*r = p;
+		unsigned char		 c;
 
-		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-			*o++ = (char)*p++;
+		/* a run of plain ASCII is copied at once */
+		while (jplain[*r])
+			r++;
+		if (r > p) {
+			memcpy(o, p, (size_t)(r - p));
+			o += r - p;
+			p = r;
 			continue;
 		}
+		c = *p;
 		if (c == '"' || c == '\\') {
 			*o++ = '\\';
 			*o++ = (char)*p++;
@@ -666,8 +703,8 @@ apply_msg(struct store *s, MDB_txn *txn, const struct store_msg *m)
 	 * take it without parsing the record.
 	 */
 	hex16(mkey, m->seq);
-	if (buf_printf(&b, "{\"time\":%" PRId64 ",\"message_id\":",
-	    m->time_us) || jesc(&b, m->message_id) ||
+	if (buf_puts(&b, "{\"time\":") || put_i64(&b, m->time_us) ||
+	    buf_puts(&b, ",\"message_id\":") || jesc(&b, m->message_id) ||
 	    buf_puts(&b, ",\"queue_id\":") || jesc(&b, m->queue_id) ||
 	    buf_puts(&b, ",\"from\":") || jesc(&b, m->from) ||
 	    buf_puts(&b, ",\"rcpt\":["))
@@ -677,14 +714,16 @@ apply_msg(struct store *s, MDB_txn *txn, const struct store_msg *m)
 			goto out;
 	if (buf_puts(&b, "],\"campaign\":") || jesc(&b, m->campaign) ||
 	    buf_puts(&b, ",\"domain\":") || jesc(&b, m->domain) ||
-	    buf_printf(&b, ",\"links\":%zu,\"link_seqs\":[",
-	    m->nlinks - (m->honeypot != 0)))
+	    buf_puts(&b, ",\"links\":") ||
+	    put_i64(&b, (int64_t)(m->nlinks - (m->honeypot != 0))) ||
+	    buf_puts(&b, ",\"link_seqs\":["))
 		goto out;
 	for (i = 0, first = 1; i < m->nlinks; i++) {
 		if (m->links[i].seq == m->honeypot)
 			continue;
 		hex16(key, m->links[i].seq);
-		if (buf_printf(&b, "%s\"%s\"", first ? "" : ",", key))
+		if ((!first && buf_putc(&b, ',')) || buf_putc(&b, '"') ||
+		    buf_append(&b, key, 16) || buf_putc(&b, '"'))
 			goto out;
 		first = 0;
 	}
@@ -717,8 +756,10 @@ apply_msg(struct store *s, MDB_txn *txn, const struct store_msg *m)
 		buf_reset(&b);
 		hex16(key, m->links[i].seq);
 		rc = ENOMEM;
-		if (buf_printf(&b, "{\"msg\":\"%s\",\"n\":%zu,\"t\":%" PRId64
-		    ",\"url\":", mkey, i, m->time_us) ||
+		if (buf_puts(&b, "{\"msg\":\"") || buf_append(&b, mkey, 16) ||
+		    buf_puts(&b, "\",\"n\":") || put_i64(&b, (int64_t)i) ||
+		    buf_puts(&b, ",\"t\":") || put_i64(&b, m->time_us) ||
+		    buf_puts(&b, ",\"url\":") ||
 		    jesc(&b, m->links[i].url) ||
 		    buf_puts(&b, m->links[i].seq == m->honeypot ?
 		    ",\"honeypot\":true}" : "}"))
@@ -762,7 +803,7 @@ out:
  * (a message not found yet is looked up again next batch). Only the head
  * of the record is parsed: its list of links can be long.
  */
-static const struct msginfo *
+static struct msginfo *
 msginfo_get(struct store *s, MDB_txn *txn, uint64_t seq)
 {
 	struct msginfo	*mi = &s->mcache[seq % MCACHE];
@@ -771,11 +812,12 @@ msginfo_get(struct store *s, MDB_txn *txn, uint64_t seq)
 	const char	*cut;
 	json_t		*o = NULL, *x;
 
-	if (mi->seq == seq && (mi->found || s->mcache_gen[seq % MCACHE] ==
-	    s->batch_gen))
+	if (mi->seq == seq && mi->epoch == s->mcache_epoch && (mi->found ||
+	    s->mcache_gen[seq % MCACHE] == s->batch_gen))
 		return mi;
 	memset(mi, 0, sizeof(*mi));
 	mi->seq = seq;
+	mi->epoch = s->mcache_epoch;
 	s->mcache_gen[seq % MCACHE] = s->batch_gen;
 	hex16(key, seq);
 	k.mv_data = key;
@@ -812,8 +854,9 @@ msginfo_get(struct store *s, MDB_txn *txn, uint64_t seq)
 
 /* the scopes an event counts in: global, message, link, campaign, domain, day */
 struct scopes {
-	char	 v[6][SCOPE_MAX + 24];
-	int	 n;
+	char			 v[6][SCOPE_MAX + 24];
+	struct delta_rec	*r[6];	/* the batch's record of each, once looked up */
+	int			 n;
 };
 
 static void
@@ -823,6 +866,7 @@ event_scopes(const struct msginfo *mi, int click, uint64_t link, uint64_t msg,
 	size_t n;
 
 	sc->n = 0;
+	memset(sc->r, 0, sizeof(sc->r));
 	memcpy(sc->v[sc->n++], "*", 2);
 	memcpy(sc->v[sc->n], "m:", 2);
 	hex16(sc->v[sc->n++] + 2, msg);
@@ -844,25 +888,33 @@ event_scopes(const struct msginfo *mi, int click, uint64_t link, uint64_t msg,
 	day_of(time_us, sc->v[sc->n++] + 2);
 }
 
-/* tally_scoped - fold one metric into every scope */
+/* scoped - fold one metric into every scope's record of the batch */
 static int
-tally_scoped(struct tally *t, const struct scopes *sc, const char *metric,
+scoped(struct delta *d, struct scopes *sc, const char *metric,
     enum tally_op op, int64_t v)
 {
-	char	key[SCOPE_MAX + 96];
-	size_t	mlen = strlen(metric), slen;
 	int	i;
 
-	if (mlen > 64)
-		return EINVAL;
 	for (i = 0; i < sc->n; i++) {
-		slen = strlen(sc->v[i]);
-		memcpy(key, sc->v[i], slen);
-		key[slen++] = '|';
-		memcpy(key + slen, metric, mlen + 1);
-		if (tally_put(t, key, op, v) == -1)
+		if (sc->r[i] == NULL &&
+		    (sc->r[i] = delta_scope(d, sc->v[i])) == NULL)
+			return ENOMEM;
+		if (delta_add(sc->r[i], metric, op, v) == -1)
 			return ENOMEM;
 	}
+	return 0;
+}
+
+/* scoped1 - fold one metric into one scope's record of the batch */
+static int
+scoped1(struct delta *d, const char *scope, const char *metric,
+    enum tally_op op, int64_t v)
+{
+	struct delta_rec *r;
+
+	if ((r = delta_scope(d, scope)) == NULL ||
+	    delta_add(r, metric, op, v) == -1)
+		return ENOMEM;
 	return 0;
 }
 
@@ -939,11 +991,11 @@ honeypot_sweep(struct store *s, MDB_txn *txn, const char *msg16,
 		    strtoull(msg16, NULL, 16), t, &sc);
 		snprintf(metric, sizeof(metric), "%s.%s", click ? "clicks" :
 		    "opens", cls);
-		rc = tally_scoped(s->tally, &sc, metric, TALLY_SUM, -1);
+		rc = scoped(s->delta, &sc, metric, TALLY_SUM, -1);
 		snprintf(metric, sizeof(metric), "%s.scanner", click ? "clicks" :
 		    "opens");
 		if (rc == 0)
-			rc = tally_scoped(s->tally, &sc, metric, TALLY_SUM, 1);
+			rc = scoped(s->delta, &sc, metric, TALLY_SUM, 1);
 		/*
 		 * A person counted once as unique through this source is no
 		 * person: take it back (per source only; with one recipient
@@ -963,21 +1015,16 @@ honeypot_sweep(struct store *s, MDB_txn *txn, const char *msg16,
 				if (click)
 					memmove(&ms.v[2], &ms.v[3], sizeof(ms.v[0]) *
 					    (size_t)(--ms.n - 2));
-				rc = tally_scoped(s->tally, &ms, click ?
+				rc = scoped(s->delta, &ms, click ?
 				    "uclicks.human" : "uopens.human", TALLY_SUM, -1);
 			}
 			if (rc == 0 && click && link) {
 				snprintf(ukey, sizeof(ukey), "l:%s:%s:h", link, ip);
 				uk.mv_data = ukey;
 				uk.mv_size = strlen(ukey);
-				if (mdb_del(txn, s->dbi[DB_UNIQ], &uk, NULL) == 0) {
-					char lk2[64];
-
-					snprintf(lk2, sizeof(lk2), "l:%s|uclicks.human",
-					    link);
-					if (tally_put(s->tally, lk2, TALLY_SUM, -1))
-						rc = ENOMEM;
-				}
+				if (mdb_del(txn, s->dbi[DB_UNIQ], &uk, NULL) == 0)
+					rc = scoped1(s->delta, sc.v[2],
+					    "uclicks.human", TALLY_SUM, -1);
 			}
 		}
 		json_object_set_new(o, "class", json_string("scanner"));
@@ -998,14 +1045,138 @@ honeypot_sweep(struct store *s, MDB_txn *txn, const char *msg16,
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+/* scopes less the link one: the message-wide uniques */
+static void
+scopes_nolink(const struct scopes *sc, int click, struct scopes *ms)
+{
+	*ms = *sc;
+	if (click) {
+		--ms->n;
+		memmove(&ms->v[2], &ms->v[3], sizeof(ms->v[0]) *
+		    (size_t)(ms->n - 2));
+		memmove(&ms->r[2], &ms->r[3], sizeof(ms->r[0]) *
+		    (size_t)(ms->n - 2));
+	}
+}
+
+/*
+ * counted - whether scope|metric is non-zero: in the batch's changes,
+ * else in the stored record (read once into *rec; *have tells).
+ */
+static int
+counted(struct store *s, MDB_txn *txn, const char *scope, const char *metric,
+    struct counter *rec, int *have, int *rc)
+{
+	struct delta_rec	*r;
+	int64_t			 v;
+
+	if ((r = delta_find(s->delta, scope)) != NULL &&
+	    delta_value(r, metric, &v) && v > 0)
+		return 1;
+	if (!*have) {
+		if ((*rc = record_get(txn, s->dbi[DB_COUNTERS], scope, rec)) != 0)
+			return 1;
+		*have = 1;
+	}
+	return counter_get(rec, metric) > 0;
+}
+
+/*
+ * uniq_single - uniques of a message to one recipient: its first event
+ * counts. The link's are 0 or 1, a maximum; the message's are looked up
+ * once (the batch, the stored record) and then known to its cache entry.
+ */
+static int
+uniq_single(struct store *s, MDB_txn *txn, struct msginfo *mi,
+    const struct scopes *sc, int click, int human)
+{
+	struct scopes	 ms;
+	struct counter	 mrec;
+	const char	*u = click ? "uclicks" : "uopens";
+	const char	*uh = click ? "uclicks.human" : "uopens.human";
+	unsigned	 bit = click ? MI_CLICK : MI_OPEN;
+	unsigned	 hbit = click ? MI_CLICK_H : MI_OPEN_H;
+	int		 mhave = 0, rc = 0;
+
+	scopes_nolink(sc, click, &ms);
+	if (!(mi->seen & bit)) {
+		if (!counted(s, txn, sc->v[1], u, &mrec, &mhave, &rc) &&
+		    rc == 0)
+			rc = scoped(s->delta, &ms, u, TALLY_SUM, 1);
+		if (rc != 0)
+			return rc;
+		mi->seen |= bit;
+	}
+	if (human && !(mi->seen & hbit)) {
+		if (!counted(s, txn, sc->v[1], uh, &mrec, &mhave, &rc) &&
+		    rc == 0)
+			rc = scoped(s->delta, &ms, uh, TALLY_SUM, 1);
+		if (rc != 0)
+			return rc;
+		mi->seen |= hbit;
+	}
+	if (!click)
+		return 0;
+	/* the link's own: sc->v[2] is "l:SEQ" */
+	if ((rc = scoped1(s->delta, sc->v[2], u, TALLY_MAX, 1)) == 0 && human)
+		rc = scoped1(s->delta, sc->v[2], uh, TALLY_MAX, 1);
+	return rc;
+}
+
+/* uniq_sources - uniques of a message to several recipients: per source */
+static int
+uniq_sources(struct store *s, MDB_txn *txn, const struct scopes *sc,
+    int click, int human, const char *msg, const char *ref, const char *who)
+{
+	const char	*kind = click ? "clicks" : "opens";
+	char		 ukey[96], metric[32];
+	int		 rc = 0;
+
+	snprintf(ukey, sizeof(ukey), "%c:%s:%s", click ? 'c' : 'o', msg, who);
+	snprintf(metric, sizeof(metric), "u%s", kind);
+	if (first_seen(s, txn, ukey, &rc)) {
+		struct scopes ms;
+
+		/* the link scope counts uniques of its own, below */
+		scopes_nolink(sc, click, &ms);
+		if ((rc = scoped(s->delta, &ms, metric, TALLY_SUM, 1)))
+			return rc;
+	}
+	if (rc == 0 && human) {
+		snprintf(ukey, sizeof(ukey), "%c:%s:%s:h", click ? 'c' : 'o',
+		    msg, who);
+		snprintf(metric, sizeof(metric), "u%s.human", kind);
+		if (first_seen(s, txn, ukey, &rc)) {
+			struct scopes ms;
+
+			scopes_nolink(sc, click, &ms);
+			if ((rc = scoped(s->delta, &ms, metric,
+			    TALLY_SUM, 1)))
+				return rc;
+		}
+	}
+	if (rc == 0 && click) {
+		snprintf(ukey, sizeof(ukey), "l:%s:%s", ref, who);
+		if (first_seen(s, txn, ukey, &rc))
+			rc = scoped1(s->delta, sc->v[2], "uclicks", TALLY_SUM, 1);
+		if (rc == 0 && human) {
+			snprintf(ukey, sizeof(ukey), "l:%s:%s:h", ref, who);
+			if (first_seen(s, txn, ukey, &rc))
+				rc = scoped1(s->delta, sc->v[2], "uclicks.human",
+				    TALLY_SUM, 1);
+		}
+	}
+	return rc;
+}
+
 /* apply_event - write one event, its index entry and its counters */
 static int
 apply_event(struct store *s, MDB_txn *txn, const struct store_event *e)
 {
-	const struct msginfo	*mi;
+	struct msginfo		*mi;
 	struct scopes		 sc;
-	char			 key[24], ref[17], msg[17], ikey[40], ukey[96];
-	char			 metric[96], who[64];
+	char			 key[24], ref[17], msg[17], ikey[40];
+	char			 metric[96];
 	const char		*kind = e->type == STORE_EV_CLICK ? "clicks" : "opens";
 	int			 click = e->type == STORE_EV_CLICK, human, rc;
 	MDB_val			 k, v;
@@ -1018,9 +1189,14 @@ apply_event(struct store *s, MDB_txn *txn, const struct store_event *e)
 	hex16(msg, e->msg);
 	/* the same JSON a jansson object would give, written directly */
 	buf_reset(&s->evbuf);
-	if (buf_printf(&s->evbuf, "{\"time\":%" PRId64 ",\"type\":\"%s\","
-	    "\"%s\":\"%s\",\"msg\":\"%s\",\"ip\":", e->time_us,
-	    click ? "click" : "open", click ? "link" : "ref", ref, msg) ||
+	if (buf_puts(&s->evbuf, "{\"time\":") ||
+	    put_i64(&s->evbuf, e->time_us) ||
+	    buf_puts(&s->evbuf, click ? ",\"type\":\"click\",\"link\":\"" :
+	    ",\"type\":\"open\",\"ref\":\"") ||
+	    buf_append(&s->evbuf, ref, 16) ||
+	    buf_puts(&s->evbuf, "\",\"msg\":\"") ||
+	    buf_append(&s->evbuf, msg, 16) ||
+	    buf_puts(&s->evbuf, "\",\"ip\":") ||
 	    jesc(&s->evbuf, e->ip) || buf_puts(&s->evbuf, ",\"ua\":") ||
 	    jesc(&s->evbuf, e->ua) || buf_puts(&s->evbuf, ",\"method\":") ||
 	    jesc(&s->evbuf, e->method) || buf_puts(&s->evbuf, ",\"host\":") ||
@@ -1051,145 +1227,80 @@ apply_event(struct store *s, MDB_txn *txn, const struct store_event *e)
 	human = e->verdict == NULL || strcmp(e->verdict, "human") == 0;
 	snprintf(metric, sizeof(metric), "%s.%s", kind,
 	    e->verdict ? e->verdict : "human");
-	if ((rc = tally_scoped(s->tally, &sc, kind, TALLY_SUM, 1)) != 0 ||
-	    (rc = tally_scoped(s->tally, &sc, metric, TALLY_SUM, 1)) != 0 ||
-	    (rc = tally_scoped(s->tally, &sc, "first", TALLY_MIN,
+	if ((rc = scoped(s->delta, &sc, kind, TALLY_SUM, 1)) != 0 ||
+	    (rc = scoped(s->delta, &sc, metric, TALLY_SUM, 1)) != 0 ||
+	    (rc = scoped(s->delta, &sc, "first", TALLY_MIN,
 	    e->time_us)) != 0 ||
-	    (rc = tally_scoped(s->tally, &sc, "last", TALLY_MAX,
+	    (rc = scoped(s->delta, &sc, "last", TALLY_MAX,
 	    e->time_us)) != 0)
 		return rc;
 
-	/* unique: per recipient when the message had one, else per source */
-	snprintf(who, sizeof(who), "%s", mi->nrcpt == 1 ? "rcpt" :
-	    e->ip ? e->ip : "-");
-	snprintf(ukey, sizeof(ukey), "%c:%s:%s", click ? 'c' : 'o', msg, who);
-	snprintf(metric, sizeof(metric), "u%s", kind);
-	rc = 0;
-	if (first_seen(s, txn, ukey, &rc)) {
-		struct scopes ms = sc;
-
-		/* the link scope counts uniques of its own, below */
-		if (click)
-			memmove(&ms.v[2], &ms.v[3], sizeof(ms.v[0]) *
-			    (size_t)(--ms.n - 2));
-		if ((rc = tally_scoped(s->tally, &ms, metric, TALLY_SUM, 1)))
-			return rc;
-	}
-	if (rc == 0 && human) {
-		snprintf(ukey, sizeof(ukey), "%c:%s:%s:h", click ? 'c' : 'o',
-		    msg, who);
-		snprintf(metric, sizeof(metric), "u%s.human", kind);
-		if (first_seen(s, txn, ukey, &rc)) {
-			struct scopes ms = sc;
-
-			if (click)
-				memmove(&ms.v[2], &ms.v[3], sizeof(ms.v[0]) *
-				    (size_t)(--ms.n - 2));
-			if ((rc = tally_scoped(s->tally, &ms, metric,
-			    TALLY_SUM, 1)))
-				return rc;
-		}
-	}
-	if (rc == 0 && click) {
-		char lscope[40];
-
-		snprintf(lscope, sizeof(lscope), "l:%s", ref);
-		snprintf(ukey, sizeof(ukey), "l:%s:%s", ref, who);
-		if (first_seen(s, txn, ukey, &rc)) {
-			snprintf(metric, sizeof(metric), "%s|uclicks", lscope);
-			if (tally_put(s->tally, metric, TALLY_SUM, 1) == -1)
-				return ENOMEM;
-		}
-		if (rc == 0 && human) {
-			snprintf(ukey, sizeof(ukey), "l:%s:%s:h", ref, who);
-			if (first_seen(s, txn, ukey, &rc)) {
-				snprintf(metric, sizeof(metric),
-				    "%s|uclicks.human", lscope);
-				if (tally_put(s->tally, metric, TALLY_SUM, 1) == -1)
-					return ENOMEM;
-			}
-		}
-	}
+	/*
+	 * Unique: per recipient when the message had one, else per source.
+	 * A message to one recipient needs no marker of its own: its unique
+	 * counters (0 or 1) in its message and link records say it.
+	 */
+	if (mi->nrcpt == 1)
+		rc = uniq_single(s, txn, mi, &sc, click, human);
+	else
+		rc = uniq_sources(s, txn, &sc, click, human, msg, ref,
+		    e->ip ? e->ip : "-");
+	if (rc != 0)
+		return rc;
 	if (rc == 0 && e->reason && strcmp(e->reason, "honeypot") == 0)
 		rc = honeypot_sweep(s, txn, msg, e->ip, e->time_us, key);
 	return rc;
 }
 
-/* the batch's counter changes, gathered to be sorted by scope */
-struct chg {
-	const char	*key;		/* "scope|metric", owned by the tally */
-	enum tally_op	 op;
-	int64_t		 v;
-};
-
-struct chgs {
-	struct chg	*v;
-	size_t		 n, cap;
-};
-
+/*
+ * flush_scope - one scope touched by the batch: one look-up (a cursor),
+ * one read, one write in place
+ */
 static int
-chg_collect(void *arg, const char *key, enum tally_op op, int64_t v)
+flush_scope(void *arg, const char *scope, const struct delta_rec *r)
 {
-	struct chgs	*c = arg;
-	struct chg	*p;
+	MDB_cursor	*cur = ((void **)arg)[0];
+	struct counter	 rec;
+	char		 text[COUNTER_FIELDS * (COUNTER_NAME + 24)];
+	MDB_val		 k, v;
+	size_t		 i;
+	int		 rc, found;
 
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 256;
-
-		if ((p = realloc(c->v, cap * sizeof(*p))) == NULL)
-			return ENOMEM;
-		c->v = p;
-		c->cap = cap;
-	}
-	c->v[c->n].key = key;
-	c->v[c->n].op = op;
-	c->v[c->n++].v = v;
-	return 0;
+	if (strlen(scope) > SCOPE_MAX + 24)
+		return 0;
+	k.mv_data = (void *)scope;
+	k.mv_size = strlen(scope);
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	found = rc == 0;
+	if (found)
+		counter_parse(&rec, v.mv_data, v.mv_size);
+	else
+		rec.n = 0;
+	for (i = 0; i < r->n; i++)
+		counter_apply(&rec, r->f[i].name, strlen(r->f[i].name),
+		    r->f[i].op, r->f[i].v);
+	k.mv_data = (void *)scope;
+	k.mv_size = strlen(scope);
+	v.mv_size = counter_format(&rec, text, sizeof(text));
+	v.mv_data = text;
+	return mdb_cursor_put(cur, &k, &v, found ? MDB_CURRENT : 0);
 }
 
-static int
-chg_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct chg *)a)->key, ((const struct chg *)b)->key);
-}
-
-/* counters_flush - each scope touched by the batch: one read, one write */
+/* counters_flush - write each scope the batch touched */
 static int
 counters_flush(struct store *s, MDB_txn *txn)
 {
-	struct chgs	 c = { NULL, 0, 0 };
-	struct counter	 rec;
-	char		 scope[SCOPE_MAX + 32];
-	size_t		 i = 0, j, slen;
+	MDB_cursor	*cur;
+	void		*arg[1];
 	int		 rc;
 
-	if ((rc = tally_each(s->tally, chg_collect, &c)) != 0 || c.n == 0)
-		goto out;
-	qsort(c.v, c.n, sizeof(*c.v), chg_cmp);
-	while (i < c.n) {
-		const char *bar = strchr(c.v[i].key, '|');
-
-		if (bar == NULL || (slen = (size_t)(bar - c.v[i].key)) >=
-		    sizeof(scope)) {
-			i++;
-			continue;
-		}
-		memcpy(scope, c.v[i].key, slen);
-		scope[slen] = '\0';
-		if ((rc = record_get(txn, s->dbi[DB_COUNTERS], scope, &rec)) != 0)
-			goto out;
-		for (j = i; j < c.n && strncmp(c.v[j].key, scope, slen) == 0 &&
-		    c.v[j].key[slen] == '|'; j++) {
-			const char *m = c.v[j].key + slen + 1;
-
-			counter_apply(&rec, m, strlen(m), c.v[j].op, c.v[j].v);
-		}
-		if ((rc = record_put(txn, s->dbi[DB_COUNTERS], scope, &rec)) != 0)
-			goto out;
-		i = j;
-	}
-out:
-	free(c.v);
+	if ((rc = mdb_cursor_open(txn, s->dbi[DB_COUNTERS], &cur)) != 0)
+		return rc;
+	arg[0] = cur;
+	rc = delta_each(s->delta, flush_scope, arg);
+	mdb_cursor_close(cur);
 	return rc;
 }
 
@@ -1251,7 +1362,7 @@ store_writer(void *arg)
 
 		t0 = mono_us();
 		s->batch_gen++;
-		tally_reset(s->tally);
+		delta_reset(s->delta);
 		rc = mdb_txn_begin(s->env, NULL, 0, &txn);
 		began = rc == 0;
 		for (j = batch; j; j = j->next) {
@@ -1284,6 +1395,9 @@ store_writer(void *arg)
 				rc = mdb_txn_commit(txn);
 		} else if (began)
 			mdb_txn_abort(txn);
+		/* what the cache learnt in a batch undone is wrong: forget it */
+		if (rc != 0)
+			s->mcache_epoch++;
 		if (rc != 0)
 			log_warnx("store op=commit jobs=%" PRIu64 " error=\"%s\"",
 			    n, mdb_strerror(rc));
