@@ -347,6 +347,14 @@ rewrite_part(struct rw *rw, const struct mime_msg *m, const struct mime_part *p,
 	e = p->enc;
 	if (!mime_fits(e, out.data, out.len))
 		e = MIME_ENC_QP;
+	if (e != p->enc && !p->top && p->cte_start < 0 && p->hdr_end > 0 &&
+	    msg[p->hdr_end - 1] != '\n') {
+		/* no header line to add the new encoding after: unusual */
+		log_info("part skipped reason=\"no place for its"
+		    " Content-Transfer-Encoding\"");
+		rc = 0;
+		goto out;
+	}
 	{
 		/* encoded when the body is put together, straight into it */
 		size_t	 olen;
@@ -386,11 +394,7 @@ rewrite_part(struct rw *rw, const struct mime_msg *m, const struct mime_part *p,
 				/* a new header line right after the others */
 				size_t at = p->hdr_end;
 
-				if (at > 0 && msg[at - 1] != '\n') {
-					/* no headers before: unusual, leave it */
-					free(h);
-					goto out;
-				}
+				/* after a line end: checked above */
 				if (splice_add(sp, nsp, at, at, h, (size_t)n) == -1)
 					goto out;
 			}
