@@ -279,44 +279,52 @@ http_queue_once(struct http_worker *w, struct MHD_Connection *conn,
 }
 
 /*
- * http_location - the stored URL as a Location value into out, or -1 when
- * it must not be sent: a scheme other than http/https, no host, a control
- * byte (CR/LF would split the header) or too long. Space and non-ASCII
- * bytes are percent-encoded, as a browser does with an href.
+ * http_location - the stored URL (len bytes, NUL-terminated) as a Location
+ * value, or NULL when it must not be sent: a scheme other than http/https,
+ * no host, a control byte (CR/LF would split the header) or too long.
+ * Space and non-ASCII bytes are percent-encoded into out, as a browser does
+ * with an href; a URL without them (nearly all) is returned as it is.
  */
-static int
+static const char *
 http_location(struct buf *out, const char *url, size_t len)
 {
 	static const char	 hex[] = "0123456789ABCDEF";
 	const char		*host;
 	size_t			 i;
 
-	buf_reset(out);
 	if (len >= 7 && strncasecmp(url, "http://", 7) == 0)
 		host = url + 7;
 	else if (len >= 8 && strncasecmp(url, "https://", 8) == 0)
 		host = url + 8;
 	else
-		return -1;
+		return NULL;
 	if (host == url + len || *host == '/' || *host == '\\' ||
-	    *host == '?' || *host == '#')
-		return -1;
-	for (i = 0; i < len; i++) {
+	    *host == '?' || *host == '#' || len > HTTP_LOCATION_MAX)
+		return NULL;
+	for (i = 0; i < len; i++)
+		if ((unsigned char)url[i] <= ' ' || (unsigned char)url[i] >= 0x7f)
+			break;
+	if (i == len)
+		return url;
+	buf_reset(out);
+	if (buf_append(out, url, i) == -1)
+		return NULL;
+	for (; i < len; i++) {
 		unsigned char c = (unsigned char)url[i];
 
 		if (c < 0x20 || c == 0x7f)
-			return -1;
+			return NULL;
 		if (c == ' ' || c >= 0x80) {
-			if (buf_putc(out, '%') == -1 ||
-			    buf_putc(out, hex[c >> 4]) == -1 ||
-			    buf_putc(out, hex[c & 15]) == -1)
-				return -1;
+			const char pct[3] = { '%', hex[c >> 4], hex[c & 15] };
+
+			if (buf_append(out, pct, 3) == -1)
+				return NULL;
 		} else if (buf_putc(out, c) == -1)
-			return -1;
+			return NULL;
 		if (out->len > HTTP_LOCATION_MAX)
-			return -1;
+			return NULL;
 	}
-	return 0;
+	return out->data;
 }
 
 /* http_redirect - a 302 to loc with the no-cache headers */
@@ -374,9 +382,10 @@ http_utf8_len(const unsigned char *s, size_t n)
 }
 
 /*
- * http_clean - copy at most max bytes of untrusted header text into out as
- * valid UTF-8 without control bytes ('?' replaces them); never cuts a
- * character. NULL when s is NULL, max is 0 or out cannot grow.
+ * http_clean - at most max bytes of untrusted header text as valid UTF-8
+ * without control bytes ('?' replaces them); never cuts a character. s
+ * itself when it is printable ASCII within max (nearly every agent), else
+ * a copy in out. NULL when s is NULL, max is 0 or out cannot grow.
  */
 static const char *
 http_clean(struct buf *out, const char *s, size_t max)
@@ -386,8 +395,12 @@ http_clean(struct buf *out, const char *s, size_t max)
 
 	if (s == NULL || max == 0)
 		return NULL;
+	for (n = 0; p[n] >= 0x20 && p[n] < 0x7f; n++)
+		;
+	if (p[n] == '\0' && n <= max)
+		return s;
 	buf_reset(out);
-	n = strlen(s);
+	n += strlen(s + n);
 	if (buf_reserve(out, (n < max ? n : max) + 1) == -1)
 		return NULL;
 	for (i = 0; i < n; i += l) {
@@ -403,27 +416,50 @@ http_clean(struct buf *out, const char *s, size_t max)
 	return out->data ? out->data : "";
 }
 
-/* http_sa_text - an address as text; v4-mapped IPv6 shown as IPv4 */
+/*
+ * http_v4_text - an IPv4 address in dotted decimal, as inet_ntop writes it
+ * (without its sprintf, which showed in profiles); out holds 16 bytes
+ */
 static void
-http_sa_text(const struct sockaddr *sa, char *out, size_t outsz)
+http_v4_text(const uint8_t *a, char *out)
+{
+	unsigned int	v;
+	int		i;
+
+	for (i = 0; i < 4; i++) {
+		v = a[i];
+		if (v >= 100)
+			*out++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*out++ = (char)('0' + v / 10 % 10);
+		*out++ = (char)('0' + v % 10);
+		*out++ = i < 3 ? '.' : '\0';
+	}
+}
+
+/*
+ * http_sa_text - an address as text into out (INET6_ADDRSTRLEN bytes);
+ * v4-mapped IPv6 shown as IPv4
+ */
+static void
+http_sa_text(const struct sockaddr *sa, char *out)
 {
 	static const uint8_t mapped[12] = { 0,0,0,0,0,0,0,0,0,0,0xff,0xff };
 
-	snprintf(out, outsz, "-");
+	strcpy(out, "-");
 	if (sa == NULL)
 		return;
 	if (sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)
-		    sa)->sin_addr, out, (socklen_t)outsz);
+		http_v4_text((const uint8_t *)&((const struct sockaddr_in *)
+		    (const void *)sa)->sin_addr, out);
 	else if (sa->sa_family == AF_INET6) {
 		const struct in6_addr *a = &((const struct sockaddr_in6 *)
 		    (const void *)sa)->sin6_addr;
 
 		if (memcmp(a->s6_addr, mapped, 12) == 0)
-			inet_ntop(AF_INET, a->s6_addr + 12, out,
-			    (socklen_t)outsz);
+			http_v4_text(a->s6_addr + 12, out);
 		else
-			inet_ntop(AF_INET6, a, out, (socklen_t)outsz);
+			inet_ntop(AF_INET6, a, out, INET6_ADDRSTRLEN);
 	}
 }
 
@@ -506,7 +542,8 @@ http_hops_collect(void *cls, enum MHD_ValueKind kind, const char *key,
 }
 
 /*
- * http_client_ip - the client address as text into out. The peer, unless
+ * http_client_ip - the client address as text into out (INET6_ADDRSTRLEN
+ * bytes). The peer, unless
  * it is a trusted proxy: then the rightmost hop of Forwarded (or else
  * X-Forwarded-For) that is not a trusted proxy; hops to its left were
  * written by the client and prove nothing. A hop that is not an address
@@ -526,7 +563,7 @@ http_client_ip(const struct http_conf *cf, struct MHD_Connection *conn,
 	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	if (ci)
 		sa = ci->client_addr;
-	http_sa_text(sa, out, outsz);
+	http_sa_text(sa, out);
 	if (cf->proxies.n == 0 || !net_list_match_sa(&cf->proxies, sa))
 		return;
 	memset(&hp, 0, sizeof(hp));
@@ -591,7 +628,7 @@ http_event(struct http *h, struct http_worker *w, const struct http_conf *cf,
 	struct verdict		 v;
 	struct timespec		 ts;
 	char			 ip[INET6_ADDRSTRLEN], aip[INET6_ADDRSTRLEN];
-	const char		*purpose;
+	const char		*ua, *purpose;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	memset(&ev, 0, sizeof(ev));
@@ -602,15 +639,16 @@ http_event(struct http *h, struct http_worker *w, const struct http_conf *cf,
 	http_client_ip(cf, conn, ip, sizeof(ip));
 	ev.ip = ip;
 	ev.method = method;
-	ev.ua = http_clean(&w->ua, MHD_lookup_connection_value(conn,
-	    MHD_HEADER_KIND, MHD_HTTP_HEADER_USER_AGENT), cf->ua_max);
+	ua = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_USER_AGENT);
+	/* the verdict sees the whole agent; the store its clean copy, if any */
+	ev.ua = cf->store_ua ? http_clean(&w->ua, ua, cf->ua_max) : NULL;
 	ev.host = http_clean(&w->host, MHD_lookup_connection_value(conn,
 	    MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST), HTTP_HOST_MAX);
 	/* people or machines: the answer is the same, the numbers are not */
 	memset(&vi, 0, sizeof(vi));
 	vi.click = type == STORE_EV_CLICK;
-	vi.ua = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-	    MHD_HTTP_HEADER_USER_AGENT);
+	vi.ua = ua;
 	vi.method = method;
 	purpose = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 	    "Sec-Purpose");
@@ -625,14 +663,12 @@ http_event(struct http *h, struct http_worker *w, const struct http_conf *cf,
 	verdict_decide(&cf->nets, &cf->vopts, &vi, &v);
 	ev.verdict = verdict_class_name(v.cls);
 	ev.reason = v.reason;
-	/* the verdict saw the whole address and agent; the store need not */
+	/* the verdict saw the whole address; the store need not */
 	if (cf->anonymize_ip) {
 		snprintf(aip, sizeof(aip), "%s", ip);
 		http_anonymize(aip, sizeof(aip));
 		ev.ip = aip;
 	}
-	if (!cf->store_ua)
-		ev.ua = NULL;
 	if (store_put_event(h->store, &ev) == -1) {
 		HTTP_INC(&w->dropped);
 		log_warn("event=dropped type=%s seq=%" PRIu64,
@@ -649,6 +685,7 @@ http_click(struct http *h, struct http_worker *w, const struct http_conf *cf,
     const char *method)
 {
 	struct store_linkinfo	li;
+	const char		*loc;
 	uint64_t		seq;
 	int			r;
 
@@ -662,8 +699,8 @@ http_click(struct http *h, struct http_worker *w, const struct http_conf *cf,
 	}
 	if (r == 1)
 		goto unknown;
-	if (http_location(&w->loc, w->url.data ? w->url.data : "",
-	    w->url.len) == -1) {
+	if ((loc = http_location(&w->loc, w->url.data ? w->url.data : "",
+	    w->url.len)) == NULL) {
 		char q[LOG_STR_MAX];
 
 		HTTP_INC(&w->unsafe_urls);
@@ -673,8 +710,7 @@ http_click(struct http *h, struct http_worker *w, const struct http_conf *cf,
 	}
 	http_event(h, w, cf, conn, STORE_EV_CLICK, seq, li.msg, method,
 	    li.sent_us, li.honeypot);
-	return http_queue_once(w, conn, RT_CLICK, ST_302,
-	    http_redirect(w->loc.data));
+	return http_queue_once(w, conn, RT_CLICK, ST_302, http_redirect(loc));
 unknown:
 	if (cf->fallback_url)
 		return http_queue_once(w, conn, RT_CLICK, ST_302,
