@@ -7,8 +7,8 @@
  * answering on the first makes it close keep-alive connections.
  * A response object is locked while it is queued, so the fixed responses
  * (pixel, 404, 405, health) exist once per worker thread, created on the
- * thread's first request. Redirects carry a per-request Location and are
- * built per request.
+ * thread's first request. So does the redirect: its Location is replaced
+ * for every request (see http_redirect).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -104,7 +104,7 @@ struct http_conf {
 struct http_worker {
 	struct http_worker	*next;
 	struct MHD_Response	*pixel, *notfound, *notallowed, *ok;
-	struct MHD_Response	*unavailable;
+	struct MHD_Response	*unavailable, *redirect;
 	struct buf		 url, loc, ua, host;
 	uint64_t		 req[RT_COUNT][ST_COUNT];
 	uint64_t		 clicks, opens, dropped, store_errors;
@@ -182,7 +182,7 @@ fail:
 	return NULL;
 }
 
-/* http_fixed - a response over constant bytes, with headers */
+/* http_fixed - a response over constant bytes, with headers (type: or none) */
 static struct MHD_Response *
 http_fixed(const void *data, size_t len, const char *type, int nocache)
 {
@@ -192,8 +192,8 @@ http_fixed(const void *data, size_t len, const char *type, int nocache)
 	    MHD_RESPMEM_PERSISTENT);
 	if (r == NULL)
 		return NULL;
-	if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type)
-	    != MHD_YES)
+	if (type && MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+	    type) != MHD_YES)
 		goto fail;
 	if (nocache && (MHD_add_response_header(r,
 	    MHD_HTTP_HEADER_CACHE_CONTROL, cache_control) != MHD_YES ||
@@ -211,7 +211,7 @@ static void
 http_worker_free(struct http_worker *w)
 {
 	struct MHD_Response *const r[] = { w->pixel, w->notfound, w->notallowed,
-	    w->ok, w->unavailable };
+	    w->ok, w->unavailable, w->redirect };
 	size_t i;
 
 	for (i = 0; i < sizeof(r) / sizeof(r[0]); i++)
@@ -243,8 +243,9 @@ http_worker_get(struct http *h)
 	w->ok = http_fixed(body_ok, sizeof(body_ok) - 1, text, 1);
 	w->unavailable = http_fixed(body_unavailable,
 	    sizeof(body_unavailable) - 1, text, 1);
+	w->redirect = http_fixed(NULL, 0, NULL, 1);
 	if (w->pixel == NULL || w->notfound == NULL || w->notallowed == NULL ||
-	    w->ok == NULL || w->unavailable == NULL ||
+	    w->ok == NULL || w->unavailable == NULL || w->redirect == NULL ||
 	    MHD_add_response_header(w->notallowed, MHD_HTTP_HEADER_ALLOW,
 	    "GET, HEAD") != MHD_YES) {
 		http_worker_free(w);
@@ -330,25 +331,27 @@ http_location(struct buf *out, const char *url, size_t len)
 	return out->data;
 }
 
-/* http_redirect - a 302 to loc with the no-cache headers */
+/*
+ * http_redirect - this worker's 302 with the no-cache headers, now to loc;
+ * NULL when out of memory. libmicrohttpd copies a response's headers into
+ * the connection's buffer as soon as the handler has queued it, on the
+ * thread that owns the connection (0.9.75: the START_REPLY step of the
+ * same MHD_connection_handle_idle pass), and never reads them again: the
+ * worker's next redirect may replace the Location.
+ */
 static struct MHD_Response *
-http_redirect(const char *loc)
+http_redirect(struct http_worker *w, const char *loc)
 {
-	struct MHD_Response *r;
+	const char *old;
 
-	if ((r = MHD_create_response_from_buffer(0, NULL,
-	    MHD_RESPMEM_PERSISTENT)) == NULL)
+	old = MHD_get_response_header(w->redirect, MHD_HTTP_HEADER_LOCATION);
+	if (old && MHD_del_response_header(w->redirect,
+	    MHD_HTTP_HEADER_LOCATION, old) != MHD_YES)
 		return NULL;
-	if (MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, loc) != MHD_YES ||
-	    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
-	    cache_control) != MHD_YES ||
-	    MHD_add_response_header(r, MHD_HTTP_HEADER_PRAGMA, "no-cache")
-	    != MHD_YES ||
-	    MHD_add_response_header(r, MHD_HTTP_HEADER_EXPIRES, "0") != MHD_YES) {
-		MHD_destroy_response(r);
+	if (MHD_add_response_header(w->redirect, MHD_HTTP_HEADER_LOCATION, loc)
+	    != MHD_YES)
 		return NULL;
-	}
-	return r;
+	return w->redirect;
 }
 
 /* http_utf8_len - length of the valid UTF-8 sequence at s (n bytes), 0 if none */
@@ -688,6 +691,7 @@ http_click(struct http *h, struct http_worker *w, const struct http_conf *cf,
     const char *method)
 {
 	struct store_linkinfo	li;
+	struct MHD_Response	*r302;
 	const char		*loc;
 	uint64_t		seq;
 	int			r;
@@ -713,11 +717,15 @@ http_click(struct http *h, struct http_worker *w, const struct http_conf *cf,
 	}
 	http_event(h, w, cf, conn, STORE_EV_CLICK, seq, li.msg, method,
 	    li.sent_us, li.honeypot);
-	return http_queue_once(w, conn, RT_CLICK, ST_302, http_redirect(loc));
+	if ((r302 = http_redirect(w, loc)) == NULL)
+		return MHD_NO;
+	return http_queue(w, conn, RT_CLICK, ST_302, r302);
 unknown:
-	if (cf->fallback_url)
-		return http_queue_once(w, conn, RT_CLICK, ST_302,
-		    http_redirect(cf->fallback_url));
+	if (cf->fallback_url) {
+		if ((r302 = http_redirect(w, cf->fallback_url)) == NULL)
+			return MHD_NO;
+		return http_queue(w, conn, RT_CLICK, ST_302, r302);
+	}
 	return http_queue(w, conn, RT_CLICK, ST_404, w->notfound);
 }
 
