@@ -7,8 +7,8 @@
  * answering on the first makes it close keep-alive connections.
  * A response object is locked while it is queued, so the fixed responses
  * (pixel, 404, 405, health) exist once per worker thread, created on the
- * thread's first request. Redirects carry a per-request Location and are
- * built per request.
+ * thread's first request. So does the redirect: its Location is replaced
+ * for every request (see http_redirect).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -41,10 +41,13 @@
 
 /*
  * Per-connection memory: request line, headers and the response headers
- * share it, so it bounds the request header size too. Browsers send well
- * under 4 KB to a cookie-less tracking host.
+ * share it, so it bounds the request size too (431 or 414 above about
+ * 15 KB). libmicrohttpd zeroes all of it after every request: it costs
+ * CPU per request and stays resident while a keep-alive connection idles.
+ * A Location of HTTP_LOCATION_MAX still fits with a request of 3 KB;
+ * browsers send about 1 KB to a cookie-less tracking host.
  */
-#define HTTP_MEMORY		(32 * 1024)
+#define HTTP_MEMORY		(16 * 1024)
 /* a Location longer than this is refused (it must fit in HTTP_MEMORY) */
 #define HTTP_LOCATION_MAX	(12 * 1024)
 #define HTTP_HOST_MAX		255
@@ -101,7 +104,7 @@ struct http_conf {
 struct http_worker {
 	struct http_worker	*next;
 	struct MHD_Response	*pixel, *notfound, *notallowed, *ok;
-	struct MHD_Response	*unavailable;
+	struct MHD_Response	*unavailable, *redirect;
 	struct buf		 url, loc, ua, host;
 	uint64_t		 req[RT_COUNT][ST_COUNT];
 	uint64_t		 clicks, opens, dropped, store_errors;
@@ -179,7 +182,7 @@ fail:
 	return NULL;
 }
 
-/* http_fixed - a response over constant bytes, with headers */
+/* http_fixed - a response over constant bytes, with headers (type: or none) */
 static struct MHD_Response *
 http_fixed(const void *data, size_t len, const char *type, int nocache)
 {
@@ -189,8 +192,8 @@ http_fixed(const void *data, size_t len, const char *type, int nocache)
 	    MHD_RESPMEM_PERSISTENT);
 	if (r == NULL)
 		return NULL;
-	if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type)
-	    != MHD_YES)
+	if (type && MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+	    type) != MHD_YES)
 		goto fail;
 	if (nocache && (MHD_add_response_header(r,
 	    MHD_HTTP_HEADER_CACHE_CONTROL, cache_control) != MHD_YES ||
@@ -208,7 +211,7 @@ static void
 http_worker_free(struct http_worker *w)
 {
 	struct MHD_Response *const r[] = { w->pixel, w->notfound, w->notallowed,
-	    w->ok, w->unavailable };
+	    w->ok, w->unavailable, w->redirect };
 	size_t i;
 
 	for (i = 0; i < sizeof(r) / sizeof(r[0]); i++)
@@ -240,8 +243,9 @@ http_worker_get(struct http *h)
 	w->ok = http_fixed(body_ok, sizeof(body_ok) - 1, text, 1);
 	w->unavailable = http_fixed(body_unavailable,
 	    sizeof(body_unavailable) - 1, text, 1);
+	w->redirect = http_fixed(NULL, 0, NULL, 1);
 	if (w->pixel == NULL || w->notfound == NULL || w->notallowed == NULL ||
-	    w->ok == NULL || w->unavailable == NULL ||
+	    w->ok == NULL || w->unavailable == NULL || w->redirect == NULL ||
 	    MHD_add_response_header(w->notallowed, MHD_HTTP_HEADER_ALLOW,
 	    "GET, HEAD") != MHD_YES) {
 		http_worker_free(w);
@@ -279,65 +283,75 @@ http_queue_once(struct http_worker *w, struct MHD_Connection *conn,
 }
 
 /*
- * http_location - the stored URL as a Location value into out, or -1 when
- * it must not be sent: a scheme other than http/https, no host, a control
- * byte (CR/LF would split the header) or too long. Space and non-ASCII
- * bytes are percent-encoded, as a browser does with an href.
+ * http_location - the stored URL (len bytes, NUL-terminated) as a Location
+ * value, or NULL when it must not be sent: a scheme other than http/https,
+ * no host, a control byte (CR/LF would split the header) or too long.
+ * Space and non-ASCII bytes are percent-encoded into out, as a browser does
+ * with an href; a URL without them (nearly all) is returned as it is.
  */
-static int
+static const char *
 http_location(struct buf *out, const char *url, size_t len)
 {
 	static const char	 hex[] = "0123456789ABCDEF";
 	const char		*host;
 	size_t			 i;
 
-	buf_reset(out);
 	if (len >= 7 && strncasecmp(url, "http://", 7) == 0)
 		host = url + 7;
 	else if (len >= 8 && strncasecmp(url, "https://", 8) == 0)
 		host = url + 8;
 	else
-		return -1;
+		return NULL;
 	if (host == url + len || *host == '/' || *host == '\\' ||
-	    *host == '?' || *host == '#')
-		return -1;
-	for (i = 0; i < len; i++) {
+	    *host == '?' || *host == '#' || len > HTTP_LOCATION_MAX)
+		return NULL;
+	for (i = 0; i < len; i++)
+		if ((unsigned char)url[i] <= ' ' || (unsigned char)url[i] >= 0x7f)
+			break;
+	if (i == len)
+		return url;
+	buf_reset(out);
+	if (buf_append(out, url, i) == -1)
+		return NULL;
+	for (; i < len; i++) {
 		unsigned char c = (unsigned char)url[i];
 
 		if (c < 0x20 || c == 0x7f)
-			return -1;
+			return NULL;
 		if (c == ' ' || c >= 0x80) {
-			if (buf_putc(out, '%') == -1 ||
-			    buf_putc(out, hex[c >> 4]) == -1 ||
-			    buf_putc(out, hex[c & 15]) == -1)
-				return -1;
+			const char pct[3] = { '%', hex[c >> 4], hex[c & 15] };
+
+			if (buf_append(out, pct, 3) == -1)
+				return NULL;
 		} else if (buf_putc(out, c) == -1)
-			return -1;
+			return NULL;
 		if (out->len > HTTP_LOCATION_MAX)
-			return -1;
+			return NULL;
 	}
-	return 0;
+	return out->data;
 }
 
-/* http_redirect - a 302 to loc with the no-cache headers */
+/*
+ * http_redirect - this worker's 302 with the no-cache headers, now to loc;
+ * NULL when out of memory. libmicrohttpd copies a response's headers into
+ * the connection's buffer as soon as the handler has queued it, on the
+ * thread that owns the connection (0.9.75: the START_REPLY step of the
+ * same MHD_connection_handle_idle pass), and never reads them again: the
+ * worker's next redirect may replace the Location.
+ */
 static struct MHD_Response *
-http_redirect(const char *loc)
+http_redirect(struct http_worker *w, const char *loc)
 {
-	struct MHD_Response *r;
+	const char *old;
 
-	if ((r = MHD_create_response_from_buffer(0, NULL,
-	    MHD_RESPMEM_PERSISTENT)) == NULL)
+	old = MHD_get_response_header(w->redirect, MHD_HTTP_HEADER_LOCATION);
+	if (old && MHD_del_response_header(w->redirect,
+	    MHD_HTTP_HEADER_LOCATION, old) != MHD_YES)
 		return NULL;
-	if (MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, loc) != MHD_YES ||
-	    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
-	    cache_control) != MHD_YES ||
-	    MHD_add_response_header(r, MHD_HTTP_HEADER_PRAGMA, "no-cache")
-	    != MHD_YES ||
-	    MHD_add_response_header(r, MHD_HTTP_HEADER_EXPIRES, "0") != MHD_YES) {
-		MHD_destroy_response(r);
+	if (MHD_add_response_header(w->redirect, MHD_HTTP_HEADER_LOCATION, loc)
+	    != MHD_YES)
 		return NULL;
-	}
-	return r;
+	return w->redirect;
 }
 
 /* http_utf8_len - length of the valid UTF-8 sequence at s (n bytes), 0 if none */
@@ -374,9 +388,10 @@ http_utf8_len(const unsigned char *s, size_t n)
 }
 
 /*
- * http_clean - copy at most max bytes of untrusted header text into out as
- * valid UTF-8 without control bytes ('?' replaces them); never cuts a
- * character. NULL when s is NULL, max is 0 or out cannot grow.
+ * http_clean - at most max bytes of untrusted header text as valid UTF-8
+ * without control bytes ('?' replaces them); never cuts a character. s
+ * itself when it is printable ASCII within max (nearly every agent), else
+ * a copy in out. NULL when s is NULL, max is 0 or out cannot grow.
  */
 static const char *
 http_clean(struct buf *out, const char *s, size_t max)
@@ -386,8 +401,12 @@ http_clean(struct buf *out, const char *s, size_t max)
 
 	if (s == NULL || max == 0)
 		return NULL;
+	for (n = 0; p[n] >= 0x20 && p[n] < 0x7f; n++)
+		;
+	if (p[n] == '\0' && n <= max)
+		return s;
 	buf_reset(out);
-	n = strlen(s);
+	n += strlen(s + n);
 	if (buf_reserve(out, (n < max ? n : max) + 1) == -1)
 		return NULL;
 	for (i = 0; i < n; i += l) {
@@ -403,27 +422,50 @@ http_clean(struct buf *out, const char *s, size_t max)
 	return out->data ? out->data : "";
 }
 
-/* http_sa_text - an address as text; v4-mapped IPv6 shown as IPv4 */
+/*
+ * http_v4_text - an IPv4 address in dotted decimal, as inet_ntop writes it
+ * (without its sprintf, which showed in profiles); out holds 16 bytes
+ */
 static void
-http_sa_text(const struct sockaddr *sa, char *out, size_t outsz)
+http_v4_text(const uint8_t *a, char *out)
+{
+	unsigned int	v;
+	int		i;
+
+	for (i = 0; i < 4; i++) {
+		v = a[i];
+		if (v >= 100)
+			*out++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*out++ = (char)('0' + v / 10 % 10);
+		*out++ = (char)('0' + v % 10);
+		*out++ = i < 3 ? '.' : '\0';
+	}
+}
+
+/*
+ * http_sa_text - an address as text into out (INET6_ADDRSTRLEN bytes);
+ * v4-mapped IPv6 shown as IPv4
+ */
+static void
+http_sa_text(const struct sockaddr *sa, char *out)
 {
 	static const uint8_t mapped[12] = { 0,0,0,0,0,0,0,0,0,0,0xff,0xff };
 
-	snprintf(out, outsz, "-");
+	strcpy(out, "-");
 	if (sa == NULL)
 		return;
 	if (sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)
-		    sa)->sin_addr, out, (socklen_t)outsz);
+		http_v4_text((const uint8_t *)&((const struct sockaddr_in *)
+		    (const void *)sa)->sin_addr, out);
 	else if (sa->sa_family == AF_INET6) {
 		const struct in6_addr *a = &((const struct sockaddr_in6 *)
 		    (const void *)sa)->sin6_addr;
 
 		if (memcmp(a->s6_addr, mapped, 12) == 0)
-			inet_ntop(AF_INET, a->s6_addr + 12, out,
-			    (socklen_t)outsz);
+			http_v4_text(a->s6_addr + 12, out);
 		else
-			inet_ntop(AF_INET6, a, out, (socklen_t)outsz);
+			inet_ntop(AF_INET6, a, out, INET6_ADDRSTRLEN);
 	}
 }
 
@@ -506,7 +548,8 @@ http_hops_collect(void *cls, enum MHD_ValueKind kind, const char *key,
 }
 
 /*
- * http_client_ip - the client address as text into out. The peer, unless
+ * http_client_ip - the client address as text into out (INET6_ADDRSTRLEN
+ * bytes). The peer, unless
  * it is a trusted proxy: then the rightmost hop of Forwarded (or else
  * X-Forwarded-For) that is not a trusted proxy; hops to its left were
  * written by the client and prove nothing. A hop that is not an address
@@ -526,7 +569,7 @@ http_client_ip(const struct http_conf *cf, struct MHD_Connection *conn,
 	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	if (ci)
 		sa = ci->client_addr;
-	http_sa_text(sa, out, outsz);
+	http_sa_text(sa, out);
 	if (cf->proxies.n == 0 || !net_list_match_sa(&cf->proxies, sa))
 		return;
 	memset(&hp, 0, sizeof(hp));
@@ -591,7 +634,7 @@ http_event(struct http *h, struct http_worker *w, const struct http_conf *cf,
 	struct verdict		 v;
 	struct timespec		 ts;
 	char			 ip[INET6_ADDRSTRLEN], aip[INET6_ADDRSTRLEN];
-	const char		*purpose;
+	const char		*ua, *purpose;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	memset(&ev, 0, sizeof(ev));
@@ -602,15 +645,16 @@ http_event(struct http *h, struct http_worker *w, const struct http_conf *cf,
 	http_client_ip(cf, conn, ip, sizeof(ip));
 	ev.ip = ip;
 	ev.method = method;
-	ev.ua = http_clean(&w->ua, MHD_lookup_connection_value(conn,
-	    MHD_HEADER_KIND, MHD_HTTP_HEADER_USER_AGENT), cf->ua_max);
+	ua = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_USER_AGENT);
+	/* the verdict sees the whole agent; the store its clean copy, if any */
+	ev.ua = cf->store_ua ? http_clean(&w->ua, ua, cf->ua_max) : NULL;
 	ev.host = http_clean(&w->host, MHD_lookup_connection_value(conn,
 	    MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST), HTTP_HOST_MAX);
 	/* people or machines: the answer is the same, the numbers are not */
 	memset(&vi, 0, sizeof(vi));
 	vi.click = type == STORE_EV_CLICK;
-	vi.ua = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-	    MHD_HTTP_HEADER_USER_AGENT);
+	vi.ua = ua;
 	vi.method = method;
 	purpose = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 	    "Sec-Purpose");
@@ -625,14 +669,12 @@ http_event(struct http *h, struct http_worker *w, const struct http_conf *cf,
 	verdict_decide(&cf->nets, &cf->vopts, &vi, &v);
 	ev.verdict = verdict_class_name(v.cls);
 	ev.reason = v.reason;
-	/* the verdict saw the whole address and agent; the store need not */
+	/* the verdict saw the whole address; the store need not */
 	if (cf->anonymize_ip) {
 		snprintf(aip, sizeof(aip), "%s", ip);
 		http_anonymize(aip, sizeof(aip));
 		ev.ip = aip;
 	}
-	if (!cf->store_ua)
-		ev.ua = NULL;
 	if (store_put_event(h->store, &ev) == -1) {
 		HTTP_INC(&w->dropped);
 		log_warn("event=dropped type=%s seq=%" PRIu64,
@@ -649,6 +691,8 @@ http_click(struct http *h, struct http_worker *w, const struct http_conf *cf,
     const char *method)
 {
 	struct store_linkinfo	li;
+	struct MHD_Response	*r302;
+	const char		*loc;
 	uint64_t		seq;
 	int			r;
 
@@ -662,8 +706,8 @@ http_click(struct http *h, struct http_worker *w, const struct http_conf *cf,
 	}
 	if (r == 1)
 		goto unknown;
-	if (http_location(&w->loc, w->url.data ? w->url.data : "",
-	    w->url.len) == -1) {
+	if ((loc = http_location(&w->loc, w->url.data ? w->url.data : "",
+	    w->url.len)) == NULL) {
 		char q[LOG_STR_MAX];
 
 		HTTP_INC(&w->unsafe_urls);
@@ -673,12 +717,15 @@ http_click(struct http *h, struct http_worker *w, const struct http_conf *cf,
 	}
 	http_event(h, w, cf, conn, STORE_EV_CLICK, seq, li.msg, method,
 	    li.sent_us, li.honeypot);
-	return http_queue_once(w, conn, RT_CLICK, ST_302,
-	    http_redirect(w->loc.data));
+	if ((r302 = http_redirect(w, loc)) == NULL)
+		return MHD_NO;
+	return http_queue(w, conn, RT_CLICK, ST_302, r302);
 unknown:
-	if (cf->fallback_url)
-		return http_queue_once(w, conn, RT_CLICK, ST_302,
-		    http_redirect(cf->fallback_url));
+	if (cf->fallback_url) {
+		if ((r302 = http_redirect(w, cf->fallback_url)) == NULL)
+			return MHD_NO;
+		return http_queue(w, conn, RT_CLICK, ST_302, r302);
+	}
 	return http_queue(w, conn, RT_CLICK, ST_404, w->notfound);
 }
 
