@@ -257,6 +257,44 @@ is "$(grep -c '^200$' "$T/conc")" 800 "concurrent: 800 pixels"
 CLICKS=$((CLICKS + $(grep -c '^302$' "$T/conc")))
 OPENS=$((OPENS + $(grep -c '^200$' "$T/conc")))
 
+# -- concurrency, each answer its own: 8 clients x 25 rounds of 8 links ------
+# (one response object per worker is reused; a Location must never leak
+# from one redirect into another)
+{
+	printf '%s\r\n' "From: a@example.com" "To: b@example.org" "Subject: t" \
+	    "Message-ID: <e2e-tracker-many@example.com>" "MIME-Version: 1.0" \
+	    "Content-Type: text/html; charset=utf-8" "" "<html><body>"
+	for i in 1 2 3 4 5 6 7 8; do
+		printf '<a href="https://example.com/many/%s?n=%s">%s</a>\r\n' "$i" "$(printf "%0${i}d" 0)" "$i"
+	done
+	printf '</body></html>\r\n'
+} > "$T/many.eml"
+"$CTL" rewrite -c "$T/conf" < "$T/many.eml" 2>/dev/null |
+    perl -MMIME::QuotedPrint -0777 -ne 'print decode_qp($_)' > "$T/many.out"
+mapfile -t MANY < <(grep -o "$BASE/click/[A-Za-z0-9_-]*" "$T/many.out")
+is "${#MANY[@]}" 8 "8 links with 8 URLs recorded"
+for c in 0 1 2 3 4 5 6 7; do
+	for r in $(seq 25); do
+		for i in 0 1 2 3 4 5 6 7; do
+			k=$(( (i + c) % 8 ))
+			printf 'url = "%s"\noutput = "/dev/null"\n' "${MANY[$k]}"
+		done
+	done > "$T/many.k$c"
+	for r in $(seq 25); do
+		for i in 0 1 2 3 4 5 6 7; do
+			k=$(( (i + c) % 8 ))
+			printf 'https://example.com/many/%s?n=%s\n' $((k + 1)) "$(printf "%0$((k + 1))d" 0)"
+		done
+	done > "$T/many.want$c"
+done
+seq 0 7 | xargs -P 8 -I{} sh -c 'curl -s -K "$1.k$2" -w "%{redirect_url}\n" > "$1.got$2"' _ "$T/many" {}
+bad=0
+for c in 0 1 2 3 4 5 6 7; do
+	cmp -s "$T/many.want$c" "$T/many.got$c" || bad=$((bad + 1))
+done
+is "$bad" 0 "concurrent keep-alive clients: 1600 redirects, each to its own link's URL"
+CLICKS=$((CLICKS + 1600))
+
 # -- SIGTERM: everything answered is committed ------------------------------
 stop TERM
 is "$RC" 0 "SIGTERM: exit 0"
