@@ -145,6 +145,11 @@ rw_link(void *arg, const struct html_link *l, struct buf *repl)
 
 	if (!rw->clicks)
 		return 0;
+	if (l->url_len > REWRITE_URL_MAX) {
+		log_info("link skipped length=%zu reason=\"longer than %d\"",
+		    l->url_len, REWRITE_URL_MAX);
+		return 0;
+	}
 	/* a link to one of our tracking URLs is already tracked */
 	if (is_tracking_url(rw->cfg, turl, l->url))
 		return 0;

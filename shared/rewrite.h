@@ -13,6 +13,12 @@
 #ifndef MTRACK_REWRITE_H
 #define MTRACK_REWRITE_H
 
+/*
+ * Links longer than this stay as written: the tracker answers a stored URL
+ * in a Location of at most 12 KB, and escaping can triple a URL.
+ */
+#define REWRITE_URL_MAX	4096
+
 #include <stddef.h>
 
 #include "buf.h"

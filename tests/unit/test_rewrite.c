@@ -478,6 +478,41 @@ test_exclude_and_own_links(void **state)
 	    sizeof(err)), 0);
 }
 
+/* a link longer than the tracker can answer stays as written */
+static void
+test_long_link(void **state)
+{
+	struct buf		 msg = BUF_INIT;
+	struct rewrite_result	 r;
+	char			*longurl, *out, *html;
+	size_t			 n = REWRITE_URL_MAX + 1, outlen;
+
+	(void)state;
+	longurl = malloc(n + 1);
+	assert_non_null(longurl);
+	memcpy(longurl, "https://long.example/", 21);
+	memset(longurl + 21, 'a', n - 21);
+	longurl[n] = '\0';
+	buf_puts(&msg, "From: a@b\r\nContent-Type: text/html\r\n\r\n<a href=\"");
+	buf_puts(&msg, longurl);
+	buf_puts(&msg, "\">1</a>");
+	/* one byte shorter: tracked */
+	buf_puts(&msg, "<a href=\"");
+	buf_append(&msg, longurl, n - 1);
+	buf_puts(&msg, "\">2</a>\r\n");
+	assert_int_equal(run(msg.data, msg.len, &r), 0);
+	assert_int_equal(r.links, 1);
+	out = assemble(msg.data, msg.len, &r, &outlen);
+	html = html_of(out, outlen);
+	assert_non_null(strstr(html, longurl));
+	assert_non_null(strstr(html, "/click/"));
+	free(html);
+	free(out);
+	rewrite_result_free(&r);
+	free(longurl);
+	buf_free(&msg);
+}
+
 /*
  * every message of a directory: untouched messages byte-identical; in
  * changed ones every other part byte-identical and the HTML, with each
@@ -629,6 +664,7 @@ main(void)
 		cmocka_unit_test(test_xmtrack_modes),
 		cmocka_unit_test(test_garbage_and_limits),
 		cmocka_unit_test(test_exclude_and_own_links),
+		cmocka_unit_test(test_long_link),
 		cmocka_unit_test(test_samples_roundtrip),
 		cmocka_unit_test(test_corpus_roundtrip),
 		cmocka_unit_test(test_fuzz_regressions),
