@@ -133,6 +133,31 @@ f=$(sink_wait $((before + 1)) 30 | tail -1)
 tracked "$f"; ok $? "mail through a service named ORIGINATING is tracked"
 pf_postconf -e "milter_macro_daemon_name = \$myhostname" && pf_reload
 
+# --- on a unix socket, as contrib/postfix recommends ------------------------
+# The socket lives under the queue directory and Postfix names it relative to
+# it: smtpd and cleanup work there, chrooted or not.
+mt_stop
+mt_config "$W/ux"
+sock=$PF_DIR/queue/mtrack/mtrack.sock
+sed -i "s|^milter_socket = .*|milter_socket = unix:$sock|" "$MT_CONF"
+mkdir -p "${sock%/*}"
+# the milter runs as root here: umask 0 lets smtpd and cleanup (postfix) in
+(umask 0; exec "$TOP/milter/mtrack-milter" -c "$MT_CONF") 2>>"$MT_DIR/milter.log" &
+MT_MILTER_PID=$!
+for _ in $(seq 200); do [ -S "$sock" ] && break; sleep 0.05; done
+[ -S "$sock" ]; ok $? "milter listens on unix:$sock"
+pf_postconf -e "smtpd_milters = unix:mtrack/mtrack.sock" \
+	"non_smtpd_milters = unix:mtrack/mtrack.sock" && pf_reload
+sleep 1
+before=$(sink_count)
+pf_send news@example.com reader@example.net "$IN" >/dev/null
+f=$(sink_wait $((before + 1)) 30 | tail -1)
+tracked "$f"; ok $? "SMTP mail through unix:mtrack/mtrack.sock is tracked"
+before=$(sink_count)
+pf_sendmail news@example.com reader@example.net "$IN"
+f=$(sink_wait $((before + 1)) 30 | tail -1)
+tracked "$f"; ok $? "local submission through unix:mtrack/mtrack.sock is tracked"
+
 # --- failure paths: the mail goes out unchanged ----------------------------
 send_check() {	# FILE NAME: sent through Postfix, the body arrives unchanged
 	before=$(sink_count)
