@@ -133,6 +133,31 @@ f=$(sink_wait $((before + 1)) 30 | tail -1)
 tracked "$f"; ok $? "mail through a service named ORIGINATING is tracked"
 pf_postconf -e "milter_macro_daemon_name = \$myhostname" && pf_reload
 
+# --- on a unix socket, as contrib/postfix recommends ------------------------
+# The socket lives under the queue directory and Postfix names it relative to
+# it: smtpd and cleanup work there, chrooted or not.
+mt_stop
+mt_config "$W/ux"
+sock=$PF_DIR/queue/mtrack/mtrack.sock
+sed -i "s|^milter_socket = .*|milter_socket = unix:$sock|" "$MT_CONF"
+mkdir -p "${sock%/*}"
+# the milter runs as root here: umask 0 lets smtpd and cleanup (postfix) in
+(umask 0; exec "$TOP/milter/mtrack-milter" -c "$MT_CONF") 2>>"$MT_DIR/milter.log" &
+MT_MILTER_PID=$!
+for _ in $(seq 200); do [ -S "$sock" ] && break; sleep 0.05; done
+[ -S "$sock" ]; ok $? "milter listens on unix:$sock"
+pf_postconf -e "smtpd_milters = unix:mtrack/mtrack.sock" \
+	"non_smtpd_milters = unix:mtrack/mtrack.sock" && pf_reload
+sleep 1
+before=$(sink_count)
+pf_send news@example.com reader@example.net "$IN" >/dev/null
+f=$(sink_wait $((before + 1)) 30 | tail -1)
+tracked "$f"; ok $? "SMTP mail through unix:mtrack/mtrack.sock is tracked"
+before=$(sink_count)
+pf_sendmail news@example.com reader@example.net "$IN"
+f=$(sink_wait $((before + 1)) 30 | tail -1)
+tracked "$f"; ok $? "local submission through unix:mtrack/mtrack.sock is tracked"
+
 # --- failure paths: the mail goes out unchanged ----------------------------
 send_check() {	# FILE NAME: sent through Postfix, the body arrives unchanged
 	before=$(sink_count)
@@ -161,6 +186,17 @@ sleep 1
 } > "$W/many.eml"
 send_check "$W/many.eml" "store full: delivered unchanged"
 like "$(cat "$W/small/milter.log")" 'unchanged reason="store: ' "the milter logged why"
+
+# larger than max_message_size: body chunks get no reply, so Postfix sends
+# them all; the milter drops the message and accepts it at end of message
+mt_stop
+mt_config "$W/max" "max_message_size = 20K"
+mt_start_milter; ok $? "milter with max_message_size = 20K"
+pf_postconf -e "smtpd_milters = inet:127.0.0.1:$MT_MPORT" && pf_reload
+sleep 1
+send_check "$W/many.eml" "larger than max_message_size: delivered unchanged"
+like "$(cat "$W/max/milter.log")" 'skip reason="larger than max_message_size"' \
+	"the milter logged why"
 
 # the milter is down: milter_default_action = accept delivers it unchanged
 mt_stop
