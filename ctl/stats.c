@@ -74,25 +74,41 @@ row_add(struct st *t, const char *name, const char *scope)
 static struct report_row *
 row_get(struct st *t, const char *name)
 {
-	struct report_row	*r;
-	size_t			 i;
+	int64_t	i;
 
-	for (i = t->nrows; i > 0; i--)
-		if (strcmp(t->rows[i - 1].name, name) == 0)
-			return &t->rows[i - 1];
-	r = row_add(t, name, "");
-	return r;
+	if (t->index == NULL && (t->index = tally_new()) == NULL)
+		return NULL;
+	if (tally_get(t->index, name, &i))
+		return &t->rows[i];
+	if (row_add(t, name, "") == NULL ||
+	    tally_put(t->index, name, TALLY_SUM, (int64_t)t->nrows - 1) == -1)
+		return NULL;
+	return &t->rows[t->nrows - 1];
 }
 
 /* message records as the filters see them */
 static int
 minfo_parse(const char *json, size_t len, struct minfo *m)
 {
-	json_t		*o, *x;
+	json_t		*o = NULL, *x;
 	json_int_t	 tm = 0;
+	const char	*cut;
 
 	memset(m, 0, sizeof(*m));
-	if ((o = json_loadb(json, len, 0, NULL)) == NULL)
+	/* the head is enough: the list of links after it can be long */
+	if ((cut = memmem(json, len, ",\"links\":", 9)) != NULL) {
+		size_t	 n = (size_t)(cut - json);
+		char	*head = malloc(n + 2);
+
+		if (head == NULL)
+			return -1;
+		memcpy(head, json, n);
+		head[n] = '}';
+		head[n + 1] = '\0';
+		o = json_loadb(head, n + 1, 0, NULL);
+		free(head);
+	}
+	if (o == NULL && (o = json_loadb(json, len, 0, NULL)) == NULL)
 		return -1;
 	json_unpack(o, "{s?I}", "time", &tm);
 	m->time = tm;
@@ -120,7 +136,7 @@ minfo_get(struct st *t, uint64_t seq)
 	char		 key[17];
 
 	if (t->mc == NULL) {
-		t->mccap = 4096;
+		t->mccap = 16384;
 		if ((t->mc = calloc(t->mccap, sizeof(*t->mc))) == NULL)
 			return NULL;
 	}
@@ -199,6 +215,93 @@ group_name(struct st *t, const struct minfo *m, int64_t when, uint64_t link,
 	}
 }
 
+/* an event's fields the event path reads; strings point into the record */
+struct evf {
+	int64_t		 time;
+	int		 click;
+	const char	*msg, *link, *ip, *cls;	/* NUL-terminated copies in buf */
+	char		 buf[160];
+};
+
+/* span "TEXT" at *p (no escapes): into buf at *o; 0 or -1 */
+static int
+ev_str(const char **p, const char *end, char *buf, size_t *o, size_t bufsz,
+    const char **out)
+{
+	const char *q = *p, *e;
+
+	if (q + 4 <= end && memcmp(q, "null", 4) == 0) {
+		*out = NULL;
+		*p = q + 4;
+		return 0;
+	}
+	if (q >= end || *q++ != '"' || (e = memchr(q, '"', (size_t)(end - q))) ==
+	    NULL || memchr(q, '\\', (size_t)(e - q)) != NULL ||
+	    *o + (size_t)(e - q) + 1 > bufsz)
+		return -1;
+	memcpy(buf + *o, q, (size_t)(e - q));
+	buf[*o + (size_t)(e - q)] = '\0';
+	*out = buf + *o;
+	*o += (size_t)(e - q) + 1;
+	*p = e + 1;
+	return 0;
+}
+
+/*
+ * ev_fast - the fields of a record as the writer writes it (fixed order,
+ * compact); -1 for anything else (rewritten records), read with jansson.
+ * "class" is found from the end: a bare `,"` never occurs inside a JSON
+ * string, so the last `,"class":` is the member.
+ */
+/* skip - the literal lit at *p: 1 and past it, else 0 */
+static int
+skip(const char **p, const char *end, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	if ((size_t)(end - *p) < n || memcmp(*p, lit, n) != 0)
+		return 0;
+	*p += n;
+	return 1;
+}
+
+static int
+ev_fast(const char *v, size_t len, struct evf *f)
+{
+	const char	*p = v, *end = v + len, *c;
+	size_t		 o = 0;
+
+	if (!skip(&p, end, "{\"time\":") || p == end || *p < '0' || *p > '9')
+		return -1;
+	for (f->time = 0; p < end && *p >= '0' && *p <= '9'; p++)
+		f->time = f->time * 10 + (*p - '0');
+	if (skip(&p, end, ",\"type\":\"click\",\"link\":"))
+		f->click = 1;
+	else if (skip(&p, end, ",\"type\":\"open\",\"ref\":"))
+		f->click = 0;
+	else
+		return -1;
+	if (ev_str(&p, end, f->buf, &o, sizeof(f->buf), &f->link) == -1 ||
+	    f->link == NULL)
+		return -1;
+	if (!f->click)
+		f->link = NULL;
+	if (!skip(&p, end, ",\"msg\":") ||
+	    ev_str(&p, end, f->buf, &o, sizeof(f->buf), &f->msg) == -1 ||
+	    f->msg == NULL || !skip(&p, end, ",\"ip\":") ||
+	    ev_str(&p, end, f->buf, &o, sizeof(f->buf), &f->ip) == -1)
+		return -1;
+	for (c = end - 9; c > p && memcmp(c, ",\"class\":", 9) != 0; c--)
+		;
+	if (c <= p)
+		return -1;
+	c += 9;
+	if (ev_str(&c, end, f->buf, &o, sizeof(f->buf), &f->cls) == -1 ||
+	    !skip(&c, end, ",\"reason\":") || end[-1] != '}')
+		return -1;
+	return 0;
+}
+
 /* event path: one event into its row */
 static int
 ev_fold(void *arg, const char *key, size_t klen, const char *val, size_t vlen)
@@ -207,6 +310,7 @@ ev_fold(void *arg, const char *key, size_t klen, const char *val, size_t vlen)
 	const struct minfo	*m;
 	struct report_row	*r;
 	json_t			*o;
+	struct evf		 f;
 	const char		*type, *cls = "human", *ip = "-", *msg, *link = NULL;
 	json_int_t		 tm;
 	char			 name[512], ukey[700];
@@ -215,16 +319,26 @@ ev_fold(void *arg, const char *key, size_t klen, const char *val, size_t vlen)
 
 	(void)key;
 	(void)klen;
-	if ((o = json_loadb(val, vlen, 0, NULL)) == NULL)
-		return 0;
-	if (json_unpack(o, "{s:s, s:s, s:I, s?s, s?s, s?s}", "type", &type,
-	    "msg", &msg, "time", &tm, "class", &cls, "ip", &ip,
-	    "link", &link) != 0)
-		goto out;
+	o = NULL;
+	if (ev_fast(val, vlen, &f) == 0) {
+		tm = f.time;
+		msg = f.msg;
+		link = f.link;
+		cls = f.cls ? f.cls : "human";
+		ip = f.ip ? f.ip : "-";
+		click = f.click;
+	} else {
+		if ((o = json_loadb(val, vlen, 0, NULL)) == NULL)
+			return 0;
+		if (json_unpack(o, "{s:s, s:s, s:I, s?s, s?s, s?s}", "type",
+		    &type, "msg", &msg, "time", &tm, "class", &cls, "ip", &ip,
+		    "link", &link) != 0)
+			goto out;
+		click = strcmp(type, "click") == 0;
+	}
 	mseq = strtoull(msg, NULL, 16);
 	if ((m = minfo_get(t, mseq)) == NULL || !minfo_match(t, m))
 		goto out;
-	click = strcmp(type, "click") == 0;
 	if (t->by == BY_LINK && !click)
 		goto out;
 	group_name(t, m, tm, link ? strtoull(link, NULL, 16) : 0, name,
@@ -596,6 +710,7 @@ ctl_stats(struct ctl *c, int argc, char **argv)
 out:
 	json_decref(o);
 	tally_free(t.seen);
+	tally_free(t.index);
 	free(t.rows);
 	free(t.mc);
 	store_close(t.s);

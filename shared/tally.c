@@ -119,6 +119,20 @@ tally_put(struct tally *t, const char *key, enum tally_op op, int64_t v)
 }
 
 int
+tally_get(const struct tally *t, const char *key, int64_t *v)
+{
+	uint64_t	 h = tally_hash(key);
+	size_t		 j;
+
+	for (j = h & (t->cap - 1); t->e[j].key; j = (j + 1) & (t->cap - 1))
+		if (t->e[j].hash == h && strcmp(t->e[j].key, key) == 0) {
+			*v = t->e[j].v;
+			return 1;
+		}
+	return 0;
+}
+
+int
 tally_insert(struct tally *t, const char *key)
 {
 	size_t before = t->n;

@@ -22,6 +22,8 @@ void		 tally_reset(struct tally *t);
 /* tally_put - fold v into key with op; 0 or -1 (ENOMEM) */
 int		 tally_put(struct tally *t, const char *key, enum tally_op op,
 		    int64_t v);
+/* tally_get - the value gathered for key into *v: 1, or 0 when key is absent */
+int		 tally_get(const struct tally *t, const char *key, int64_t *v);
 /* tally_insert - add key as a set member: 1 when new, 0 when present, -1 (ENOMEM) */
 int		 tally_insert(struct tally *t, const char *key);
 /* tally_each - call fn for each key; stops at and returns fn's non-zero value */
