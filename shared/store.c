@@ -41,6 +41,17 @@ static const char *const db_names[DB_COUNT] = { "meta", "messages", "msgids",
 #define RESERVE_LINKS	4096
 #define RESERVE_MSGS	256
 #define MCACHE		16384	/* message records cached by the writer */
+/*
+ * The index of a message's events is written at most every INDEX_FOLD_US
+ * under load (at once when the writer runs out of work): its entries land
+ * at random places, and a commit's cost is the pages it touches. An entry
+ * lost with a crash is put again at the next start from the events of the
+ * last INDEX_MARGIN_US before the last fold (entries are idempotent).
+ */
+#define INDEX_FOLD_US	(2 * 1000000LL)
+#define INDEX_FOLD_MAX	262144
+#define INDEX_MARGIN_US	(60 * 1000000LL)
+#define IKEY_LEN	36	/* message seq (16 hex) + event key (20) */
 /* scope keys are bounded: LMDB keys are at most 511 bytes */
 #define SCOPE_MAX	240
 
@@ -113,6 +124,11 @@ struct store {
 	uint64_t	 mcache_epoch;	/* a batch undone empties the cache */
 	int64_t		 honeypot_us;	/* honeypot look-back window */
 	struct buf	 evbuf;		/* the event being written */
+	char		(*pidx)[IKEY_LEN];	/* index entries not written yet */
+	size_t		 npidx, cappidx;
+	int64_t		 fold_us;	/* the last index fold (monotonic) */
+	int		 fold_now;	/* this batch must fold */
+	int		 events;	/* STORE_EVENTS */
 };
 
 static void	*store_writer(void *);
@@ -274,6 +290,7 @@ store_open(const char *path, const struct store_opts *o, int flags,
 	if (s->opts.batch_max <= 0)
 		s->opts.batch_max = 4096;
 	s->rdonly = (flags & STORE_RDONLY) != 0;
+	s->events = (flags & STORE_EVENTS) != 0;
 	pthread_mutex_init(&s->seq_lock, NULL);
 	pthread_mutex_init(&s->rtx_lock, NULL);
 	pthread_mutex_init(&s->q_lock, NULL);
@@ -348,6 +365,7 @@ store_close(struct store *s)
 		mdb_txn_abort(s->rtx[i]);
 	free(s->rtx);
 	delta_free(s->delta);
+	free(s->pidx);
 	buf_free(&s->evbuf);
 	free(s->mcache);
 	free(s->mcache_gen);
@@ -937,6 +955,100 @@ first_seen(struct store *s, MDB_txn *txn, const char *key, int *rc)
 	return r == 0;
 }
 
+static int
+ikey_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, IKEY_LEN);
+}
+
+/*
+ * index_fold - write the index entries gathered since the last fold, in
+ * key order, and when: the caller forgets them once txn is committed
+ */
+static int
+index_fold(struct store *s, MDB_txn *txn)
+{
+	MDB_cursor	*cur;
+	MDB_val		 k, v;
+	size_t		 i;
+	int		 rc;
+
+	if (s->npidx == 0)
+		return 0;
+	qsort(s->pidx, s->npidx, sizeof(*s->pidx), ikey_cmp);
+	if ((rc = mdb_cursor_open(txn, s->dbi[DB_MSGEVENTS], &cur)) != 0)
+		return rc;
+	v.mv_data = (void *)"";
+	v.mv_size = 0;
+	for (i = 0; i < s->npidx && rc == 0; i++) {
+		k.mv_data = s->pidx[i];
+		k.mv_size = IKEY_LEN;
+		rc = mdb_cursor_put(cur, &k, &v, 0);
+	}
+	mdb_cursor_close(cur);
+	if (rc == 0)
+		rc = put_u64(txn, s->dbi[DB_META], "index_upto",
+		    (uint64_t)now_us());
+	return rc;
+}
+
+/*
+ * index_recover - put again the index entries of the events since the
+ * last fold (less INDEX_MARGIN_US): what a crash may have lost
+ */
+static int
+index_recover(struct store *s)
+{
+	MDB_txn		*txn;
+	MDB_cursor	*cur;
+	MDB_val		 k, v, ik, iv;
+	char		 from[17], ikey[IKEY_LEN];
+	uint64_t	 upto, n = 0;
+	const char	*m;
+	int		 rc;
+
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
+		return rc;
+	upto = get_u64(txn, s->dbi[DB_META], "index_upto");
+	/* nothing since a writer of events stopped cleanly: all is there */
+	if (upto == 0 || get_u64(txn, s->dbi[DB_META], "index_clean") >= upto) {
+		mdb_txn_abort(txn);
+		return 0;
+	}
+	hex16(from, upto > (uint64_t)INDEX_MARGIN_US ? upto -
+	    (uint64_t)INDEX_MARGIN_US : 0);
+	if ((rc = mdb_cursor_open(txn, s->dbi[DB_EVENTS], &cur)) != 0) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	k.mv_data = from;
+	k.mv_size = 16;
+	iv.mv_data = (void *)"";
+	iv.mv_size = 0;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != 20 || (m = memmem(v.mv_data, v.mv_size,
+		    "\"msg\":\"", 7)) == NULL ||
+		    (size_t)((const char *)v.mv_data + v.mv_size - m) < 7 + 16)
+			continue;
+		memcpy(ikey, m + 7, 16);
+		memcpy(ikey + 16, k.mv_data, 20);
+		ik.mv_data = ikey;
+		ik.mv_size = IKEY_LEN;
+		if ((rc = mdb_put(txn, s->dbi[DB_MSGEVENTS], &ik, &iv, 0)) != 0)
+			break;
+		n++;
+	}
+	mdb_cursor_close(cur);
+	if (rc != 0 && rc != MDB_NOTFOUND) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	if ((rc = mdb_txn_commit(txn)) == 0 && n > 0)
+		log_info("store op=index_recover events=%" PRIu64, n);
+	return rc;
+}
+
 /*
  * honeypot_sweep - a source followed the honeypot of msg: its earlier
  * events on that message within the window become scanner events too.
@@ -953,6 +1065,10 @@ honeypot_sweep(struct store *s, MDB_txn *txn, const char *msg16,
 
 	if (ip == NULL || s->honeypot_us <= 0)
 		return 0;
+	/* the events not yet in the index, this batch's too, first */
+	if ((rc = index_fold(s, txn)) != 0)
+		return rc;
+	s->fold_now = 1;	/* and what the batch adds after them */
 	snprintf(from, sizeof(from), "%s%016" PRIx64 "0000", msg16,
 	    (uint64_t)(now_us - s->honeypot_us));
 	if ((rc = mdb_cursor_open(txn, s->dbi[DB_MSGEVENTS], &cur)) != 0)
@@ -1175,7 +1291,7 @@ apply_event(struct store *s, MDB_txn *txn, const struct store_event *e)
 {
 	struct msginfo		*mi;
 	struct scopes		 sc;
-	char			 key[24], ref[17], msg[17], ikey[40];
+	char			 key[24], ref[17], msg[17];
 	char			 metric[96];
 	const char		*kind = e->type == STORE_EV_CLICK ? "clicks" : "opens";
 	int			 click = e->type == STORE_EV_CLICK, human, rc;
@@ -1212,15 +1328,18 @@ apply_event(struct store *s, MDB_txn *txn, const struct store_event *e)
 	v.mv_size = s->evbuf.len;
 	if ((rc = put_ordered(txn, s->dbi[DB_EVENTS], &k, &v)) != 0)
 		return rc;
-	/* the index of a message's events: message seq + event key */
-	memcpy(ikey, msg, 16);
-	memcpy(ikey + 16, key, 21);
-	k.mv_data = ikey;
-	k.mv_size = 36;
-	v.mv_data = (void *)"";
-	v.mv_size = 0;
-	if ((rc = mdb_put(txn, s->dbi[DB_MSGEVENTS], &k, &v, 0)) != 0)
-		return rc;
+	/* the index of a message's events (message seq + event key), later */
+	if (s->npidx == s->cappidx) {
+		size_t	cap = s->cappidx ? s->cappidx * 2 : 4096;
+		void	*p = realloc(s->pidx, cap * sizeof(*s->pidx));
+
+		if (p == NULL)
+			return ENOMEM;
+		s->pidx = p;
+		s->cappidx = cap;
+	}
+	memcpy(s->pidx[s->npidx], msg, 16);
+	memcpy(s->pidx[s->npidx++] + 16, key, 20);
 
 	mi = msginfo_get(s, txn, e->msg);
 	event_scopes(mi, click, e->seq, e->msg, e->time_us, &sc);
@@ -1312,8 +1431,13 @@ store_writer(void *arg)
 	struct wjob	*batch, *j, *next;
 	MDB_txn		*txn, *child;
 	uint64_t	 n;
+	size_t		 pidx_base;
 	int64_t		 t0, dt;
-	int		 rc, stop, began;
+	int		 rc, stop, began, fold, idle;
+
+	if (s->events && (rc = index_recover(s)) != 0)
+		log_warnx("store op=index_recover error=\"%s\"", mdb_strerror(rc));
+	s->fold_us = mono_us();
 
 	for (;;) {
 		pthread_mutex_lock(&s->q_lock);
@@ -1356,6 +1480,8 @@ store_writer(void *arg)
 				s->q_msgs--;
 		if (s->q_head)
 			s->q_first_us = mono_us();
+		/* out of work, or someone waits: the index is written too */
+		idle = s->q_head == NULL || s->q_flush > 0 || s->q_stop;
 		pthread_mutex_unlock(&s->q_lock);
 		if (stop)
 			break;
@@ -1363,6 +1489,8 @@ store_writer(void *arg)
 		t0 = mono_us();
 		s->batch_gen++;
 		delta_reset(s->delta);
+		pidx_base = s->npidx;
+		s->fold_now = 0;
 		rc = mdb_txn_begin(s->env, NULL, 0, &txn);
 		began = rc == 0;
 		for (j = batch; j; j = j->next) {
@@ -1388,16 +1516,25 @@ store_writer(void *arg)
 			else
 				mdb_txn_abort(child);
 		}
+		fold = idle || s->fold_now || s->npidx >= INDEX_FOLD_MAX ||
+		    t0 - s->fold_us >= INDEX_FOLD_US;
 		if (began && rc == 0) {
-			if ((rc = counters_flush(s, txn)) != 0)
+			if ((rc = counters_flush(s, txn)) != 0 ||
+			    (fold && (rc = index_fold(s, txn)) != 0))
 				mdb_txn_abort(txn);
 			else
 				rc = mdb_txn_commit(txn);
 		} else if (began)
 			mdb_txn_abort(txn);
-		/* what the cache learnt in a batch undone is wrong: forget it */
-		if (rc != 0)
+		if (rc == 0 && fold) {
+			s->npidx = 0;
+			s->fold_us = mono_us();
+		}
+		/* what a batch undone added is wrong: forget it */
+		if (rc != 0) {
 			s->mcache_epoch++;
+			s->npidx = pidx_base;
+		}
 		if (rc != 0)
 			log_warnx("store op=commit jobs=%" PRIu64 " error=\"%s\"",
 			    n, mdb_strerror(rc));
@@ -1423,6 +1560,25 @@ store_writer(void *arg)
 		s->q_committed += n;
 		pthread_cond_broadcast(&s->q_done);
 		pthread_mutex_unlock(&s->q_lock);
+	}
+	/*
+	 * The index entries still in memory (the last batch folds them), and
+	 * the mark of a clean stop: the next start has nothing to index again.
+	 */
+	if (s->events || s->npidx > 0) {
+		if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) == 0) {
+			if ((rc = index_fold(s, txn)) == 0 && s->events)
+				rc = put_u64(txn, s->dbi[DB_META], "index_clean",
+				    get_u64(txn, s->dbi[DB_META], "index_upto"));
+			if (rc == 0)
+				rc = mdb_txn_commit(txn);
+			else
+				mdb_txn_abort(txn);
+		}
+		if (rc != 0)
+			log_warnx("store op=index_fold error=\"%s\"",
+			    mdb_strerror(rc));
+		s->npidx = 0;
 	}
 	return NULL;
 }

@@ -44,6 +44,7 @@
 struct store;
 
 #define STORE_RDONLY	0x01	/* never write (mtrackctl stats/export) */
+#define STORE_EVENTS	0x02	/* writes events (the tracker): at start, index them again if a crash lost it */
 
 struct store_opts {
 	size_t	map_size;	/* bytes of address space for the map */

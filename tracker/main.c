@@ -514,7 +514,7 @@ main(int argc, char **argv)
 	so.batch_ms = cfg.batch_ms;
 	so.batch_max = cfg.batch_max;
 	so.honeypot_window_us = (int64_t)cfg.honeypot_window * 1000000;
-	store = store_open(cfg.db_path, &so, 0, err, sizeof(err));
+	store = store_open(cfg.db_path, &so, STORE_EVENTS, err, sizeof(err));
 	if (store == NULL) {
 		log_err("store=%s error=%s", cfg.db_path,
 		    log_str(q, sizeof(q), err));

@@ -374,6 +374,17 @@ c=$(counter clicks)
 [ "$c" -ge "$CLICKS" ] && [ "$c" -le "$((CLICKS + answered + 8))" ]
 ok $? "after SIGKILL: clicks $c within [$CLICKS, $((CLICKS + answered)) + 8]"
 CLICKS=$c
+# the index of a message's events is written after them: what the kill
+# left out is put back at start
+curl -s -o /dev/null "$A"
+CLICKS=$((CLICKS + 1))
+for i in $(seq 100); do
+	[ "$(counter clicks)" = "$CLICKS" ] && break
+	sleep 0.05
+done
+nev=$(mdb_stat -s events "$T/db" | awk '$1 == "Entries:" { print $2 }')
+nix=$(mdb_stat -s msgevents "$T/db" | awk '$1 == "Entries:" { print $2 }')
+is "$nix" "$nev" "after SIGKILL and restart: every event is in its message's index"
 
 # -- garbage ---------------------------------------------------------------
 big=$(head -c 8192 /dev/zero | tr '\0' a)

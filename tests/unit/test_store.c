@@ -405,6 +405,88 @@ test_readable_records(void **state)
 	store_close(s);
 }
 
+static int
+count_ev(void *arg, const char *key, size_t klen, const char *val, size_t vlen)
+{
+	(void)key;
+	(void)klen;
+	(void)val;
+	(void)vlen;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int
+by_message(struct store *s, uint64_t msg)
+{
+	int n = 0;
+
+	assert_int_equal(query_events(s, 0, INT64_MAX, msg, count_ev, &n), 0);
+	return n;
+}
+
+/*
+ * the index of a message's events is written after the events; entries
+ * a crash lost are put again at the next start
+ */
+static void
+test_index_recover(void **state)
+{
+	struct store		*s;
+	struct store_msg	 m;
+	struct store_link	 l;
+	const char		*rcpt[] = { "a@example.net" };
+	uint64_t		 link, mseq;
+	unsigned int		 dbi;
+	MDB_txn			*txn;
+	int			 i;
+
+	(void)state;
+	s = open_store(0);
+	assert_int_equal(store_reserve(s, ID_LINK, 1, &link), 0);
+	assert_int_equal(store_reserve(s, ID_MSG, 1, &mseq), 0);
+	l.seq = link;
+	l.url = "https://example.com/r";
+	memset(&m, 0, sizeof(m));
+	m.seq = mseq;
+	m.time_us = 1;
+	m.rcpt = rcpt;
+	m.nrcpt = 1;
+	m.links = &l;
+	m.nlinks = 1;
+	assert_int_equal(store_put_message(s, &m), 0);
+	for (i = 0; i < 50; i++)
+		ev(s, i % 2 ? STORE_EV_CLICK : STORE_EV_OPEN, i % 2 ? link :
+		    mseq, mseq, "10.0.0.1", "human", "-", 0);
+	assert_int_equal(store_flush(s), 0);
+	assert_int_equal(by_message(s, mseq), 50);
+	/* as if the writer had died before writing them */
+	assert_int_equal(store_dbi(s, "msgevents", &dbi), 0);
+	assert_int_equal(mdb_txn_begin(store_env(s), NULL, 0, &txn), 0);
+	assert_int_equal(mdb_drop(txn, dbi, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	assert_int_equal(by_message(s, mseq), 0);
+	/* (opened without STORE_EVENTS, it leaves no mark of a clean stop) */
+	store_close(s);
+	s = open_store(STORE_EVENTS);
+	ev(s, STORE_EV_OPEN, mseq, mseq, "10.0.0.1", "human", "-", 0);
+	assert_int_equal(store_flush(s), 0);
+	assert_int_equal(by_message(s, mseq), 51);
+	/* a clean stop of a writer of events: the next start skips the work */
+	store_close(s);
+	s = open_store(STORE_EVENTS);
+	assert_int_equal(store_dbi(s, "msgevents", &dbi), 0);
+	assert_int_equal(mdb_txn_begin(store_env(s), NULL, 0, &txn), 0);
+	assert_int_equal(mdb_drop(txn, dbi, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	store_close(s);
+	s = open_store(STORE_EVENTS);
+	ev(s, STORE_EV_OPEN, mseq, mseq, "10.0.0.1", "human", "-", 0);
+	assert_int_equal(store_flush(s), 0);
+	assert_int_equal(by_message(s, mseq), 1);
+	store_close(s);
+}
+
 static void
 test_open_errors(void **state)
 {
@@ -428,6 +510,7 @@ main(void)
 		cmocka_unit_test(test_readable_records),
 		cmocka_unit_test(test_scoped_counters),
 		cmocka_unit_test(test_event_json),
+		cmocka_unit_test(test_index_recover),
 		cmocka_unit_test(test_open_errors),
 	};
 
