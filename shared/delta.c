@@ -192,6 +192,12 @@ delta_value(const struct delta_rec *r, const char *metric, int64_t *v)
 	return 0;
 }
 
+size_t
+delta_size(const struct delta *d)
+{
+	return d->n;
+}
+
 int
 delta_each(const struct delta *d, int (*fn)(void *, const char *,
     const struct delta_rec *), void *arg)

@@ -47,6 +47,8 @@ int		 delta_add(struct delta_rec *r, const char *metric,
 /* delta_value - a metric's gathered value into *v: 1, or 0 when absent */
 int		 delta_value(const struct delta_rec *r, const char *metric,
 		    int64_t *v);
+/* delta_size - the number of scopes */
+size_t		 delta_size(const struct delta *d);
 /* delta_each - fn for each scope; stops at and returns fn's non-zero value */
 int		 delta_each(const struct delta *d, int (*fn)(void *arg,
 		    const char *scope, const struct delta_rec *r), void *arg);

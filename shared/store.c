@@ -10,7 +10,10 @@
  * Message jobs run in a nested transaction, so one that fails is undone
  * alone; their submitter waits for the commit. Events are fire and forget.
  */
+#include <sys/file.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -18,6 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <lmdb.h>
@@ -28,9 +32,10 @@
 #include "delta.h"
 
 enum { DB_META, DB_MESSAGES, DB_MSGIDS, DB_LINKS, DB_EVENTS, DB_COUNTERS,
-    DB_DOMAINS, DB_UNIQ, DB_MSGEVENTS, DB_COUNT };
+    DB_DOMAINS, DB_UNIQ, DB_MSGEVENTS, DB_PENDING, DB_COUNT };
 static const char *const db_names[DB_COUNT] = { "meta", "messages", "msgids",
-    "links", "events", "counters", "domains", "uniq", "msgevents" };
+    "links", "events", "counters", "domains", "uniq", "msgevents",
+    "pending" };
 
 /*
  * Events waiting for the writer, in batches: when the writer falls
@@ -52,6 +57,14 @@ static const char *const db_names[DB_COUNT] = { "meta", "messages", "msgids",
 #define INDEX_FOLD_MAX	262144
 #define INDEX_MARGIN_US	(60 * 1000000LL)
 #define IKEY_LEN	36	/* message seq (16 hex) + event key (20) */
+/*
+ * Link counters ("l:" scopes) are folded with the index, for the same
+ * reason. Until then each batch's changes to them are kept in "pending",
+ * one record per commit (appended: cheap), so a crash loses none: the next
+ * start of the tracker applies what is there. Only one process may write
+ * events to a store (STORE_EVENTS takes a lock).
+ */
+#define LDELTA_MAX	262144	/* link scopes held before a fold */
 /* scope keys are bounded: LMDB keys are at most 511 bytes */
 #define SCOPE_MAX	240
 
@@ -129,9 +142,14 @@ struct store {
 	int64_t		 fold_us;	/* the last index fold (monotonic) */
 	int		 fold_now;	/* this batch must fold */
 	int		 events;	/* STORE_EVENTS */
+	int		 lockfd;	/* STORE_EVENTS: the writer's lock, or -1 */
+	struct delta	*ldelta;	/* link counter changes not folded yet */
+	uint64_t	 wal_seq;	/* the next "pending" record */
+	int		 ldelta_in_txn;	/* ldelta applied in the batch's txn */
 };
 
 static void	*store_writer(void *);
+static int	 ldelta_apply(struct store *, MDB_txn *);
 
 static int64_t
 now_us(void)
@@ -290,7 +308,8 @@ store_open(const char *path, const struct store_opts *o, int flags,
 	if (s->opts.batch_max <= 0)
 		s->opts.batch_max = 4096;
 	s->rdonly = (flags & STORE_RDONLY) != 0;
-	s->events = (flags & STORE_EVENTS) != 0;
+	s->events = (flags & STORE_EVENTS) != 0 && !s->rdonly;
+	s->lockfd = -1;
 	pthread_mutex_init(&s->seq_lock, NULL);
 	pthread_mutex_init(&s->rtx_lock, NULL);
 	pthread_mutex_init(&s->q_lock, NULL);
@@ -308,6 +327,21 @@ store_open(const char *path, const struct store_opts *o, int flags,
 	if (!s->rdonly && store_mkdirs(path) == -1) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		goto fail;
+	}
+	if (s->events) {
+		char lock[4096];
+
+		snprintf(lock, sizeof(lock), "%s/events.lock", path);
+		if ((s->lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC,
+		    0640)) == -1) {
+			snprintf(err, errlen, "%s: %s", lock, strerror(errno));
+			goto fail;
+		}
+		if (flock(s->lockfd, LOCK_EX | LOCK_NB) == -1) {
+			snprintf(err, errlen, "%s: another process writes events"
+			    " to this store (is mtrack-tracker running?)", path);
+			goto fail;
+		}
 	}
 	if ((rc = mdb_env_create(&s->env)) != 0 ||
 	    (rc = mdb_env_set_maxdbs(s->env, DB_COUNT + 2)) != 0 ||
@@ -330,6 +364,7 @@ store_open(const char *path, const struct store_opts *o, int flags,
 	if (!s->rdonly) {
 		s->honeypot_us = o->honeypot_window_us;
 		if ((s->delta = delta_new()) == NULL ||
+		    (s->ldelta = delta_new()) == NULL ||
 		    (s->mcache = calloc(MCACHE, sizeof(*s->mcache))) == NULL ||
 		    (s->mcache_gen = calloc(MCACHE, sizeof(uint64_t))) == NULL) {
 			snprintf(err, errlen, "out of memory");
@@ -365,7 +400,10 @@ store_close(struct store *s)
 		mdb_txn_abort(s->rtx[i]);
 	free(s->rtx);
 	delta_free(s->delta);
+	delta_free(s->ldelta);
 	free(s->pidx);
+	if (s->lockfd != -1)
+		close(s->lockfd);
 	buf_free(&s->evbuf);
 	free(s->mcache);
 	free(s->mcache_gen);
@@ -1065,8 +1103,11 @@ honeypot_sweep(struct store *s, MDB_txn *txn, const char *msg16,
 
 	if (ip == NULL || s->honeypot_us <= 0)
 		return 0;
-	/* the events not yet in the index, this batch's too, first */
-	if ((rc = index_fold(s, txn)) != 0)
+	/*
+	 * The events not yet in the index, this batch's too, first; and the
+	 * link counters not folded (a sum never goes below 0: the order counts)
+	 */
+	if ((rc = index_fold(s, txn)) != 0 || (rc = ldelta_apply(s, txn)) != 0)
 		return rc;
 	s->fold_now = 1;	/* and what the batch adds after them */
 	snprintf(from, sizeof(from), "%s%016" PRIx64 "0000", msg16,
@@ -1371,6 +1412,9 @@ apply_event(struct store *s, MDB_txn *txn, const struct store_event *e)
 	return rc;
 }
 
+/* how counters_flush treats link scopes */
+enum lmode { L_ALL, L_SKIP };
+
 /*
  * flush_scope - one scope touched by the batch: one look-up (a cursor),
  * one read, one write in place
@@ -1379,13 +1423,15 @@ static int
 flush_scope(void *arg, const char *scope, const struct delta_rec *r)
 {
 	MDB_cursor	*cur = ((void **)arg)[0];
+	enum lmode	 mode = *(enum lmode *)((void **)arg)[1];
 	struct counter	 rec;
 	char		 text[COUNTER_FIELDS * (COUNTER_NAME + 24)];
 	MDB_val		 k, v;
 	size_t		 i;
 	int		 rc, found;
 
-	if (strlen(scope) > SCOPE_MAX + 24)
+	if (strlen(scope) > SCOPE_MAX + 24 || (mode == L_SKIP &&
+	    scope[0] == 'l' && scope[1] == ':'))
 		return 0;
 	k.mv_data = (void *)scope;
 	k.mv_size = strlen(scope);
@@ -1407,19 +1453,174 @@ flush_scope(void *arg, const char *scope, const struct delta_rec *r)
 	return mdb_cursor_put(cur, &k, &v, found ? MDB_CURRENT : 0);
 }
 
-/* counters_flush - write each scope the batch touched */
+/* delta_flush - write each scope of d (link scopes too, or not) */
 static int
-counters_flush(struct store *s, MDB_txn *txn)
+delta_flush(struct store *s, MDB_txn *txn, const struct delta *d,
+    enum lmode mode)
 {
 	MDB_cursor	*cur;
-	void		*arg[1];
+	void		*arg[2];
 	int		 rc;
 
 	if ((rc = mdb_cursor_open(txn, s->dbi[DB_COUNTERS], &cur)) != 0)
 		return rc;
 	arg[0] = cur;
-	rc = delta_each(s->delta, flush_scope, arg);
+	arg[1] = &mode;
+	rc = delta_each(d, flush_scope, arg);
 	mdb_cursor_close(cur);
+	return rc;
+}
+
+/* ldelta_apply - the link changes not folded yet, into txn's counters */
+static int
+ldelta_apply(struct store *s, MDB_txn *txn)
+{
+	int rc;
+
+	if (s->ldelta_in_txn || delta_size(s->ldelta) == 0)
+		return 0;
+	if ((rc = delta_flush(s, txn, s->ldelta, L_ALL)) == 0)
+		s->ldelta_in_txn = 1;
+	return rc;
+}
+
+/* the link scopes of a batch as "pending" lines: scope TAB metric TAB op TAB value */
+static int
+wal_line(void *arg, const char *scope, const struct delta_rec *r)
+{
+	struct buf	*b = arg;
+	size_t		 i;
+
+	if (scope[0] != 'l' || scope[1] != ':')
+		return 0;
+	for (i = 0; i < r->n; i++)
+		if (buf_puts(b, scope) || buf_putc(b, '\t') ||
+		    buf_puts(b, r->f[i].name) || buf_putc(b, '\t') ||
+		    buf_putc(b, '0' + (int)r->f[i].op) || buf_putc(b, '\t') ||
+		    put_i64(b, r->f[i].v) || buf_putc(b, '\n'))
+			return ENOMEM;
+	return 0;
+}
+
+/* wal_merge - after the commit: a batch's link changes join ldelta */
+static int
+wal_merge(void *arg, const char *scope, const struct delta_rec *r)
+{
+	struct store		*s = arg;
+	struct delta_rec	*l;
+	size_t			 i;
+
+	if (scope[0] != 'l' || scope[1] != ':')
+		return 0;
+	if ((l = delta_scope(s->ldelta, scope)) == NULL)
+		return ENOMEM;
+	for (i = 0; i < r->n; i++)
+		if (delta_add(l, r->f[i].name, r->f[i].op, r->f[i].v) == -1)
+			return ENOMEM;
+	return 0;
+}
+
+/*
+ * counters_flush - write each scope the batch touched. Link scopes: with
+ * a fold, those not folded yet and the batch's; without, the batch's go
+ * to one "pending" record.
+ */
+static int
+counters_flush(struct store *s, MDB_txn *txn, int fold)
+{
+	struct buf	b = BUF_INIT;
+	MDB_val		k, v;
+	unsigned char	seq[8];
+	int		rc, i;
+
+	if (!s->events)
+		return delta_flush(s, txn, s->delta, L_ALL);
+	if (fold) {
+		if ((rc = ldelta_apply(s, txn)) != 0 ||
+		    (rc = delta_flush(s, txn, s->delta, L_ALL)) != 0)
+			return rc;
+		return s->wal_seq > 1 ? mdb_drop(txn, s->dbi[DB_PENDING], 0) : 0;
+	}
+	if ((rc = delta_flush(s, txn, s->delta, L_SKIP)) != 0)
+		return rc;
+	if ((rc = delta_each(s->delta, wal_line, &b)) != 0 || b.len == 0) {
+		buf_free(&b);
+		return rc;
+	}
+	for (i = 0; i < 8; i++)
+		seq[i] = (unsigned char)(s->wal_seq >> (56 - 8 * i));
+	k.mv_data = seq;
+	k.mv_size = 8;
+	v.mv_data = b.data;
+	v.mv_size = b.len;
+	rc = mdb_put(txn, s->dbi[DB_PENDING], &k, &v, MDB_APPEND);
+	buf_free(&b);
+	return rc;
+}
+
+/* wal_recover - at start: apply the link changes a crash left pending */
+static int
+wal_recover(struct store *s)
+{
+	MDB_txn		*txn;
+	MDB_cursor	*cur;
+	MDB_val		 k, v;
+	struct delta	*d;
+	uint64_t	 n = 0;
+	int		 rc;
+
+	if ((d = delta_new()) == NULL)
+		return ENOMEM;
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0) {
+		delta_free(d);
+		return rc;
+	}
+	if ((rc = mdb_cursor_open(txn, s->dbi[DB_PENDING], &cur)) != 0)
+		goto out;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		const char *p = v.mv_data, *end = p + v.mv_size;
+
+		n++;
+		while (p < end) {
+			const char	*nl = memchr(p, '\n', (size_t)(end - p));
+			char		 line[SCOPE_MAX + 128], *f[4], *save;
+			struct delta_rec *r;
+			size_t		 len;
+			int		 nf = 0;
+
+			if (nl == NULL)
+				nl = end;
+			len = (size_t)(nl - p);
+			if (len < sizeof(line)) {
+				memcpy(line, p, len);
+				line[len] = '\0';
+				for (f[nf] = strtok_r(line, "\t", &save); f[nf] &&
+				    nf < 3; f[++nf] = strtok_r(NULL, "\t", &save))
+					;
+				if (nf == 3 && f[3] != NULL &&
+				    (r = delta_scope(d, f[0])) != NULL)
+					delta_add(r, f[1], (enum tally_op)(f[2][0] -
+					    '0'), strtoll(f[3], NULL, 10));
+			}
+			p = nl + 1;
+		}
+	}
+	mdb_cursor_close(cur);
+	if (rc != MDB_NOTFOUND)
+		goto out;
+	rc = 0;
+	if (n > 0 && ((rc = delta_flush(s, txn, d, L_ALL)) != 0 ||
+	    (rc = mdb_drop(txn, s->dbi[DB_PENDING], 0)) != 0))
+		goto out;
+	rc = mdb_txn_commit(txn);
+	txn = NULL;
+	if (rc == 0 && n > 0)
+		log_info("store op=pending_recover commits=%" PRIu64, n);
+out:
+	if (txn)
+		mdb_txn_abort(txn);
+	delta_free(d);
 	return rc;
 }
 
@@ -1435,8 +1636,11 @@ store_writer(void *arg)
 	int64_t		 t0, dt;
 	int		 rc, stop, began, fold, idle;
 
+	if (s->events && (rc = wal_recover(s)) != 0)
+		log_warnx("store op=pending_recover error=\"%s\"", mdb_strerror(rc));
 	if (s->events && (rc = index_recover(s)) != 0)
 		log_warnx("store op=index_recover error=\"%s\"", mdb_strerror(rc));
+	s->wal_seq = 1;
 	s->fold_us = mono_us();
 
 	for (;;) {
@@ -1517,9 +1721,10 @@ store_writer(void *arg)
 				mdb_txn_abort(child);
 		}
 		fold = idle || s->fold_now || s->npidx >= INDEX_FOLD_MAX ||
+		    delta_size(s->ldelta) >= LDELTA_MAX ||
 		    t0 - s->fold_us >= INDEX_FOLD_US;
 		if (began && rc == 0) {
-			if ((rc = counters_flush(s, txn)) != 0 ||
+			if ((rc = counters_flush(s, txn, fold)) != 0 ||
 			    (fold && (rc = index_fold(s, txn)) != 0))
 				mdb_txn_abort(txn);
 			else
@@ -1529,7 +1734,17 @@ store_writer(void *arg)
 		if (rc == 0 && fold) {
 			s->npidx = 0;
 			s->fold_us = mono_us();
+			delta_reset(s->ldelta);
+			s->wal_seq = 1;
+		} else if (rc == 0 && s->events) {
+			/* the batch's link changes: in "pending", and here */
+			if ((rc = delta_each(s->delta, wal_merge, s)) != 0)
+				log_warnx("store op=pending error=\"%s\"",
+				    mdb_strerror(rc));
+			s->wal_seq++;
+			rc = 0;
 		}
+		s->ldelta_in_txn = 0;
 		/* what a batch undone added is wrong: forget it */
 		if (rc != 0) {
 			s->mcache_epoch++;
@@ -1567,7 +1782,10 @@ store_writer(void *arg)
 	 */
 	if (s->events || s->npidx > 0) {
 		if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) == 0) {
-			if ((rc = index_fold(s, txn)) == 0 && s->events)
+			if ((rc = index_fold(s, txn)) == 0 && s->events &&
+			    (rc = ldelta_apply(s, txn)) == 0 && s->wal_seq > 1)
+				rc = mdb_drop(txn, s->dbi[DB_PENDING], 0);
+			if (rc == 0 && s->events)
 				rc = put_u64(txn, s->dbi[DB_META], "index_clean",
 				    get_u64(txn, s->dbi[DB_META], "index_upto"));
 			if (rc == 0)

@@ -487,6 +487,156 @@ test_index_recover(void **state)
 	store_close(s);
 }
 
+static uint64_t
+entries(struct store *s, const char *db)
+{
+	MDB_txn		*txn;
+	MDB_stat	 st;
+	unsigned int	 dbi;
+
+	assert_int_equal(store_dbi(s, db, &dbi), 0);
+	assert_int_equal(mdb_txn_begin(store_env(s), NULL, MDB_RDONLY, &txn), 0);
+	assert_int_equal(mdb_stat(txn, dbi, &st), 0);
+	mdb_txn_abort(txn);
+	return st.ms_entries;
+}
+
+/* a message of nlinks links to nrcpt recipients: its seq, its first link's */
+static void
+put_msg(struct store *s, int nrcpt, int nlinks, uint64_t *mseq, uint64_t *link)
+{
+	static const char	*rcpt[] = { "a@example.net", "b@example.net" };
+	struct store_link	 l[16];
+	struct store_msg	 m;
+	int			 i;
+
+	assert_true(nlinks <= 16);
+	assert_int_equal(store_reserve(s, ID_LINK, (uint64_t)nlinks, link), 0);
+	assert_int_equal(store_reserve(s, ID_MSG, 1, mseq), 0);
+	for (i = 0; i < nlinks; i++) {
+		l[i].seq = *link + (uint64_t)i;
+		l[i].url = "https://example.com/p";
+	}
+	memset(&m, 0, sizeof(m));
+	m.seq = *mseq;
+	m.time_us = 1;
+	m.rcpt = rcpt;
+	m.nrcpt = (size_t)nrcpt;
+	m.links = l;
+	m.nlinks = (size_t)nlinks;
+	assert_int_equal(store_put_message(s, &m), 0);
+}
+
+/*
+ * link counters wait for a fold under load, their changes kept in
+ * "pending" meanwhile: what a flush shows is exact, nothing stays pending
+ */
+static void
+test_link_pending(void **state)
+{
+	struct store_opts	 o = { 64 << 20, 10, 64, 0 };
+	struct store		*s;
+	uint64_t		 mseq, link, m1, l1;
+	char			 err[256], key[80], ip[32];
+	int			 i;
+
+	(void)state;
+	s = store_open(dir, &o, STORE_EVENTS, err, sizeof(err));
+	assert_non_null(s);
+	put_msg(s, 2, 10, &mseq, &link);
+	put_msg(s, 1, 4, &m1, &l1);
+	/* batches of 64 behind a long queue: most do not fold */
+	for (i = 0; i < 5000; i++) {
+		snprintf(ip, sizeof(ip), "10.0.%d.%d", i % 7, i % 3);
+		ev(s, STORE_EV_CLICK, link + (uint64_t)(i % 10), mseq, ip,
+		    i % 5 ? "human" : "bot", "-", 0);
+		ev(s, STORE_EV_CLICK, l1 + (uint64_t)(i % 4), m1, ip, "human",
+		    "-", 0);
+	}
+	assert_int_equal(store_flush(s), 0);
+	assert_int_equal(entries(s, "pending"), 0);
+	for (i = 0; i < 10; i++) {
+		snprintf(key, sizeof(key), "l:%016" PRIx64 "|clicks",
+		    link + (uint64_t)i);
+		assert_int_equal(counter(s, key), 500);
+		snprintf(key, sizeof(key), "l:%016" PRIx64 "|clicks.bot",
+		    link + (uint64_t)i);
+		assert_int_equal(counter(s, key), i % 5 ? 0 : 500);
+		/* per source: i % 7 and i % 3 of i = k (mod 10) give 21 */
+		snprintf(key, sizeof(key), "l:%016" PRIx64 "|uclicks",
+		    link + (uint64_t)i);
+		assert_int_equal(counter(s, key), 21);
+	}
+	for (i = 0; i < 4; i++) {
+		snprintf(key, sizeof(key), "l:%016" PRIx64 "|clicks",
+		    l1 + (uint64_t)i);
+		assert_int_equal(counter(s, key), 1250);
+		snprintf(key, sizeof(key), "l:%016" PRIx64 "|uclicks",
+		    l1 + (uint64_t)i);
+		assert_int_equal(counter(s, key), 1);
+	}
+	snprintf(key, sizeof(key), "m:%016" PRIx64 "|clicks", mseq);
+	assert_int_equal(counter(s, key), 5000);
+	store_close(s);
+}
+
+/* what a crash left in "pending" is applied at the next start */
+static void
+test_pending_recover(void **state)
+{
+	struct store		*s;
+	uint64_t		 mseq, link;
+	unsigned int		 dbi;
+	MDB_txn			*txn;
+	MDB_val			 k, v;
+	unsigned char		 seq[8] = { 0, 0, 0, 0, 0, 0, 0, 1 };
+	char			 line[128], key[80];
+
+	(void)state;
+	s = open_store(0);
+	put_msg(s, 1, 1, &mseq, &link);
+	snprintf(line, sizeof(line), "l:%016" PRIx64 "\tclicks\t0\t7\n"
+	    "l:%016" PRIx64 "\tuclicks\t2\t1\n", link, link);
+	assert_int_equal(store_dbi(s, "pending", &dbi), 0);
+	assert_int_equal(mdb_txn_begin(store_env(s), NULL, 0, &txn), 0);
+	k.mv_data = seq;
+	k.mv_size = 8;
+	v.mv_data = line;
+	v.mv_size = strlen(line);
+	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	store_close(s);
+	s = open_store(STORE_EVENTS);
+	ev(s, STORE_EV_CLICK, link, mseq, "10.0.0.1", "human", "-", 0);
+	assert_int_equal(store_flush(s), 0);
+	snprintf(key, sizeof(key), "l:%016" PRIx64 "|clicks", link);
+	assert_int_equal(counter(s, key), 8);
+	snprintf(key, sizeof(key), "l:%016" PRIx64 "|uclicks", link);
+	assert_int_equal(counter(s, key), 1);
+	assert_int_equal(entries(s, "pending"), 0);
+	store_close(s);
+}
+
+/* one process writes events to a store */
+static void
+test_events_lock(void **state)
+{
+	struct store	*s, *t;
+	struct store_opts o = { 64 << 20, 10, 4096, 0 };
+	char		 err[256];
+
+	(void)state;
+	s = open_store(STORE_EVENTS);
+	t = store_open(dir, &o, STORE_EVENTS, err, sizeof(err));
+	assert_null(t);
+	assert_non_null(strstr(err, "another process writes events"));
+	t = open_store(0);	/* the milter, mtrackctl: no such lock */
+	store_close(t);
+	store_close(s);
+	s = open_store(STORE_EVENTS);
+	store_close(s);
+}
+
 static void
 test_open_errors(void **state)
 {
@@ -511,6 +661,9 @@ main(void)
 		cmocka_unit_test(test_scoped_counters),
 		cmocka_unit_test(test_event_json),
 		cmocka_unit_test(test_index_recover),
+		cmocka_unit_test(test_link_pending),
+		cmocka_unit_test(test_pending_recover),
+		cmocka_unit_test(test_events_lock),
 		cmocka_unit_test(test_open_errors),
 	};
 
