@@ -18,11 +18,9 @@
 static int
 q_begin(struct store *s, MDB_txn **txn)
 {
-	int rc = mdb_txn_begin(store_env(s), NULL, MDB_RDONLY, txn);
-
-	if (rc != 0)
-		log_warnx("query op=begin error=\"%s\"", mdb_strerror(rc));
-	return rc == 0 ? 0 : -1;
+	/* from the store's pool: renewing one costs less than a new one */
+	*txn = store_read_begin(s);
+	return *txn ? 0 : -1;
 }
 
 /* walk keys >= from (all when NULL) while they start with prefix */
@@ -55,7 +53,7 @@ q_walk(struct store *s, const char *db, const char *from, size_t flen,
 out:
 	if (cur)
 		mdb_cursor_close(cur);
-	mdb_txn_abort(txn);
+	store_read_end(s, txn);
 	return ret;
 }
 
@@ -88,7 +86,7 @@ query_get(struct store *s, const char *db, const char *key, struct buf *val)
 	rc = mdb_get(txn, dbi, &k, &v);
 	if (rc == 0 && buf_append(val, v.mv_data, v.mv_size) == -1)
 		rc = ENOMEM;
-	mdb_txn_abort(txn);
+	store_read_end(s, txn);
 	return rc == 0 ? 0 : rc == MDB_NOTFOUND ? 1 : -1;
 }
 
@@ -167,6 +165,6 @@ query_events(struct store *s, int64_t from_us, int64_t to_us, uint64_t msg,
 	snprintf(from, sizeof(from), "%s%016" PRIx64, prefix,
 	    (uint64_t)from_us);
 	rc = q_walk(s, "msgevents", from, 32, prefix, 16, q_index, &w);
-	mdb_txn_abort(w.txn);
+	store_read_end(s, w.txn);
 	return rc == Q_END ? 0 : rc;
 }

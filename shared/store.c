@@ -487,6 +487,19 @@ rtx_put(struct store *s, MDB_txn *txn)
 	pthread_mutex_unlock(&s->rtx_lock);
 }
 
+void *
+store_read_begin(struct store *s)
+{
+	return rtx_get(s);
+}
+
+void
+store_read_end(struct store *s, void *txn)
+{
+	if (txn)
+		rtx_put(s, txn);
+}
+
 /* u64 from a decimal value; 0 when absent or bad */
 static uint64_t
 val_u64(const MDB_val *v)

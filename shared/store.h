@@ -153,6 +153,12 @@ void	store_writer_stats(struct store *s, struct store_wstats *w);
 
 /* store_env - the LMDB environment (MDB_env *), for readers in ctl/ */
 void	*store_env(struct store *s);
+/*
+ * store_read_begin - a read transaction (MDB_txn *) from the store's pool,
+ * NULL on error; store_read_end gives it back. Cheaper than one begun anew.
+ */
+void	*store_read_begin(struct store *s);
+void	 store_read_end(struct store *s, void *txn);
 /* store_dbi - a named database handle by name ("links", ...); -1 if unknown */
 int	 store_dbi(struct store *s, const char *name, unsigned int *dbi);
 
