@@ -90,41 +90,17 @@ row_get(struct st *t, const char *name)
 static int
 minfo_parse(const char *json, size_t len, struct minfo *m)
 {
-	json_t		*o = NULL, *x;
-	json_int_t	 tm = 0;
-	const char	*cut;
+	struct store_msghead h;
 
 	memset(m, 0, sizeof(*m));
-	/* the head is enough: the list of links after it can be long */
-	if ((cut = memmem(json, len, ",\"links\":", 9)) != NULL) {
-		size_t	 n = (size_t)(cut - json);
-		char	*head = malloc(n + 2);
-
-		if (head == NULL)
-			return -1;
-		memcpy(head, json, n);
-		head[n] = '}';
-		head[n + 1] = '\0';
-		o = json_loadb(head, n + 1, 0, NULL);
-		free(head);
-	}
-	if (o == NULL && (o = json_loadb(json, len, 0, NULL)) == NULL)
+	if (store_msghead_parse(json, len, &h) == -1)
 		return -1;
-	json_unpack(o, "{s?I}", "time", &tm);
-	m->time = tm;
-	if ((x = json_object_get(o, "rcpt")) != NULL)
-		m->nrcpt = json_array_size(x);
-	if ((x = json_object_get(o, "campaign")) && json_is_string(x))
-		snprintf(m->campaign, sizeof(m->campaign), "%s",
-		    json_string_value(x));
-	if ((x = json_object_get(o, "domain")) && json_is_string(x))
-		snprintf(m->domain, sizeof(m->domain), "%s",
-		    json_string_value(x));
-	if ((x = json_object_get(o, "message_id")) && json_is_string(x))
-		snprintf(m->message_id, sizeof(m->message_id), "%s",
-		    json_string_value(x));
+	m->time = h.time_us;
+	m->nrcpt = h.nrcpt;
+	memcpy(m->campaign, h.campaign, sizeof(m->campaign));
+	memcpy(m->domain, h.domain, sizeof(m->domain));
+	memcpy(m->message_id, h.message_id, sizeof(m->message_id));
 	m->ok = 1;
-	json_decref(o);
 	return 0;
 }
 

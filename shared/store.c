@@ -866,6 +866,46 @@ out:
 	return rc;
 }
 
+int
+store_msghead_parse(const char *rec, size_t len, struct store_msghead *h)
+{
+	const char	*cut;
+	json_t		*o = NULL, *x;
+	json_int_t	 tm = 0;
+
+	memset(h, 0, sizeof(*h));
+	/* the head is enough: the list of links after it can be long */
+	if ((cut = memmem(rec, len, ",\"links\":", 9)) != NULL) {
+		size_t	 n = (size_t)(cut - rec);
+		char	*head = malloc(n + 2);
+
+		if (head == NULL)
+			return -1;
+		memcpy(head, rec, n);
+		head[n] = '}';
+		head[n + 1] = '\0';
+		o = json_loadb(head, n + 1, 0, NULL);
+		free(head);
+	}
+	if (o == NULL && (o = json_loadb(rec, len, 0, NULL)) == NULL)
+		return -1;
+	json_unpack(o, "{s?I}", "time", &tm);
+	h->time_us = tm;
+	if ((x = json_object_get(o, "rcpt")) != NULL)
+		h->nrcpt = json_array_size(x);
+	if ((x = json_object_get(o, "campaign")) != NULL && json_is_string(x))
+		snprintf(h->campaign, sizeof(h->campaign), "%s",
+		    json_string_value(x));
+	if ((x = json_object_get(o, "domain")) != NULL && json_is_string(x))
+		snprintf(h->domain, sizeof(h->domain), "%s",
+		    json_string_value(x));
+	if ((x = json_object_get(o, "message_id")) != NULL && json_is_string(x))
+		snprintf(h->message_id, sizeof(h->message_id), "%s",
+		    json_string_value(x));
+	json_decref(o);
+	return 0;
+}
+
 /*
  * msginfo_get - what the counters need of a message, from its record.
  * Records never change once written, so the cache lives across batches
@@ -875,11 +915,10 @@ out:
 static struct msginfo *
 msginfo_get(struct store *s, MDB_txn *txn, uint64_t seq)
 {
-	struct msginfo	*mi = &s->mcache[seq % MCACHE];
-	MDB_val		 k, v;
-	char		 key[17];
-	const char	*cut;
-	json_t		*o = NULL, *x;
+	struct msginfo		*mi = &s->mcache[seq % MCACHE];
+	struct store_msghead	 h;
+	MDB_val			 k, v;
+	char			 key[17];
 
 	if (mi->seq == seq && mi->epoch == s->mcache_epoch && (mi->found ||
 	    s->mcache_gen[seq % MCACHE] == s->batch_gen))
@@ -891,33 +930,14 @@ msginfo_get(struct store *s, MDB_txn *txn, uint64_t seq)
 	hex16(key, seq);
 	k.mv_data = key;
 	k.mv_size = 16;
-	if (mdb_get(txn, s->dbi[DB_MESSAGES], &k, &v) != 0)
-		return mi;
-	cut = memmem(v.mv_data, v.mv_size, ",\"links\":", 9);
-	if (cut != NULL) {
-		size_t	 n = (size_t)(cut - (const char *)v.mv_data);
-		char	*head = malloc(n + 2);
-
-		if (head == NULL)
-			return mi;
-		memcpy(head, v.mv_data, n);
-		head[n] = '}';
-		head[n + 1] = '\0';
-		o = json_loadb(head, n + 1, 0, NULL);
-		free(head);
-	}
-	if (o == NULL && (o = json_loadb(v.mv_data, v.mv_size, 0, NULL)) == NULL)
+	if (mdb_get(txn, s->dbi[DB_MESSAGES], &k, &v) != 0 ||
+	    store_msghead_parse(v.mv_data, v.mv_size, &h) == -1)
 		return mi;
 	mi->found = 1;
-	if ((x = json_object_get(o, "rcpt")) != NULL)
-		mi->nrcpt = json_array_size(x);
-	if ((x = json_object_get(o, "campaign")) != NULL && json_is_string(x))
-		snprintf(mi->campaign, sizeof(mi->campaign), "%s",
-		    json_string_value(x));
-	if ((x = json_object_get(o, "domain")) != NULL && json_is_string(x))
-		snprintf(mi->domain, sizeof(mi->domain), "%s",
-		    json_string_value(x));
-	json_decref(o);
+	mi->nrcpt = h.nrcpt;
+	snprintf(mi->campaign, sizeof(mi->campaign), "%.*s", SCOPE_MAX,
+	    h.campaign);
+	snprintf(mi->domain, sizeof(mi->domain), "%.*s", SCOPE_MAX, h.domain);
 	return mi;
 }
 

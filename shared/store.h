@@ -159,6 +159,21 @@ void	*store_env(struct store *s);
  */
 void	*store_read_begin(struct store *s);
 void	 store_read_end(struct store *s, void *txn);
+/* what a message record says of its message, before its list of links */
+struct store_msghead {
+	int64_t		time_us;
+	size_t		nrcpt;
+	char		campaign[256];
+	char		domain[256];
+	char		message_id[256];
+};
+
+/*
+ * store_msghead_parse - the head of a message record (rec, len bytes, as
+ * the "messages" database holds it) into *h; 0, or -1 when it is no record
+ */
+int	 store_msghead_parse(const char *rec, size_t len,
+	    struct store_msghead *h);
 /* store_dbi - a named database handle by name ("links", ...); -1 if unknown */
 int	 store_dbi(struct store *s, const char *name, unsigned int *dbi);
 
