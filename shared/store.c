@@ -146,6 +146,7 @@ struct store {
 	struct delta	*ldelta;	/* link counter changes not folded yet */
 	uint64_t	 wal_seq;	/* the next "pending" record */
 	int		 ldelta_in_txn;	/* ldelta applied in the batch's txn */
+	int		 ldelta_lost;	/* ldelta misses changes "pending" holds */
 };
 
 static void	*store_writer(void *);
@@ -1504,15 +1505,106 @@ delta_flush(struct store *s, MDB_txn *txn, const struct delta *d,
 	return rc;
 }
 
+/* pending_line - one "scope TAB metric TAB op TAB value" line into d; 0 or -1 */
+static int
+pending_line(struct delta *d, char *line)
+{
+	struct delta_rec	*r;
+	char			*f[4];
+	int			 i;
+
+	f[0] = line;
+	for (i = 1; i < 4; i++)
+		if ((f[i] = strchr(f[i - 1], '\t')) == NULL)
+			return -1;
+		else
+			*f[i]++ = '\0';
+	if (f[2][0] < '0' || f[2][0] > '0' + TALLY_MAX ||
+	    (r = delta_scope(d, f[0])) == NULL)
+		return -1;
+	return delta_add(r, f[1], (enum tally_op)(f[2][0] - '0'),
+	    strtoll(f[3], NULL, 10));
+}
+
+/*
+ * pending_apply - the link changes kept in "pending" into txn's counters,
+ * and "pending" emptied; *n: the records read
+ */
+static int
+pending_apply(struct store *s, MDB_txn *txn, uint64_t *n)
+{
+	MDB_cursor	*cur;
+	MDB_val		 k, v;
+	struct delta	*d;
+	char		 line[SCOPE_MAX + 128];
+	int		 rc;
+
+	*n = 0;
+	if ((d = delta_new()) == NULL)
+		return ENOMEM;
+	if ((rc = mdb_cursor_open(txn, s->dbi[DB_PENDING], &cur)) != 0) {
+		delta_free(d);
+		return rc;
+	}
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		const char *p = v.mv_data, *end = p + v.mv_size, *nl;
+
+		for (; p < end; p = nl + 1) {
+			if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+				nl = end;
+			if ((size_t)(nl - p) >= sizeof(line))
+				continue;	/* not a line this writer wrote */
+			memcpy(line, p, (size_t)(nl - p));
+			line[nl - p] = '\0';
+			pending_line(d, line);
+		}
+		(*n)++;
+	}
+	mdb_cursor_close(cur);
+	if (rc == MDB_NOTFOUND && (rc = delta_flush(s, txn, d, L_ALL)) == 0)
+		rc = mdb_drop(txn, s->dbi[DB_PENDING], 0);
+	delta_free(d);
+	return rc;
+}
+
+/* wal_recover - at start: apply the link changes a crash left pending */
+static int
+wal_recover(struct store *s)
+{
+	MDB_txn		*txn;
+	uint64_t	 n;
+	int		 rc;
+
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
+		return rc;
+	if ((rc = pending_apply(s, txn, &n)) != 0 || n == 0) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	if ((rc = mdb_txn_commit(txn)) == 0)
+		log_info("store op=pending_recover commits=%" PRIu64, n);
+	return rc;
+}
+
 /* ldelta_apply - the link changes not folded yet, into txn's counters */
 static int
 ldelta_apply(struct store *s, MDB_txn *txn)
 {
 	int rc;
 
-	if (s->ldelta_in_txn || delta_size(s->ldelta) == 0)
+	uint64_t n;
+
+	if (s->ldelta_in_txn)
 		return 0;
-	if ((rc = delta_flush(s, txn, s->ldelta, L_ALL)) == 0)
+	/* ldelta is the sum of "pending": read it there when it is not whole */
+	if (s->ldelta_lost)
+		rc = pending_apply(s, txn, &n);
+	else if (delta_size(s->ldelta) == 0)
+		return 0;
+	else
+		rc = delta_flush(s, txn, s->ldelta, L_ALL);
+	if (rc == 0)
 		s->ldelta_in_txn = 1;
 	return rc;
 }
@@ -1588,72 +1680,6 @@ counters_flush(struct store *s, MDB_txn *txn, int fold)
 	v.mv_size = b.len;
 	rc = mdb_put(txn, s->dbi[DB_PENDING], &k, &v, MDB_APPEND);
 	buf_free(&b);
-	return rc;
-}
-
-/* wal_recover - at start: apply the link changes a crash left pending */
-static int
-wal_recover(struct store *s)
-{
-	MDB_txn		*txn;
-	MDB_cursor	*cur;
-	MDB_val		 k, v;
-	struct delta	*d;
-	uint64_t	 n = 0;
-	int		 rc;
-
-	if ((d = delta_new()) == NULL)
-		return ENOMEM;
-	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0) {
-		delta_free(d);
-		return rc;
-	}
-	if ((rc = mdb_cursor_open(txn, s->dbi[DB_PENDING], &cur)) != 0)
-		goto out;
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		const char *p = v.mv_data, *end = p + v.mv_size;
-
-		n++;
-		while (p < end) {
-			const char	*nl = memchr(p, '\n', (size_t)(end - p));
-			char		 line[SCOPE_MAX + 128], *f[4], *save;
-			struct delta_rec *r;
-			size_t		 len;
-			int		 nf = 0;
-
-			if (nl == NULL)
-				nl = end;
-			len = (size_t)(nl - p);
-			if (len < sizeof(line)) {
-				memcpy(line, p, len);
-				line[len] = '\0';
-				for (f[nf] = strtok_r(line, "\t", &save); f[nf] &&
-				    nf < 3; f[++nf] = strtok_r(NULL, "\t", &save))
-					;
-				if (nf == 3 && f[3] != NULL &&
-				    (r = delta_scope(d, f[0])) != NULL)
-					delta_add(r, f[1], (enum tally_op)(f[2][0] -
-					    '0'), strtoll(f[3], NULL, 10));
-			}
-			p = nl + 1;
-		}
-	}
-	mdb_cursor_close(cur);
-	if (rc != MDB_NOTFOUND)
-		goto out;
-	rc = 0;
-	if (n > 0 && ((rc = delta_flush(s, txn, d, L_ALL)) != 0 ||
-	    (rc = mdb_drop(txn, s->dbi[DB_PENDING], 0)) != 0))
-		goto out;
-	rc = mdb_txn_commit(txn);
-	txn = NULL;
-	if (rc == 0 && n > 0)
-		log_info("store op=pending_recover commits=%" PRIu64, n);
-out:
-	if (txn)
-		mdb_txn_abort(txn);
-	delta_free(d);
 	return rc;
 }
 
@@ -1768,14 +1794,14 @@ store_writer(void *arg)
 			s->npidx = 0;
 			s->fold_us = mono_us();
 			delta_reset(s->ldelta);
+			s->ldelta_lost = 0;
 			s->wal_seq = 1;
 		} else if (rc == 0 && s->events) {
 			/* the batch's link changes: in "pending", and here */
-			if ((rc = delta_each(s->delta, wal_merge, s)) != 0)
-				log_warnx("store op=pending error=\"%s\"",
-				    mdb_strerror(rc));
+			if (!s->ldelta_lost &&
+			    delta_each(s->delta, wal_merge, s) != 0)
+				s->ldelta_lost = 1;
 			s->wal_seq++;
-			rc = 0;
 		}
 		s->ldelta_in_txn = 0;
 		/* what a batch undone added is wrong: forget it */
