@@ -47,24 +47,18 @@ static const char *const db_names[DB_COUNT] = { "meta", "messages", "msgids",
 #define RESERVE_MSGS	256
 #define MCACHE		16384	/* message records cached by the writer */
 /*
- * The index of a message's events is written at most every INDEX_FOLD_US
- * under load (at once when the writer runs out of work): its entries land
- * at random places, and a commit's cost is the pages it touches. An entry
- * lost with a crash is put again at the next start from the events of the
- * last INDEX_MARGIN_US before the last fold (entries are idempotent).
+ * The index of a message's events and the link counters ("l:" scopes) are
+ * folded into the store at most every FOLD_US under load (at once when the
+ * writer runs out of work): their entries land at random places, and a
+ * commit's cost is the pages it touches. Until then each commit appends
+ * one "pending" record with its index entries and link changes (cheap), so
+ * a crash loses none: the next start of the tracker applies what is there.
+ * Only one process may write events to a store (STORE_EVENTS takes a lock).
  */
-#define INDEX_FOLD_US	(2 * 1000000LL)
-#define INDEX_FOLD_MAX	262144
-#define INDEX_MARGIN_US	(60 * 1000000LL)
-#define IKEY_LEN	36	/* message seq (16 hex) + event key (20) */
-/*
- * Link counters ("l:" scopes) are folded with the index, for the same
- * reason. Until then each batch's changes to them are kept in "pending",
- * one record per commit (appended: cheap), so a crash loses none: the next
- * start of the tracker applies what is there. Only one process may write
- * events to a store (STORE_EVENTS takes a lock).
- */
+#define FOLD_US		(2 * 1000000LL)
+#define INDEX_FOLD_MAX	262144	/* index entries held before a fold */
 #define LDELTA_MAX	262144	/* link scopes held before a fold */
+#define IKEY_LEN	36	/* message seq (16 hex) + event key (20) */
 /* scope keys are bounded: LMDB keys are at most 511 bytes */
 #define SCOPE_MAX	240
 
@@ -139,6 +133,7 @@ struct store {
 	struct buf	 evbuf;		/* the event being written */
 	char		(*pidx)[IKEY_LEN];	/* index entries not written yet */
 	size_t		 npidx, cappidx;
+	size_t		 pidx_base;	/* the batch's first entry in pidx */
 	int64_t		 fold_us;	/* the last index fold (monotonic) */
 	int		 fold_now;	/* this batch must fold */
 	int		 events;	/* STORE_EVENTS */
@@ -1027,6 +1022,24 @@ first_seen(struct store *s, MDB_txn *txn, const char *key, int *rc)
 	return r == 0;
 }
 
+/* pidx_add - an index entry to write at the next fold */
+static int
+pidx_add(struct store *s, const char msg16[16], const char evkey[20])
+{
+	if (s->npidx == s->cappidx) {
+		size_t	cap = s->cappidx ? s->cappidx * 2 : 4096;
+		void	*p = realloc(s->pidx, cap * sizeof(*s->pidx));
+
+		if (p == NULL)
+			return ENOMEM;
+		s->pidx = p;
+		s->cappidx = cap;
+	}
+	memcpy(s->pidx[s->npidx], msg16, 16);
+	memcpy(s->pidx[s->npidx++] + 16, evkey, 20);
+	return 0;
+}
+
 static int
 ikey_cmp(const void *a, const void *b)
 {
@@ -1058,66 +1071,6 @@ index_fold(struct store *s, MDB_txn *txn)
 		rc = mdb_cursor_put(cur, &k, &v, 0);
 	}
 	mdb_cursor_close(cur);
-	if (rc == 0)
-		rc = put_u64(txn, s->dbi[DB_META], "index_upto",
-		    (uint64_t)now_us());
-	return rc;
-}
-
-/*
- * index_recover - put again the index entries of the events since the
- * last fold (less INDEX_MARGIN_US): what a crash may have lost
- */
-static int
-index_recover(struct store *s)
-{
-	MDB_txn		*txn;
-	MDB_cursor	*cur;
-	MDB_val		 k, v, ik, iv;
-	char		 from[17], ikey[IKEY_LEN];
-	uint64_t	 upto, n = 0;
-	const char	*m;
-	int		 rc;
-
-	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
-		return rc;
-	upto = get_u64(txn, s->dbi[DB_META], "index_upto");
-	/* nothing since a writer of events stopped cleanly: all is there */
-	if (upto == 0 || get_u64(txn, s->dbi[DB_META], "index_clean") >= upto) {
-		mdb_txn_abort(txn);
-		return 0;
-	}
-	hex16(from, upto > (uint64_t)INDEX_MARGIN_US ? upto -
-	    (uint64_t)INDEX_MARGIN_US : 0);
-	if ((rc = mdb_cursor_open(txn, s->dbi[DB_EVENTS], &cur)) != 0) {
-		mdb_txn_abort(txn);
-		return rc;
-	}
-	k.mv_data = from;
-	k.mv_size = 16;
-	iv.mv_data = (void *)"";
-	iv.mv_size = 0;
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
-	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != 20 || (m = memmem(v.mv_data, v.mv_size,
-		    "\"msg\":\"", 7)) == NULL ||
-		    (size_t)((const char *)v.mv_data + v.mv_size - m) < 7 + 16)
-			continue;
-		memcpy(ikey, m + 7, 16);
-		memcpy(ikey + 16, k.mv_data, 20);
-		ik.mv_data = ikey;
-		ik.mv_size = IKEY_LEN;
-		if ((rc = mdb_put(txn, s->dbi[DB_MSGEVENTS], &ik, &iv, 0)) != 0)
-			break;
-		n++;
-	}
-	mdb_cursor_close(cur);
-	if (rc != 0 && rc != MDB_NOTFOUND) {
-		mdb_txn_abort(txn);
-		return rc;
-	}
-	if ((rc = mdb_txn_commit(txn)) == 0 && n > 0)
-		log_info("store op=index_recover events=%" PRIu64, n);
 	return rc;
 }
 
@@ -1404,17 +1357,8 @@ apply_event(struct store *s, MDB_txn *txn, const struct store_event *e)
 	if ((rc = put_ordered(txn, s->dbi[DB_EVENTS], &k, &v)) != 0)
 		return rc;
 	/* the index of a message's events (message seq + event key), later */
-	if (s->npidx == s->cappidx) {
-		size_t	cap = s->cappidx ? s->cappidx * 2 : 4096;
-		void	*p = realloc(s->pidx, cap * sizeof(*s->pidx));
-
-		if (p == NULL)
-			return ENOMEM;
-		s->pidx = p;
-		s->cappidx = cap;
-	}
-	memcpy(s->pidx[s->npidx], msg, 16);
-	memcpy(s->pidx[s->npidx++] + 16, key, 20);
+	if ((rc = pidx_add(s, msg, key)) != 0)
+		return rc;
 
 	mi = msginfo_get(s, txn, e->msg);
 	event_scopes(mi, click, e->seq, e->msg, e->time_us, &sc);
@@ -1528,10 +1472,11 @@ pending_line(struct delta *d, char *line)
 
 /*
  * pending_apply - the link changes kept in "pending" into txn's counters,
- * and "pending" emptied; *n: the records read
+ * with index, its index entries too (else they are in pidx already), and
+ * "pending" emptied; *n: the records read
  */
 static int
-pending_apply(struct store *s, MDB_txn *txn, uint64_t *n)
+pending_apply(struct store *s, MDB_txn *txn, int index, uint64_t *n)
 {
 	MDB_cursor	*cur;
 	MDB_val		 k, v;
@@ -1555,20 +1500,29 @@ pending_apply(struct store *s, MDB_txn *txn, uint64_t *n)
 				nl = end;
 			if ((size_t)(nl - p) >= sizeof(line))
 				continue;	/* not a line this writer wrote */
+			if (nl - p >= 2 && p[0] == 'i' && p[1] == ':') {
+				if (index && nl - p == 2 + IKEY_LEN &&
+				    pidx_add(s, p + 2, p + 18) != 0)
+					rc = ENOMEM;
+				continue;
+			}
 			memcpy(line, p, (size_t)(nl - p));
 			line[nl - p] = '\0';
 			pending_line(d, line);
 		}
+		if (rc != 0)
+			break;
 		(*n)++;
 	}
 	mdb_cursor_close(cur);
-	if (rc == MDB_NOTFOUND && (rc = delta_flush(s, txn, d, L_ALL)) == 0)
+	if (rc == MDB_NOTFOUND && (rc = delta_flush(s, txn, d, L_ALL)) == 0 &&
+	    (!index || (rc = index_fold(s, txn)) == 0))
 		rc = mdb_drop(txn, s->dbi[DB_PENDING], 0);
 	delta_free(d);
 	return rc;
 }
 
-/* wal_recover - at start: apply the link changes a crash left pending */
+/* wal_recover - at start: apply what a crash left pending */
 static int
 wal_recover(struct store *s)
 {
@@ -1578,10 +1532,12 @@ wal_recover(struct store *s)
 
 	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
 		return rc;
-	if ((rc = pending_apply(s, txn, &n)) != 0 || n == 0) {
+	if ((rc = pending_apply(s, txn, 1, &n)) != 0 || n == 0) {
 		mdb_txn_abort(txn);
+		s->npidx = 0;
 		return rc;
 	}
+	s->npidx = 0;
 	if ((rc = mdb_txn_commit(txn)) == 0)
 		log_info("store op=pending_recover commits=%" PRIu64, n);
 	return rc;
@@ -1599,7 +1555,7 @@ ldelta_apply(struct store *s, MDB_txn *txn)
 		return 0;
 	/* ldelta is the sum of "pending": read it there when it is not whole */
 	if (s->ldelta_lost)
-		rc = pending_apply(s, txn, &n);
+		rc = pending_apply(s, txn, 0, &n);
 	else if (delta_size(s->ldelta) == 0)
 		return 0;
 	else
@@ -1656,6 +1612,7 @@ counters_flush(struct store *s, MDB_txn *txn, int fold)
 	struct buf	b = BUF_INIT;
 	MDB_val		k, v;
 	unsigned char	seq[8];
+	size_t		j;
 	int		rc, i;
 
 	if (!s->events)
@@ -1668,6 +1625,13 @@ counters_flush(struct store *s, MDB_txn *txn, int fold)
 	}
 	if ((rc = delta_flush(s, txn, s->delta, L_SKIP)) != 0)
 		return rc;
+	/* the batch's index entries ("i:KEY"), then its link changes */
+	for (j = s->pidx_base; j < s->npidx; j++)
+		if (buf_puts(&b, "i:") || buf_append(&b, s->pidx[j], IKEY_LEN) ||
+		    buf_putc(&b, '\n')) {
+			buf_free(&b);
+			return ENOMEM;
+		}
 	if ((rc = delta_each(s->delta, wal_line, &b)) != 0 || b.len == 0) {
 		buf_free(&b);
 		return rc;
@@ -1691,14 +1655,11 @@ store_writer(void *arg)
 	struct wjob	*batch, *j, *next;
 	MDB_txn		*txn, *child;
 	uint64_t	 n;
-	size_t		 pidx_base;
 	int64_t		 t0, dt;
 	int		 rc, stop, began, fold, idle;
 
 	if (s->events && (rc = wal_recover(s)) != 0)
 		log_warnx("store op=pending_recover error=\"%s\"", mdb_strerror(rc));
-	if (s->events && (rc = index_recover(s)) != 0)
-		log_warnx("store op=index_recover error=\"%s\"", mdb_strerror(rc));
 	s->wal_seq = 1;
 	s->fold_us = mono_us();
 
@@ -1752,7 +1713,7 @@ store_writer(void *arg)
 		t0 = mono_us();
 		s->batch_gen++;
 		delta_reset(s->delta);
-		pidx_base = s->npidx;
+		s->pidx_base = s->npidx;
 		s->fold_now = 0;
 		rc = mdb_txn_begin(s->env, NULL, 0, &txn);
 		began = rc == 0;
@@ -1781,7 +1742,7 @@ store_writer(void *arg)
 		}
 		fold = idle || s->fold_now || s->npidx >= INDEX_FOLD_MAX ||
 		    delta_size(s->ldelta) >= LDELTA_MAX ||
-		    t0 - s->fold_us >= INDEX_FOLD_US;
+		    t0 - s->fold_us >= FOLD_US;
 		if (began && rc == 0) {
 			if ((rc = counters_flush(s, txn, fold)) != 0 ||
 			    (fold && (rc = index_fold(s, txn)) != 0))
@@ -1807,7 +1768,7 @@ store_writer(void *arg)
 		/* what a batch undone added is wrong: forget it */
 		if (rc != 0) {
 			s->mcache_epoch++;
-			s->npidx = pidx_base;
+			s->npidx = s->pidx_base;
 		}
 		if (rc != 0)
 			log_warnx("store op=commit jobs=%" PRIu64 " error=\"%s\"",
@@ -1835,18 +1796,12 @@ store_writer(void *arg)
 		pthread_cond_broadcast(&s->q_done);
 		pthread_mutex_unlock(&s->q_lock);
 	}
-	/*
-	 * The index entries still in memory (the last batch folds them), and
-	 * the mark of a clean stop: the next start has nothing to index again.
-	 */
-	if (s->events || s->npidx > 0) {
+	/* what is still pending (the last batch folds it, as a rule) */
+	if (s->npidx > 0 || s->wal_seq > 1) {
 		if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) == 0) {
-			if ((rc = index_fold(s, txn)) == 0 && s->events &&
-			    (rc = ldelta_apply(s, txn)) == 0 && s->wal_seq > 1)
+			if ((rc = index_fold(s, txn)) == 0 &&
+			    (rc = ldelta_apply(s, txn)) == 0)
 				rc = mdb_drop(txn, s->dbi[DB_PENDING], 0);
-			if (rc == 0 && s->events)
-				rc = put_u64(txn, s->dbi[DB_META], "index_clean",
-				    get_u64(txn, s->dbi[DB_META], "index_upto"));
 			if (rc == 0)
 				rc = mdb_txn_commit(txn);
 			else

@@ -437,8 +437,12 @@ test_index_recover(void **state)
 	struct store_link	 l;
 	const char		*rcpt[] = { "a@example.net" };
 	uint64_t		 link, mseq;
-	unsigned int		 dbi;
+	unsigned int		 dbi, pdbi;
 	MDB_txn			*txn;
+	MDB_cursor		*cur;
+	MDB_val			 k, v;
+	struct buf		 rec = BUF_INIT;
+	unsigned char		 seq[8] = { 0, 0, 0, 0, 0, 0, 0, 1 };
 	int			 i;
 
 	(void)state;
@@ -460,19 +464,36 @@ test_index_recover(void **state)
 		    mseq, mseq, "10.0.0.1", "human", "-", 0);
 	assert_int_equal(store_flush(s), 0);
 	assert_int_equal(by_message(s, mseq), 50);
-	/* as if the writer had died before writing them */
+	/*
+	 * As if the writer had died with the entries still pending: they
+	 * leave the index for one "pending" record.
+	 */
 	assert_int_equal(store_dbi(s, "msgevents", &dbi), 0);
+	assert_int_equal(store_dbi(s, "pending", &pdbi), 0);
 	assert_int_equal(mdb_txn_begin(store_env(s), NULL, 0, &txn), 0);
+	assert_int_equal(mdb_cursor_open(txn, dbi, &cur), 0);
+	while (mdb_cursor_get(cur, &k, &v, MDB_NEXT) == 0) {
+		assert_int_equal(k.mv_size, 36);
+		buf_puts(&rec, "i:");
+		buf_append(&rec, k.mv_data, k.mv_size);
+		buf_putc(&rec, '\n');
+	}
+	mdb_cursor_close(cur);
+	k.mv_data = seq;
+	k.mv_size = sizeof(seq);
+	v.mv_data = rec.data;
+	v.mv_size = rec.len;
+	assert_int_equal(mdb_put(txn, pdbi, &k, &v, 0), 0);
 	assert_int_equal(mdb_drop(txn, dbi, 0), 0);
 	assert_int_equal(mdb_txn_commit(txn), 0);
+	buf_free(&rec);
 	assert_int_equal(by_message(s, mseq), 0);
-	/* (opened without STORE_EVENTS, it leaves no mark of a clean stop) */
 	store_close(s);
 	s = open_store(STORE_EVENTS);
 	ev(s, STORE_EV_OPEN, mseq, mseq, "10.0.0.1", "human", "-", 0);
 	assert_int_equal(store_flush(s), 0);
 	assert_int_equal(by_message(s, mseq), 51);
-	/* a clean stop of a writer of events: the next start skips the work */
+	/* after a clean stop nothing is pending: the next start does nothing */
 	store_close(s);
 	s = open_store(STORE_EVENTS);
 	assert_int_equal(store_dbi(s, "msgevents", &dbi), 0);
