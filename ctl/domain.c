@@ -85,7 +85,7 @@ fmt_time(int64_t t, char *out, size_t outlen)
 static void
 target_find(const struct config *cfg, const char *name, struct target *t)
 {
-	char	host[DOMAIN_MAX], sending[DOMAIN_MAX];
+	char	host[DOMAIN_MAX];
 	size_t	i, n;
 
 	memset(t, 0, sizeof(*t));
@@ -105,7 +105,7 @@ target_find(const struct config *cfg, const char *name, struct target *t)
 		if (t->url == NULL)
 			t->url = eq + 1;
 		n = (size_t)(eq - e);
-		if (n < sizeof(sending) && t->nsenders < sizeof(t->senders) /
+		if (n < DOMAIN_MAX && t->nsenders < sizeof(t->senders) /
 		    sizeof(t->senders[0]))
 			t->senders[t->nsenders++] = e;	/* "domain=..." */
 	}

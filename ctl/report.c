@@ -54,16 +54,11 @@ int
 report_from_counters(struct store *s, struct report_row *r)
 {
 	struct buf	 b = BUF_INIT;
-	struct counter	 c;
-	size_t		 i;
 	int		 rc;
 
 	rc = query_get(s, "counters", r->scope[0] ? r->scope : "*", &b);
-	if (rc == 0) {
-		counter_parse(&c, b.data, b.len);
-		for (i = 0; i < c.n; i++)
-			report_fold(r, c.f[i].name, strlen(c.f[i].name), c.f[i].v);
-	}
+	if (rc == 0)
+		report_fold_record(r, b.data, b.len);
 	buf_free(&b);
 	return rc == -1 ? -1 : 0;
 }

@@ -41,13 +41,8 @@ struct st {
 
 /* what the event path needs of a message */
 struct minfo {
-	uint64_t	seq;
-	int		ok;
-	int64_t		time;
-	size_t		nrcpt;
-	char		campaign[256];
-	char		domain[256];
-	char		message_id[256];
+	uint64_t		seq;
+	struct store_msghead	h;
 };
 
 static struct report_row *
@@ -90,18 +85,8 @@ row_get(struct st *t, const char *name)
 static int
 minfo_parse(const char *json, size_t len, struct minfo *m)
 {
-	struct store_msghead h;
-
-	memset(m, 0, sizeof(*m));
-	if (store_msghead_parse(json, len, &h) == -1)
-		return -1;
-	m->time = h.time_us;
-	m->nrcpt = h.nrcpt;
-	memcpy(m->campaign, h.campaign, sizeof(m->campaign));
-	memcpy(m->domain, h.domain, sizeof(m->domain));
-	memcpy(m->message_id, h.message_id, sizeof(m->message_id));
-	m->ok = 1;
-	return 0;
+	m->seq = 0;
+	return store_msghead_parse(json, len, &m->h);
 }
 
 static const struct minfo *
@@ -132,9 +117,9 @@ minfo_get(struct st *t, uint64_t seq)
 static int
 minfo_match(const struct st *t, const struct minfo *m)
 {
-	if (t->campaign && strcmp(m->campaign, t->campaign) != 0)
+	if (t->campaign && strcmp(m->h.campaign, t->campaign) != 0)
 		return 0;
-	if (t->domain && strcmp(m->domain, t->domain) != 0)
+	if (t->domain && strcmp(m->h.domain, t->domain) != 0)
 		return 0;
 	if (t->message && m->seq != t->msgseq)
 		return 0;
@@ -164,13 +149,13 @@ group_name(struct st *t, const struct minfo *m, int64_t when, uint64_t link,
 		day_name(when, out);
 		break;
 	case BY_CAMPAIGN:
-		snprintf(out, n, "%s", m->campaign[0] ? m->campaign : "-");
+		snprintf(out, n, "%s", m->h.campaign[0] ? m->h.campaign : "-");
 		break;
 	case BY_DOMAIN:
-		snprintf(out, n, "%s", m->domain[0] ? m->domain : "-");
+		snprintf(out, n, "%s", m->h.domain[0] ? m->h.domain : "-");
 		break;
 	case BY_MESSAGE:
-		snprintf(out, n, "%s", m->message_id[0] ? m->message_id : "-");
+		snprintf(out, n, "%s", m->h.message_id[0] ? m->h.message_id : "-");
 		break;
 	case BY_LINK: {
 		struct buf	b = BUF_INIT;
@@ -338,7 +323,7 @@ ev_fold(void *arg, const char *key, size_t klen, const char *val, size_t vlen)
 		r->last = tm;
 	/* unique as the writer counts it: per recipient or per source */
 	snprintf(ukey, sizeof(ukey), "%s\x1f%c:%s:%s", name, click ? 'c' : 'o',
-	    t->by == BY_LINK && link ? link : msg, m->nrcpt == 1 ? "rcpt" :
+	    t->by == BY_LINK && link ? link : msg, m->h.nrcpt == 1 ? "rcpt" :
 	    ip ? ip : "-");
 	if (tally_insert(t->seen, ukey) == 1) {
 		if (click)
@@ -373,11 +358,11 @@ msg_sent(void *arg, const char *key, size_t klen, const char *val, size_t vlen)
 	if (minfo_parse(val, vlen, &m) == -1)
 		return 0;
 	m.seq = strtoull(key, NULL, 16);
-	if (m.time < t->since || m.time >= t->until || !minfo_match(t, &m))
+	if (m.h.time_us < t->since || m.h.time_us >= t->until || !minfo_match(t, &m))
 		return 0;
 	if (t->by == BY_LINK)
 		return 0;
-	group_name(t, &m, m.time, 0, name, sizeof(name));
+	group_name(t, &m, m.h.time_us, 0, name, sizeof(name));
 	if ((r = row_get(t, name)) != NULL)
 		r->sent++;
 	return 0;
@@ -417,11 +402,11 @@ msg_rows(void *arg, const char *key, size_t klen, const char *val, size_t vlen)
 	if (minfo_parse(val, vlen, &m) == -1)
 		return 0;
 	m.seq = strtoull(key, NULL, 16);
-	if (!minfo_match(t, &m) || m.time < t->since || m.time >= t->until)
+	if (!minfo_match(t, &m) || m.h.time_us < t->since || m.h.time_us >= t->until)
 		return 0;
 	if (t->by == BY_MESSAGE) {
 		snprintf(scope, sizeof(scope), "m:%016" PRIx64, m.seq);
-		if ((r = row_add(t, m.message_id[0] ? m.message_id : key,
+		if ((r = row_add(t, m.h.message_id[0] ? m.h.message_id : key,
 		    scope)) == NULL)
 			return -1;
 		r->sent = 1;

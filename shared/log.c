@@ -32,12 +32,6 @@ log_close(void)
 		closelog();
 }
 
-enum log_level
-log_level_get(void)
-{
-	return log_lvl;
-}
-
 /* log_emit - format one line and send it where configured */
 static void
 log_emit(enum log_level lvl, int with_errno, const char *fmt, va_list ap)

@@ -17,8 +17,6 @@ enum log_level { LOG_LVL_ERR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 void	log_open(const char *ident, int use_syslog, enum log_level level);
 /* log_close - close syslog if open */
 void	log_close(void);
-/* log_level_get - the current verbosity */
-enum log_level log_level_get(void);
 
 void	log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* log_warn - warning with ": strerror(errno)" appended */

@@ -57,13 +57,6 @@ static uint64_t		 tls_handshakes, tls_fallbacks, tls_failures;
 #define TLS_GET(p)	__atomic_load_n((p), __ATOMIC_RELAXED)
 
 int
-tls_wanted(const struct config *c)
-{
-	return c->tls_listen != NULL || c->tls_cert != NULL ||
-	    (c->tls_certs != NULL && c->tls_certs[0] != NULL);
-}
-
-int
 tls_check(const struct config *c, char *err, size_t errlen)
 {
 	gnutls_priority_t	 prio;

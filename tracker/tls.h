@@ -25,8 +25,6 @@
 
 #include "config.h"
 
-/* tls_wanted - the configuration asks for HTTPS or names a certificate */
-int	tls_wanted(const struct config *c);
 /*
  * tls_check - the TLS keys agree with each other (a listener needs a
  * certificate, a certificate needs the listener, tls_key needs tls_cert)
