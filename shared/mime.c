@@ -477,6 +477,20 @@ b64_decode(const char *s, size_t n, char *o, size_t *olen)
 }
 
 int
+mime_charset_wide(const char *cs)
+{
+	static const char *const wide[] = { "utf-16", "utf16", "utf-32",
+	    "utf32", "ucs-2", "ucs2", "ucs-4", "ucs4", "utf-7", "utf7",
+	    "iso-2022", "unicode", "hz-gb-2312", NULL };
+	size_t i;
+
+	for (i = 0; wide[i]; i++)
+		if (strncmp(cs, wide[i], strlen(wide[i])) == 0)
+			return 1;
+	return 0;
+}
+
+int
 mime_decode(const struct mime_part *p, struct buf *out)
 {
 	GMimeDataWrapper	*dw;

@@ -65,6 +65,11 @@ char	*mime_header(const struct mime_msg *m, const char *name);
  */
 int	mime_decode(const struct mime_part *p, struct buf *out);
 /*
+ * mime_charset_wide - a charset whose bytes are not ASCII where ASCII is
+ * (UTF-16, ISO-2022-JP ...): a part in it is converted to UTF-8 first
+ */
+int	mime_charset_wide(const char *cs);
+/*
  * mime_encode - encode data for a part as enc (7bit/8bit/binary: as is,
  * QP or base64) with line ends nl; appended to out. For QP, nl in the
  * data is a hard line break; other CR and LF bytes are encoded.

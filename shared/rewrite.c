@@ -96,7 +96,7 @@ static int
 is_tracking_url(const struct config *cfg, const char *turl, const char *url)
 {
 	const char	*eq;
-	size_t		 i, n;
+	size_t		 i;
 
 	if (url_under(url, turl, strlen(turl)) ||
 	    url_under(url, cfg->tracking_url, strlen(cfg->tracking_url)))
@@ -104,10 +104,8 @@ is_tracking_url(const struct config *cfg, const char *turl, const char *url)
 	for (i = 0; cfg->tracking_domains && cfg->tracking_domains[i]; i++) {
 		if ((eq = strchr(cfg->tracking_domains[i], '=')) == NULL)
 			continue;
-		n = strlen(eq + 1);
-		while (n > 0 && eq[n] == '/')
-			n--;
-		if (url_under(url, eq + 1, n))
+		/* config_load took the trailing '/' off */
+		if (url_under(url, eq + 1, strlen(eq + 1)))
 			return 1;
 	}
 	return 0;
@@ -173,21 +171,6 @@ rw_link(void *arg, const struct html_link *l, struct buf *repl)
 fail:
 	rw->failed = 1;
 	return -1;
-}
-
-/* charsets whose bytes are not ASCII where ASCII is: convert first */
-static int
-charset_needs_conversion(const char *cs)
-{
-	static const char *const wide[] = { "utf-16", "utf16", "utf-32",
-	    "utf32", "ucs-2", "ucs2", "ucs-4", "ucs4", "utf-7", "utf7",
-	    "iso-2022", "unicode", "hz-gb-2312", NULL };
-	size_t i;
-
-	for (i = 0; wide[i]; i++)
-		if (strncmp(cs, wide[i], strlen(wide[i])) == 0)
-			return 1;
-	return 0;
 }
 
 static void
@@ -290,7 +273,7 @@ rewrite_part(struct rw *rw, const struct mime_msg *m, const struct mime_part *p,
 	}
 	work = dec.data ? dec.data : "";
 	worklen = dec.len;
-	if (p->charset[0] && charset_needs_conversion(p->charset)) {
+	if (p->charset[0] && mime_charset_wide(p->charset)) {
 		conv = g_convert(work, (gssize)worklen, "UTF-8", p->charset,
 		    NULL, &worklen, NULL);
 		if (conv == NULL) {

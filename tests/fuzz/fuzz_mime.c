@@ -410,21 +410,6 @@ same_url(const char *stored, const char *orig)
 	return *t == '\0';
 }
 
-/* the charsets rewrite_part converts to UTF-8 and back */
-static int
-wide_charset(const char *cs)
-{
-	static const char *const wide[] = { "utf-16", "utf16", "utf-32",
-	    "utf32", "ucs-2", "ucs2", "ucs-4", "ucs4", "utf-7", "utf7",
-	    "iso-2022", "unicode", "hz-gb-2312", NULL };
-	size_t i;
-
-	for (i = 0; wide[i]; i++)
-		if (strncmp(cs, wide[i], strlen(wide[i])) == 0)
-			return 1;
-	return 0;
-}
-
 /*
  * same_content - the decoded output part q is the decoded input part p
  * with the pixel inserted once at most, some links replaced by tracking
@@ -753,10 +738,10 @@ check_output(const struct config *c, const char *msg, size_t len,
 		}
 		buf_reset(&dec);
 		CHECK(mime_decode(q, &dec) == 0);
-		if (!wide_charset(p->charset) &&
+		if (!mime_charset_wide(p->charset) &&
 		    (same = same_content(p, q, r)) >= 0)
 			pixels += same;
-		else if (!wide_charset(p->charset)) {
+		else if (!mime_charset_wide(p->charset)) {
 			if (output_moves(o, olen, &out)) {
 				if (verbose)
 					fprintf(stderr, "fuzz_mime: GMime reads"

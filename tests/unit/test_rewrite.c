@@ -153,8 +153,7 @@ html_of(const char *msg, size_t len)
 		    !strcmp(m.parts[i].subtype, "html") && !m.parts[i].attachment) {
 			assert_int_equal(mime_decode(&m.parts[i], &b), 0);
 			found = 1;
-			if (!strncmp(m.parts[i].charset, "utf-16", 6) ||
-			    !strncmp(m.parts[i].charset, "iso-2022", 8)) {
+			if (mime_charset_wide(m.parts[i].charset)) {
 				conv = g_convert(b.data, (gssize)b.len, "UTF-8",
 				    m.parts[i].charset, NULL, NULL, NULL);
 				assert_non_null(conv);
