@@ -1332,15 +1332,12 @@ fail:
 }
 
 int
-http_reload(struct http *h, const struct config *c)
+http_reload(struct http *h, const struct config *c, char *err, size_t errlen)
 {
 	struct http_conf	*cf;
-	char			 err[512];
 
-	if ((cf = http_conf_new(c, err, sizeof(err))) == NULL) {
-		log_warnx("reload failed: %s", err);
+	if ((cf = http_conf_new(c, err, errlen)) == NULL)
 		return -1;
-	}
 	/*
 	 * A request may still read the old block: it stays allocated until
 	 * http_stop, which costs a few bytes per reload.

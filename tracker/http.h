@@ -51,10 +51,12 @@ struct http	*http_start(const struct config *c, struct store *s, int fd,
 /*
  * http_reload - take the settings of c that apply without a restart:
  * fallback_url, trusted_proxies, user_agent_max, anonymize_ip,
- * store_user_agent. Requests in flight keep the settings they started
- * with. 0, or -1 (ENOMEM) with the old ones kept.
+ * store_user_agent, verdict_networks, click_min_seconds, burst_links.
+ * Requests in flight keep the settings they started with. 0, or -1 with
+ * the reason in err (a verdict_networks file, memory) and the old ones kept.
  */
-int		 http_reload(struct http *h, const struct config *c);
+int		 http_reload(struct http *h, const struct config *c, char *err,
+		    size_t errlen);
 /* http_quiesce - stop accepting connections; open ones are still served */
 void		 http_quiesce(struct http *h);
 /* http_active - requests being handled right now (not idle keep-alives) */

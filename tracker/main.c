@@ -295,11 +295,13 @@ tracker_differs(const char *a, const char *b)
 /*
  * tracker_reload - SIGHUP: read the file again. Applied at once: log_level,
  * fallback_url, trusted_proxies, user_agent_max, anonymize_ip,
- * store_user_agent, raw_retention_days, and the certificates (the files
- * are read again, as the user the tracker runs as; when one fails, the
- * certificates in use stay). Listeners, threads, limits, the store,
- * batching, user, tls_priorities and syslog need a restart: a change
- * there is logged and otherwise ignored. A file with errors changes nothing.
+ * store_user_agent, verdict_networks, click_min_seconds, burst_links,
+ * raw_retention_days, and the certificates (the files are read again, as
+ * the user the tracker runs as; when one fails, the certificates in use
+ * stay). Listeners, threads, limits, the store, batching, user,
+ * tls_priorities, syslog, burst_window_ms and honeypot_window need a
+ * restart: a change there is logged and otherwise ignored. A file with
+ * errors changes nothing.
  */
 static void
 tracker_reload(const char *path, const struct config *cur, struct http *h,
@@ -313,8 +315,8 @@ tracker_reload(const char *path, const struct config *cur, struct http *h,
 		log_err("reload=failed error=%s", log_str(q, sizeof(q), err));
 		return;
 	}
-	if (http_reload(h, &nc) == -1) {
-		log_err("reload=failed error=\"out of memory\"");
+	if (http_reload(h, &nc, err, sizeof(err)) == -1) {
+		log_err("reload=failed error=%s", log_str(q, sizeof(q), err));
 		config_free(&nc);
 		return;
 	}
@@ -345,6 +347,9 @@ tracker_reload(const char *path, const struct config *cur, struct http *h,
 		restart = "batch_ms/batch_max/db_map_size";
 	else if (nc.syslog != cur->syslog)
 		restart = "syslog";
+	else if (nc.burst_window_ms != cur->burst_window_ms ||
+	    nc.honeypot_window != cur->honeypot_window)
+		restart = "burst_window_ms/honeypot_window";
 	if (restart)
 		log_warnx("reload=partial changed=%s reason=\"needs a restart\"",
 		    restart);
