@@ -79,21 +79,17 @@ ctl_show(struct ctl *c, int argc, char **argv)
 	    (jl = json_array()) == NULL)
 		goto out;
 	json_array_foreach(links, i, x) {
-		json_t *l;
-
 		if ((seq16 = json_string_value(x)) == NULL)
 			continue;
 		buf_reset(&b);
-		if (query_get(s, "links", seq16, &b) != 0 ||
-		    (l = json_loadb(b.data, b.len, 0, NULL)) == NULL)
+		if (store_get_link(s, strtoull(seq16, NULL, 16), &b, NULL) != 0 ||
+		    b.data == NULL)
 			continue;
-		snprintf(lrows[nl].name, sizeof(lrows[nl].name), "%s",
-		    json_string_value(json_object_get(l, "url")));
+		snprintf(lrows[nl].name, sizeof(lrows[nl].name), "%s", b.data);
 		snprintf(lrows[nl].scope, sizeof(lrows[nl].scope), "l:%s", seq16);
 		report_from_counters(s, &lrows[nl]);
 		json_array_append_new(jl, report_json(&lrows[nl]));
 		nl++;
-		json_decref(l);
 	}
 	if ((events = json_array()) == NULL ||
 	    query_events(s, 0, INT64_MAX, strtoull(key, NULL, 16),

@@ -159,17 +159,9 @@ group_name(struct st *t, const struct minfo *m, int64_t when, uint64_t link,
 		break;
 	case BY_LINK: {
 		struct buf	b = BUF_INIT;
-		char		key[17];
-		json_t		*o;
-		const char	*u = "-";
 
-		snprintf(key, sizeof(key), "%016" PRIx64, link);
-		o = query_get(t->s, "links", key, &b) == 0 ?
-		    json_loadb(b.data, b.len, 0, NULL) : NULL;
-		if (o)
-			json_unpack(o, "{s:s}", "url", &u);
-		snprintf(out, n, "%s", u);
-		json_decref(o);
+		snprintf(out, n, "%s", store_get_link(t->s, link, &b, NULL) == 0 &&
+		    b.data ? b.data : "-");
 		buf_free(&b);
 		break;
 	}
@@ -417,19 +409,15 @@ msg_rows(void *arg, const char *key, size_t klen, const char *val, size_t vlen)
 	lk = json_object_get(o, "link_seqs");
 	json_array_foreach(lk, i, x) {
 		struct buf	 b = BUF_INIT;
-		json_t		*l;
-		const char	*u = "-";
 
 		if (!json_is_string(x))
 			continue;
-		if (query_get(t->s, "links", json_string_value(x), &b) == 0 &&
-		    (l = json_loadb(b.data, b.len, 0, NULL)) != NULL) {
-			json_unpack(l, "{s:s}", "url", &u);
+		if (store_get_link(t->s, strtoull(json_string_value(x), NULL,
+		    16), &b, NULL) == 0 && b.data) {
 			snprintf(scope, sizeof(scope), "l:%s",
 			    json_string_value(x));
-			if ((r = row_add(t, u, scope)) != NULL)
+			if ((r = row_add(t, b.data, scope)) != NULL)
 				report_from_counters(t->s, r);
-			json_decref(l);
 		}
 		buf_free(&b);
 	}
