@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 
 #include "config.h"
+#include "domain.h"
 #include "log.h"
 
 enum cfg_type { CFG_STR, CFG_INT, CFG_SIZE, CFG_BOOL, CFG_ENUM, CFG_LIST,
@@ -208,25 +209,11 @@ cfg_check_socket(const char *v, char *err, size_t errlen)
 	return -1;
 }
 
-/* cfg_check_host - a DNS name: letters, digits, '-' and '_', dot-separated labels */
+/* cfg_check_host - a DNS name (domain_valid) */
 static int
 cfg_check_host(const char *v, char *err, size_t errlen)
 {
-	size_t	i, label = 0;
-
-	for (i = 0; v[i]; i++) {
-		if (v[i] == '.') {
-			if (label == 0)
-				break;
-			label = 0;
-		} else if (isalnum((unsigned char)v[i]) || v[i] == '-' ||
-		    v[i] == '_') {
-			if (++label > 63)
-				break;
-		} else
-			break;
-	}
-	if (v[i] != '\0' || label == 0 || i > 253) {
+	if (!domain_valid(v)) {
 		snprintf(err, errlen, "not a domain name: \"%.64s\"", v);
 		return -1;
 	}
