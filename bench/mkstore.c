@@ -120,10 +120,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "mkstore: %s\n", err);
 		return 1;
 	}
-	memset(&o, 0, sizeof(o));
-	o.map_size = cfg.db_map_size;
-	o.batch_ms = cfg.batch_ms;
-	o.batch_max = cfg.batch_max;
+	store_opts_config(&o, &cfg);
 	memset(&j, 0, sizeof(j));
 	if ((j.st = store_open(cfg.db_path, &o, 0, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "mkstore: %s: %s\n", cfg.db_path, err);

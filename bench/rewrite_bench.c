@@ -127,10 +127,7 @@ main(int argc, char **argv)
 			fprintf(stderr, "rewrite_bench: %s\n", err);
 			return 1;
 		}
-		memset(&o, 0, sizeof(o));
-		o.map_size = cfg.db_map_size;
-		o.batch_ms = cfg.batch_ms;
-		o.batch_max = cfg.batch_max;
+		store_opts_config(&o, &cfg);
 		if ((st = store_open(cfg.db_path, &o, 0, err, sizeof(err)))
 		    == NULL) {
 			fprintf(stderr, "rewrite_bench: %s\n", err);

@@ -47,10 +47,7 @@ ctl_store(struct ctl *c, int flags)
 	struct store		*s;
 	char			 err[512];
 
-	memset(&o, 0, sizeof(o));
-	o.map_size = c->cfg.db_map_size;
-	o.batch_ms = c->cfg.batch_ms;
-	o.batch_max = c->cfg.batch_max;
+	store_opts_config(&o, &c->cfg);
 	if ((s = store_open(c->cfg.db_path, &o, flags, err, sizeof(err))) == NULL)
 		fprintf(stderr, "mtrackctl: store %s: %s\n", c->cfg.db_path, err);
 	return s;

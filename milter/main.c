@@ -148,10 +148,7 @@ main(int argc, char **argv)
 		pthread_sigmask(SIG_BLOCK, &set, NULL);
 	}
 	/* the store after any fork: one LMDB environment per process */
-	memset(&so, 0, sizeof(so));
-	so.map_size = cfg.db_map_size;
-	so.batch_ms = cfg.batch_ms;
-	so.batch_max = cfg.batch_max;
+	store_opts_config(&so, &cfg);
 	if ((st = store_open(cfg.db_path, &so, 0, err, sizeof(err))) == NULL) {
 		log_err("store %s: %s", cfg.db_path, err);
 		return 1;

@@ -27,6 +27,7 @@
 #include <lmdb.h>
 
 #include "log.h"
+#include "config.h"
 #include "counter.h"
 #include "store.h"
 #include "delta.h"
@@ -287,6 +288,16 @@ fail_quiet:
 	if (txn)
 		mdb_txn_abort(txn);
 	return -1;
+}
+
+void
+store_opts_config(struct store_opts *o, const struct config *c)
+{
+	memset(o, 0, sizeof(*o));
+	o->map_size = c->db_map_size;
+	o->batch_ms = c->batch_ms;
+	o->batch_max = c->batch_max;
+	o->honeypot_window_us = (int64_t)c->honeypot_window * 1000000;
 }
 
 struct store *

@@ -54,6 +54,11 @@ struct store_opts {
 				   events of that message this far back */
 };
 
+struct config;
+
+/* store_opts_config - the options a configuration gives */
+void	store_opts_config(struct store_opts *o, const struct config *c);
+
 /* store_open - open (create) the environment at path; NULL with err set */
 struct store	*store_open(const char *path, const struct store_opts *o,
 		    int flags, char *err, size_t errlen);

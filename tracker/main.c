@@ -514,11 +514,7 @@ main(int argc, char **argv)
 	if (tracker_drop(cfg.user) == -1)
 		goto done;
 
-	memset(&so, 0, sizeof(so));
-	so.map_size = cfg.db_map_size;
-	so.batch_ms = cfg.batch_ms;
-	so.batch_max = cfg.batch_max;
-	so.honeypot_window_us = (int64_t)cfg.honeypot_window * 1000000;
+	store_opts_config(&so, &cfg);
 	store = store_open(cfg.db_path, &so, STORE_EVENTS, err, sizeof(err));
 	if (store == NULL) {
 		log_err("store=%s error=%s", cfg.db_path,
