@@ -1,6 +1,7 @@
 #!/bin/sh
 # Install the Debian packages listed in contrib/debian-packages that are missing.
-# As root: apt-get, non-interactively (Postfix gets "No configuration").
+# As root: apt-get, non-interactively (Postfix gets "No configuration"),
+# waiting up to 10 minutes for the dpkg lock when another apt is running.
 # Otherwise: print the exact command and fail.
 set -e
 here=$(dirname "$0")
@@ -11,7 +12,7 @@ for p in $pkgs; do
 	case "$s" in *"ok installed"*) ;; *) missing="$missing $p" ;; esac
 done
 [ -z "$missing" ] && exit 0
-cmd="apt-get install -y --no-install-recommends$missing"
+cmd="apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends$missing"
 if [ "$(id -u)" != 0 ]; then
 	echo "mtrack: missing Debian packages:$missing" >&2
 	echo "run as root: apt-get update && DEBIAN_FRONTEND=noninteractive $cmd" >&2
@@ -20,5 +21,5 @@ fi
 echo "mtrack: installing:$missing" >&2
 echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -q >&2 || true
+apt-get -o DPkg::Lock::Timeout=600 update -q >&2 || true
 $cmd >&2
