@@ -90,7 +90,7 @@ target_find(const struct config *cfg, const char *name, struct target *t)
 
 	memset(t, 0, sizeof(*t));
 	snprintf(t->name, sizeof(t->name), "%s", name);
-	if (domain_url_host(cfg->tracking_url, host, sizeof(host)) == 0 &&
+	if (dnsname_url_host(cfg->tracking_url, host, sizeof(host)) == 0 &&
 	    strcmp(host, name) == 0) {
 		t->url = cfg->tracking_url;
 		t->is_default = 1;
@@ -99,7 +99,7 @@ target_find(const struct config *cfg, const char *name, struct target *t)
 		const char *e = cfg->tracking_domains[i];
 		const char *eq = strchr(e, '=');
 
-		if (eq == NULL || domain_url_host(eq + 1, host, sizeof(host)) == -1 ||
+		if (eq == NULL || dnsname_url_host(eq + 1, host, sizeof(host)) == -1 ||
 		    strcmp(host, name) != 0)
 			continue;
 		if (t->url == NULL)
@@ -137,7 +137,7 @@ name_arg(const char *arg, char *out, size_t outlen)
 		out[i] = (char)((arg[i] >= 'A' && arg[i] <= 'Z') ? arg[i] + 32 :
 		    arg[i]);
 	out[n] = '\0';
-	if (!domain_valid(out)) {
+	if (!dnsname_valid(out)) {
 		fprintf(stderr, "mtrackctl: not a domain name: \"%.64s\"\n", arg);
 		return -1;
 	}
@@ -736,7 +736,7 @@ list_extra(struct listing *l, const char *url)
 	char	host[DOMAIN_MAX];
 	size_t	i;
 
-	if (domain_url_host(url, host, sizeof(host)) == -1)
+	if (dnsname_url_host(url, host, sizeof(host)) == -1)
 		return 0;
 	for (i = 0; i < l->nseen; i++)
 		if (strcmp(l->seen[i], host) == 0)

@@ -534,10 +534,10 @@ step_domain(struct rwmsg *x)
 	int				 unverified;
 
 	from = mime_header(&x->m, "From");
-	if (from == NULL || domain_of_address(from, x->sdomain,
+	if (from == NULL || dnsname_of_address(from, x->sdomain,
 	    sizeof(x->sdomain)) == -1)
 		if (info == NULL || info->from == NULL ||
-		    domain_of_address(info->from, x->sdomain,
+		    dnsname_of_address(info->from, x->sdomain,
 		    sizeof(x->sdomain)) == -1)
 			x->sdomain[0] = '\0';
 	unverified = domain_pick(x->cfg, x->st, from, info ? info->from : NULL,
