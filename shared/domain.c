@@ -17,25 +17,21 @@
 const char *
 domain_url_for(const struct config *cfg, const char *sending)
 {
-	const char	*best = NULL;
-	size_t		 bestlen = 0, slen, dlen, i;
+	struct config_tdomain	 td;
+	const char		*best = NULL;
+	size_t			 bestlen = 0, slen, i;
 
 	if (sending == NULL || *sending == '\0')
 		return NULL;
 	slen = strlen(sending);
 	for (i = 0; cfg->tracking_domains && cfg->tracking_domains[i]; i++) {
-		const char *e = cfg->tracking_domains[i];
-		const char *eq = strchr(e, '=');
-
-		if (eq == NULL)
+		if (config_tdomain(cfg->tracking_domains[i], &td) == -1 ||
+		    td.len > slen || td.len <= bestlen ||
+		    strncasecmp(sending + slen - td.len, td.domain, td.len) != 0 ||
+		    (td.len < slen && sending[slen - td.len - 1] != '.'))
 			continue;
-		dlen = (size_t)(eq - e);
-		if (dlen > slen || dlen <= bestlen ||
-		    strncasecmp(sending + slen - dlen, e, dlen) != 0 ||
-		    (dlen < slen && sending[slen - dlen - 1] != '.'))
-			continue;
-		best = eq + 1;
-		bestlen = dlen;
+		best = td.url;
+		bestlen = td.len;
 	}
 	return best;
 }
@@ -382,25 +378,24 @@ dom_sync_one(MDB_txn *txn, MDB_dbi dbi, const char *sending, const char *url,
 int
 domain_sync(struct store *st, const struct config *cfg, int64_t now)
 {
-	MDB_txn	*txn = NULL;
-	MDB_dbi	 dbi;
-	char	 sending[DOMAIN_MAX];
-	size_t	 i, n;
-	int	 rc;
+	struct config_tdomain	 td;
+	MDB_txn			*txn = NULL;
+	MDB_dbi			 dbi;
+	char			 sending[DOMAIN_MAX];
+	size_t			 i;
+	int			 rc;
 
 	if ((rc = dom_txn(st, 0, &txn, &dbi)) != 0)
 		goto fail;
 	if ((rc = dom_sync_one(txn, dbi, "", cfg->tracking_url, now)) != 0)
 		goto fail;
 	for (i = 0; cfg->tracking_domains && cfg->tracking_domains[i]; i++) {
-		const char *e = cfg->tracking_domains[i];
-		const char *eq = strchr(e, '=');
-
-		if (eq == NULL || (n = (size_t)(eq - e)) >= sizeof(sending))
+		if (config_tdomain(cfg->tracking_domains[i], &td) == -1 ||
+		    td.len >= sizeof(sending))
 			continue;
-		memcpy(sending, e, n);
-		sending[n] = '\0';
-		if ((rc = dom_sync_one(txn, dbi, sending, eq + 1, now)) != 0)
+		memcpy(sending, td.domain, td.len);
+		sending[td.len] = '\0';
+		if ((rc = dom_sync_one(txn, dbi, sending, td.url, now)) != 0)
 			goto fail;
 	}
 	rc = mdb_txn_commit(txn);

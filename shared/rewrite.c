@@ -86,19 +86,16 @@ url_under(const char *url, const char *base, size_t blen)
 static int
 is_tracking_url(const struct config *cfg, const char *turl, const char *url)
 {
-	const char	*eq;
-	size_t		 i;
+	struct config_tdomain	td;
+	size_t			i;
 
 	if (url_under(url, turl, strlen(turl)) ||
 	    url_under(url, cfg->tracking_url, strlen(cfg->tracking_url)))
 		return 1;
-	for (i = 0; cfg->tracking_domains && cfg->tracking_domains[i]; i++) {
-		if ((eq = strchr(cfg->tracking_domains[i], '=')) == NULL)
-			continue;
-		/* config_load took the trailing '/' off */
-		if (url_under(url, eq + 1, strlen(eq + 1)))
+	for (i = 0; cfg->tracking_domains && cfg->tracking_domains[i]; i++)
+		if (config_tdomain(cfg->tracking_domains[i], &td) == 0 &&
+		    url_under(url, td.url, strlen(td.url)))
 			return 1;
-	}
 	return 0;
 }
 
