@@ -191,23 +191,14 @@ cfg_check_url(const char *v, char *err, size_t errlen)
 	return 0;
 }
 
+/* cfg_check_listen - HOST:PORT, [IPV6]:PORT or *:PORT */
 static int
 cfg_check_listen(const char *v, char *err, size_t errlen)
 {
-	const char	*colon = strrchr(v, ':');
-	char		*end;
-	long		 port;
+	char		 host[256];
+	const char	*port;
 
-	if (colon == NULL || colon == v) {
-		snprintf(err, errlen, "must be HOST:PORT");
-		return -1;
-	}
-	port = strtol(colon + 1, &end, 10);
-	if (colon[1] == '\0' || *end != '\0' || port < 1 || port > 65535) {
-		snprintf(err, errlen, "bad port");
-		return -1;
-	}
-	return 0;
+	return net_listen_split(v, host, sizeof(host), &port, err, errlen);
 }
 
 static int
