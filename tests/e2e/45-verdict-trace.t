@@ -4,8 +4,8 @@
 # security gateways, image proxies, link previews, office link checks,
 # tools, bursts): machine recall >= 95%, no person called a machine, bursts
 # labelled whole, counters equal to the events; and `mtrackctl verdict check`.
-# Also what real clients send: headless Chromium and curl through the
-# tracker (the no-browser-headers rule is safe for browsers).
+# Also what real clients send: headless Chromium, Firefox and curl through
+# the tracker (the no-browser-headers rule is safe for browsers).
 TOP=${MTRACK_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/tests/lib/tap.sh"
 . "$TOP/tests/lib/tracker.sh"
@@ -96,9 +96,16 @@ if [ -n "$CHROMIUM" ]; then
 	    --user-data-dir="$T/chrome" --user-agent='Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36' \
 	    --dump-dom "$BASE$l2" >/dev/null 2>&1
 fi
+FIREFOX=$(command -v firefox-esr || command -v firefox || true)
+if [ -n "$FIREFOX" ]; then
+	mkdir -p "$T/ff"
+	HOME=$T timeout 60 "$FIREFOX" --headless --no-remote -profile "$T/ff" \
+	    --screenshot "$T/ff.png" "$BASE$l3" >/dev/null 2>&1
+fi
+want=$((1 + (${#CHROMIUM} > 0) + (${#FIREFOX} > 0)))
 "$CTL" -c "$T/conf" export > "$T/real.jsonl" 2>/dev/null
 for i in $(seq 100); do
-	[ "$(grep -c . "$T/real.jsonl")" -ge 2 ] && break
+	[ "$(grep -c . "$T/real.jsonl")" -ge "$want" ] && break
 	sleep 0.1; "$CTL" -c "$T/conf" export > "$T/real.jsonl" 2>/dev/null
 done
 like "$(grep '"ua":"curl' "$T/real.jsonl")" '"class":"bot","reason":"curl"' "curl's click: bot/curl (it sends Accept: */*, no Accept-Language)"
@@ -106,6 +113,12 @@ if [ -n "$CHROMIUM" ]; then
 	like "$(grep 'Chrome/120' "$T/real.jsonl")" '"class":"human"' "Chromium's click (Accept and Accept-Language sent): human"
 else
 	ok 0 "# SKIP no chromium"
+fi
+
+if [ -n "$FIREFOX" ]; then
+	like "$(grep 'Firefox/' "$T/real.jsonl")" '"class":"human"' "Firefox's click (Accept and Accept-Language sent): human"
+else
+	ok 0 "# SKIP no firefox"
 fi
 
 # -- the trace -------------------------------------------------------------------
