@@ -18,6 +18,7 @@ struct store	*ctl_store(struct ctl *c, int flags);
 
 int	ctl_rewrite(struct ctl *c, int argc, char **argv);
 int	ctl_stats(struct ctl *c, int argc, char **argv);
+int	ctl_report(struct ctl *c, int argc, char **argv);
 int	ctl_domain(struct ctl *c, int argc, char **argv);
 int	ctl_show(struct ctl *c, int argc, char **argv);
 int	ctl_export(struct ctl *c, int argc, char **argv);

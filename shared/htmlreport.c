@@ -14,6 +14,7 @@
 #include "chart.h"
 #include "esc.h"
 #include "htmlreport.h"
+#include "query.h"
 #include "verdict.h"
 
 #define HR_LINKS	50	/* links shown at most */
@@ -111,7 +112,7 @@ hr_head(struct buf *o, const struct htmlreport *r)
 	    "<header><h1>mtrack report</h1><p class=\"sub\" id=\"filter\">",
 	    hr_style) == -1)
 		return -1;
-	if (r->filter && r->filter[0]) {
+	if (r->filter[0]) {
 		if (esc_html_str(o, r->filter) == -1)
 			return -1;
 	} else if (buf_puts(o, "all mail") == -1)
@@ -469,4 +470,124 @@ htmlreport_write(struct buf *o, const struct htmlreport *r)
 	return buf_puts(o, "<footer>mtrack: people are the class \"human\"; "
 	    "machines are image proxies, prefetches, security scanners and "
 	    "bots.</footer></body></html>\n");
+}
+
+/* what hr_event needs */
+struct hr_ev {
+	struct store	*s;
+	json_t		*events;
+};
+
+/* hr_rank - links by people's clicks, then all clicks, then by name */
+static int
+hr_rank(const void *a, const void *b)
+{
+	const struct report_row *x = a, *y = b;
+
+	if (x->ccls[VERDICT_HUMAN] != y->ccls[VERDICT_HUMAN])
+		return x->ccls[VERDICT_HUMAN] > y->ccls[VERDICT_HUMAN] ? -1 : 1;
+	if (x->clicks != y->clicks)
+		return x->clicks > y->clicks ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* hr_rows - the rows of q grouped by "by" */
+static int
+hr_rows(struct store *s, const struct stats_query *q, enum stats_by by,
+    struct report_row **rows, size_t *n)
+{
+	struct stats_query	g = *q;
+
+	g.by = by;
+	return stats_run(s, &g, rows, n);
+}
+
+/* hr_event - one event of the message, with the URL of a click */
+static int
+hr_event(void *arg, const char *key, size_t klen, const char *val,
+    size_t vlen)
+{
+	struct hr_ev	*e = arg;
+	struct buf	 url = BUF_INIT;
+	json_t		*o;
+	const char	*link;
+
+	(void)key;
+	(void)klen;
+	if ((o = json_loadb(val, vlen, 0, NULL)) == NULL)
+		return 0;
+	link = json_string_value(json_object_get(o, "link"));
+	if (link && store_get_link(e->s, strtoull(link, NULL, 16), &url,
+	    NULL) == 0 && url.data)
+		json_object_set_new(o, "url", json_string(url.data));
+	buf_free(&url);
+	return json_array_append_new(e->events, o) == 0 ? 0 : -1;
+}
+
+int
+htmlreport_fill(struct htmlreport *r, struct store *s,
+    const struct stats_query *q)
+{
+	struct report_row	*t = NULL;
+	struct hr_ev		 e;
+	size_t			 n = 0;
+	int			 rc;
+
+	memset(r, 0, sizeof(*r));
+	stats_filter_text(q, r->filter, sizeof(r->filter));
+	r->since = q->since;
+	r->until = q->until;
+	r->generated = (int64_t)time(NULL) * 1000000;
+	if ((rc = hr_rows(s, q, STATS_BY_TOTAL, &t, &n)) != 0)
+		goto fail;
+	if (n)
+		r->total = t[0];
+	free(t);
+	if ((rc = hr_rows(s, q, STATS_BY_DAY, &r->time, &r->ntime)) != 0)
+		goto fail;
+	/* a few days: hours show the shape of the first hours after sending */
+	if (r->ntime && htmlreport_bucket(r->time[r->ntime - 1].name) -
+	    htmlreport_bucket(r->time[0].name) <= 2 * HR_DAY) {
+		free(r->time);
+		r->time = NULL;
+		r->hourly = 1;
+		if ((rc = hr_rows(s, q, STATS_BY_HOUR, &r->time,
+		    &r->ntime)) != 0)
+			goto fail;
+	}
+	if ((rc = hr_rows(s, q, STATS_BY_LINK, &r->links, &r->nlinks)) != 0)
+		goto fail;
+	qsort(r->links, r->nlinks, sizeof(*r->links), hr_rank);
+	if (q->campaign == NULL && q->domain == NULL && q->message == NULL &&
+	    ((rc = hr_rows(s, q, STATS_BY_CAMPAIGN, &r->campaigns,
+	    &r->ncampaigns)) != 0 || (rc = hr_rows(s, q, STATS_BY_DOMAIN,
+	    &r->domains, &r->ndomains)) != 0))
+		goto fail;
+	if (q->message) {
+		uint64_t seq;
+
+		r->message = q->message;
+		e.s = s;
+		rc = -1;
+		if ((e.events = r->events = json_array()) == NULL ||
+		    (rc = stats_msgseq(s, q->message, &seq)) != 0 ||
+		    (rc = query_events(s, q->since, q->until, seq, hr_event,
+		    &e)) != 0)
+			goto fail;
+	}
+	return 0;
+fail:
+	htmlreport_free(r);
+	return rc == 1 ? 1 : -1;
+}
+
+void
+htmlreport_free(struct htmlreport *r)
+{
+	free(r->time);
+	free(r->links);
+	free(r->campaigns);
+	free(r->domains);
+	json_decref(r->events);
+	memset(r, 0, sizeof(*r));
 }

@@ -127,7 +127,7 @@ test_page(void **state)
 	memset(days, 0, sizeof(days));
 	memset(links, 0, sizeof(links));
 	memset(camps, 0, sizeof(camps));
-	r.filter = "campaign " EVIL;
+	snprintf(r.filter, sizeof(r.filter), "campaign " EVIL);
 	r.until = INT64_MAX;
 	r.generated = 1767225600LL * 1000000;
 	r.total.sent = 12345;
