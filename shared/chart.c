@@ -19,6 +19,7 @@
 #define MT	28	/* top: the legend */
 #define MB	40	/* bottom: x labels */
 #define XLABELS	8	/* x labels shown at most */
+#define BARMAX	40	/* the widest bar */
 
 static const char *const chart_fill[CHART_SERIES] = {
 	"#2563eb", "#b8bec9", "#f59e0b", "#10b981"
@@ -113,7 +114,7 @@ chart_bar(struct buf *o, const struct chart *c, size_t i, double slot,
 	double			 x, w, y = H - MB, h;
 	size_t			 s;
 
-	w = slot * 0.75;
+	w = slot * 0.75 < BARMAX ? slot * 0.75 : BARMAX;
 	x = ML + slot * (double)i + (slot - w) / 2;
 	for (s = 0; s < c->nseries; s++) {
 		h = (double)(H - MT - MB) * (double)b->v[s] / (double)top;

@@ -21,6 +21,8 @@
 #define HR_HOUR		3600000000LL
 #define HR_DAY		(24 * HR_HOUR)
 #define HR_BUCKETS	4000	/* time buckets drawn at most */
+#define HR_MINHOURS	24	/* an axis of hours spans a day at least */
+#define HR_MINDAYS	7	/* an axis of days a week */
 
 static const char hr_style[] =
 	"body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;"
@@ -40,7 +42,7 @@ static const char hr_style[] =
 	"th{background:#f3f4f6;font-weight:600}"
 	"td.t,th.t{text-align:left}td.url{text-align:left;max-width:520px;"
 	"overflow-wrap:anywhere;font-family:ui-monospace,monospace;font-size:12px}"
-	".charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:16px}"
+	".charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(420px,1fr));gap:16px}"
 	"figure{margin:0;background:#fff;border:1px solid #e5e7eb;border-radius:8px;"
 	"padding:8px}figcaption{font-weight:600;margin:0 0 4px 6px}"
 	"svg.chart{width:100%;height:auto;display:block}"
@@ -240,6 +242,10 @@ hr_time_charts(struct buf *o, const struct htmlreport *r)
 		return -1;
 	t0 = r->ntime ? htmlreport_bucket(r->time[0].name) : -1;
 	t1 = r->ntime ? htmlreport_bucket(r->time[r->ntime - 1].name) : -1;
+	/* short spans end on the last bucket: the bars keep their width */
+	if (t0 >= 0 && t1 >= t0 && (t1 - t0) / step < (r->hourly ?
+	    HR_MINHOURS : HR_MINDAYS))
+		t0 = t1 - step * ((r->hourly ? HR_MINHOURS : HR_MINDAYS) - 1);
 	if (t0 >= 0 && t1 >= t0 && (t1 - t0) / step < HR_BUCKETS)
 		n = (size_t)((t1 - t0) / step) + 1;
 	if (n && ((ob = calloc(n, sizeof(*ob))) == NULL ||
@@ -248,8 +254,8 @@ hr_time_charts(struct buf *o, const struct htmlreport *r)
 		goto out;
 	for (i = 0; i < n; i++) {
 		t = t0 + (int64_t)i * step;
-		hr_time(t, r->hourly ? "%d %H:00" : "%m-%d", lab[i],
-		    sizeof(lab[i]));
+		hr_time(t, !r->hourly ? "%b %d" : t % HR_DAY ? "%H:00" :
+		    "%b %d", lab[i], sizeof(lab[i]));
 		ob[i].label = cb[i].label = lab[i];
 		for (; k < r->ntime && htmlreport_bucket(r->time[k].name) <= t;
 		    k++) {

@@ -171,9 +171,10 @@ test_page(void **state)
 	assert_non_null(strstr(b.data, "data-k=\"opens_machine\" data-v=\"4\""));
 	assert_non_null(strstr(b.data, "data-k=\"opens_by_class.proxy\" data-v=\"4\""));
 	assert_non_null(strstr(b.data, "data-k=\"click_to_open\" data-v=\"0.250000\">25.0%<"));
-	/* four days on the axis, two of them empty; bars only where counts are */
+	/* a week on the axis, ending on the last day; bars only where counts are */
 	assert_int_equal(count(b.data, "<svg class=\"chart\""), 3);
-	assert_non_null(strstr(b.data, ">01-03</text>"));
+	assert_non_null(strstr(b.data, ">Dec 29</text>"));
+	assert_non_null(strstr(b.data, ">Jan 04</text>"));
 	assert_int_equal(count(b.data, "class=\"bar s"), 2);
 	/* a link's place and share */
 	assert_non_null(strstr(b.data, "<td>3</td>"));
