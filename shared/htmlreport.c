@@ -322,7 +322,13 @@ static int
 hr_links(struct buf *o, const struct htmlreport *r)
 {
 	uint64_t	people = r->total.ccls[VERDICT_HUMAN];
-	size_t		i, n = r->nlinks < HR_LINKS ? r->nlinks : HR_LINKS;
+	size_t		i, n, clicked;
+
+	/* ranked: the links nobody clicked come last, and are only counted */
+	for (clicked = 0; clicked < r->nlinks && r->links[clicked].clicks;
+	    clicked++)
+		;
+	n = clicked < HR_LINKS ? clicked : HR_LINKS;
 
 	if (buf_puts(o, "<section><h2>Links, by people's clicks</h2>"
 	    "<table id=\"links\"><tr><th>#</th><th class=\"t\">URL</th>"
@@ -346,11 +352,13 @@ hr_links(struct buf *o, const struct htmlreport *r)
 		    buf_puts(o, "</tr>") == -1)
 			return -1;
 	}
-	if (n == 0 && buf_puts(o, "<tr><td colspan=\"8\" class=\"t\">no links"
-	    "</td></tr>") == -1)
+	if (n == 0 && buf_puts(o, "<tr><td colspan=\"8\" class=\"t\">no "
+	    "clicks</td></tr>") == -1)
 		return -1;
-	if (n < r->nlinks && buf_printf(o, "<tr><td colspan=\"8\" class=\"t\">"
-	    "and %zu more</td></tr>", r->nlinks - n) == -1)
+	if (n < r->nlinks && buf_printf(o, "<tr><td colspan=\"8\" class=\"t\" "
+	    "id=\"more-links\">%s%zu more links, %zu of them without clicks"
+	    "</td></tr>", n ? "and " : "", r->nlinks - n,
+	    r->nlinks - clicked) == -1)
 		return -1;
 	return buf_puts(o, "</table></section>\n");
 }

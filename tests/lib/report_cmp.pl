@@ -90,7 +90,19 @@ while ($lt =~ /<td class="url">(.*?)<\/td>(.*?)<\/tr>/sg) {
 	    if defined $prev && $v->{clicks_human} > $prev;
 	$prev = $v->{clicks_human};
 }
-my @lrows = @{json_of('link')->{rows}};
+# the page lists the links someone clicked (50 at most) and counts the others
+my @lrows = grep { $_->{clicks} } @{json_of('link')->{rows}};
+my $unclicked = grep { !$_->{clicks} } @{json_of('link')->{rows}};
+if ($unclicked || @lrows > 50) {
+	$n++;
+	if ($lt !~ /<td[^>]*id="more-links">(?:and )?([0-9]+) more links, ([0-9]+) of them without clicks</) {
+		$bad++;
+		print "# the links not listed are not counted\n";
+	} elsif ($1 != $unclicked + (@lrows > 50 ? @lrows - 50 : 0) || $2 != $unclicked) {
+		$bad++;
+		print "# links not listed: report $1 ($2 without clicks), stats $unclicked without clicks\n";
+	}
+}
 for my $row (@lrows) {
 	push @exp, join("\x1f", $row->{name}, map { $row->{$_} // 'none' } @keys);
 }

@@ -146,6 +146,7 @@ test_page(void **state)
 	r.ntime = 2;
 	snprintf(links[0].name, sizeof(links[0].name), "https://x.example/?a=1&b=" EVIL);
 	links[0].ccls[VERDICT_HUMAN] = 1;
+	links[0].clicks = 1;
 	links[0].pos = 3;
 	r.links = links;
 	r.nlinks = 1;
@@ -192,7 +193,7 @@ test_page(void **state)
 	memset(&r, 0, sizeof(r));
 	assert_int_equal(htmlreport_write(&b, &r), 0);
 	assert_non_null(strstr(b.data, "all mail"));
-	assert_non_null(strstr(b.data, "no links"));
+	assert_non_null(strstr(b.data, "no clicks"));
 	assert_non_null(strstr(b.data, "data-k=\"click_to_open\" data-v=\"null\""));
 	buf_free(&b);
 }
