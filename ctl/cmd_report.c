@@ -17,7 +17,7 @@ usage(void)
 	fprintf(stderr, "usage: mtrackctl report [--campaign NAME | --domain"
 	    " DOMAIN | --message MESSAGE-ID]\n"
 	    "        [--since TIME] [--until TIME] --html > report.html\n"
-	    "TIME: YYYY-MM-DD[THH:MM[:SS]] (UTC), @EPOCH, or Nd / Nh / Nm ago\n");
+	    CTL_TIME_HELP);
 }
 
 int
@@ -25,11 +25,7 @@ ctl_report(struct ctl *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "html", no_argument, NULL, 'h' },
-		{ "since", required_argument, NULL, 's' },
-		{ "until", required_argument, NULL, 'u' },
-		{ "campaign", required_argument, NULL, 'C' },
-		{ "domain", required_argument, NULL, 'D' },
-		{ "message", required_argument, NULL, 'M' },
+		CTL_FILTER_OPTIONS,
 		{ NULL, 0, NULL, 0 }
 	};
 	struct stats_query	 q;

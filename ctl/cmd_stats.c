@@ -21,7 +21,7 @@ usage(void)
 	    "        [--since TIME] [--until TIME] [--campaign NAME]"
 	    " [--domain DOMAIN]\n"
 	    "        [--message MESSAGE-ID] [--json | --csv]\n"
-	    "TIME: YYYY-MM-DD[THH:MM[:SS]] (UTC), @EPOCH, or Nd / Nh / Nm ago\n");
+	    CTL_TIME_HELP);
 }
 
 int
@@ -31,11 +31,7 @@ ctl_stats(struct ctl *c, int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "csv", no_argument, NULL, 'v' },
 		{ "by", required_argument, NULL, 'b' },
-		{ "since", required_argument, NULL, 's' },
-		{ "until", required_argument, NULL, 'u' },
-		{ "campaign", required_argument, NULL, 'C' },
-		{ "domain", required_argument, NULL, 'D' },
-		{ "message", required_argument, NULL, 'M' },
+		CTL_FILTER_OPTIONS,
 		{ NULL, 0, NULL, 0 }
 	};
 	struct stats_query	 q;
