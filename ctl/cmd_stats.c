@@ -24,8 +24,12 @@ usage(void)
 	    CTL_TIME_HELP);
 }
 
-int
-ctl_stats(struct ctl *c, int argc, char **argv)
+/* the output formats */
+enum fmt { FMT_TABLE, FMT_JSON, FMT_CSV };
+
+/* cmd_stats_args - the options into *q and *fmt; 0, or 2 (usage) */
+static int
+cmd_stats_args(int argc, char **argv, struct stats_query *q, enum fmt *fmt)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
@@ -34,16 +38,9 @@ ctl_stats(struct ctl *c, int argc, char **argv)
 		CTL_FILTER_OPTIONS,
 		{ NULL, 0, NULL, 0 }
 	};
-	struct stats_query	 q;
-	struct store		*s;
-	struct store_counts	 n;
-	struct report_row	*rows = NULL;
-	json_t			*o = NULL, *jrows;
-	char			 err[256];
-	int			 ch, idx, json = 0, csv = 0, rc = 1, i;
-	size_t			 k, nrows = 0;
+	char	err[256];
+	int	ch, idx, i, json = 0, csv = 0;
 
-	stats_query_init(&q);
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "", longopts, &idx)) != -1) {
 		switch (ch) {
@@ -58,14 +55,14 @@ ctl_stats(struct ctl *c, int argc, char **argv)
 				    optarg);
 				return 2;
 			}
-			q.by = (enum stats_by)i;
+			q->by = (enum stats_by)i;
 			break;
 		case 's':
 		case 'u':
 		case 'C':
 		case 'D':
 		case 'M':
-			if (stats_filter(&q, longopts[idx].name, optarg, err,
+			if (stats_filter(q, longopts[idx].name, optarg, err,
 			    sizeof(err)) == -1) {
 				fprintf(stderr, "mtrackctl: %s\n", err);
 				return 2;
@@ -80,44 +77,75 @@ ctl_stats(struct ctl *c, int argc, char **argv)
 		usage();
 		return 2;
 	}
+	*fmt = json ? FMT_JSON : csv ? FMT_CSV : FMT_TABLE;
+	return 0;
+}
+
+/* cmd_stats_print - the rows, with the global counters in JSON; 0 or -1 */
+static int
+cmd_stats_print(struct store *s, enum stats_by by,
+    const struct report_row *r, size_t nr, enum fmt fmt)
+{
+	struct store_counts	 n;
+	json_t			*o, *rows;
+	size_t			 k;
+	int			 rc;
+
+	if (store_counts(s, &n) == -1) {
+		fprintf(stderr, "mtrackctl: cannot read the counters\n");
+		return -1;
+	}
+	if (fmt == FMT_CSV)
+		report_csv(stdout, r, nr);
+	else if (fmt == FMT_TABLE)
+		report_table(stdout, stats_by_names[by], r, nr);
+	if (fmt != FMT_JSON)
+		return 0;
+	if ((rows = json_array()) == NULL)
+		return -1;
+	for (k = 0; k < nr; k++)
+		json_array_append_new(rows, report_json(&r[k]));
+	o = json_pack("{s:I, s:I, s:I, s:I, s:s, s:o}",
+	    "messages", (json_int_t)n.messages,
+	    "links", (json_int_t)n.links,
+	    "opens", (json_int_t)n.opens,
+	    "clicks", (json_int_t)n.clicks,
+	    "by", stats_by_names[by],
+	    "rows", rows);
+	rc = o == NULL || json_dumpf(o, stdout, JSON_INDENT(2)) == -1 ? -1 : 0;
+	if (rc == 0)
+		putchar('\n');
+	json_decref(o);
+	return rc;
+}
+
+int
+ctl_stats(struct ctl *c, int argc, char **argv)
+{
+	struct stats_query	 q;
+	struct store		*s;
+	struct report_row	*rows = NULL;
+	size_t			 nrows = 0;
+	enum fmt		 fmt;
+	int			 rc = 1;
+
+	stats_query_init(&q);
+	if (cmd_stats_args(argc, argv, &q, &fmt) != 0)
+		return 2;
 	if ((s = ctl_store(c, STORE_RDONLY)) == NULL)
 		return 1;
 	switch (stats_run(s, &q, &rows, &nrows)) {
 	case 0:
+		if (cmd_stats_print(s, q.by, rows, nrows, fmt) == 0)
+			rc = fflush(stdout) == 0 ? 0 : 1;
 		break;
 	case 1:
 		fprintf(stderr, "mtrackctl: no message %s\n", q.message);
-		goto out;
+		break;
 	default:
 		fprintf(stderr, "mtrackctl: cannot read the store\n");
-		goto out;
+		break;
 	}
-	if (store_counts(s, &n) == -1) {
-		fprintf(stderr, "mtrackctl: cannot read the counters\n");
-		goto out;
-	}
-	if (json) {
-		if ((jrows = json_array()) == NULL)
-			goto out;
-		for (k = 0; k < nrows; k++)
-			json_array_append_new(jrows, report_json(&rows[k]));
-		o = json_pack("{s:I, s:I, s:I, s:I, s:s, s:o}",
-		    "messages", (json_int_t)n.messages,
-		    "links", (json_int_t)n.links,
-		    "opens", (json_int_t)n.opens,
-		    "clicks", (json_int_t)n.clicks,
-		    "by", stats_by_names[q.by],
-		    "rows", jrows);
-		if (o == NULL || json_dumpf(o, stdout, JSON_INDENT(2)) == -1)
-			goto out;
-		putchar('\n');
-	} else if (csv)
-		report_csv(stdout, rows, nrows);
-	else
-		report_table(stdout, stats_by_names[q.by], rows, nrows);
-	rc = fflush(stdout) == 0 ? 0 : 1;
-out:
-	json_decref(o);
 	free(rows);
 	store_close(s);
 	return rc;

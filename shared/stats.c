@@ -451,6 +451,198 @@ row_cmp(const void *a, const void *b)
 	    ((const struct report_row *)b)->name);
 }
 
+
+/* window_days - the first and last day of the time window, as day names */
+static void
+window_days(const struct st *t, char from[16], char to[16])
+{
+	day_name(t->since, from);
+	day_name(t->until == INT64_MAX ? INT64_MAX / 2 : t->until - 1, to);
+}
+
+/* row_sum - x added into r */
+static void
+row_sum(struct report_row *r, const struct report_row *x)
+{
+	int i;
+
+	r->sent += x->sent;
+	r->opens += x->opens;
+	r->clicks += x->clicks;
+	r->uopens += x->uopens;
+	r->uclicks += x->uclicks;
+	r->uopens_h += x->uopens_h;
+	r->uclicks_h += x->uclicks_h;
+	for (i = 0; i < VERDICT_NCLASS; i++) {
+		r->ocls[i] += x->ocls[i];
+		r->ccls[i] += x->ccls[i];
+	}
+	if (x->first && (!r->first || x->first < r->first))
+		r->first = x->first;
+	if (x->last > r->last)
+		r->last = x->last;
+}
+
+/* rows_keep - keep the rows whose name passes keep(name, arg) */
+static void
+rows_keep(struct st *t, int (*keep)(const char *name, const void *arg),
+    const void *arg)
+{
+	size_t k, w = 0;
+
+	for (k = 0; k < t->nrows; k++)
+		if (keep(t->rows[k].name, arg))
+			t->rows[w++] = t->rows[k];
+	t->nrows = w;
+}
+
+/* in_days - a day name within the window's days (arg: from, to) */
+static int
+in_days(const char *name, const void *arg)
+{
+	const char *const *d = arg;
+
+	return strcmp(name, d[0]) >= 0 && strcmp(name, d[1]) <= 0;
+}
+
+static int
+is_name(const char *name, const void *arg)
+{
+	return strcmp(name, arg) == 0;
+}
+
+/* total_counters - one row "total" from the counters of one scope (or all) */
+static int
+total_counters(struct st *t)
+{
+	struct report_row	*r;
+	char			 scope[300] = "";
+
+	if (t->campaign)
+		snprintf(scope, sizeof(scope), "c:%s", t->campaign);
+	else if (t->domain)
+		snprintf(scope, sizeof(scope), "d:%s", t->domain);
+	else if (t->message)
+		db_scope_seq(scope, 'm', t->msgseq);
+	if ((r = row_add(t, "total", scope)) == NULL ||
+	    report_from_counters(t->s, r) == -1)
+		return -1;
+	if (t->message)
+		r->sent = 1;
+	return 0;
+}
+
+/* total_days - one row "total": the day counters of the window, summed */
+static int
+total_days(struct st *t)
+{
+	struct st		 d = *t;
+	struct report_row	*r;
+	char			 from[16], to[16];
+	size_t			 k;
+	int			 rc = -1;
+
+	d.rows = NULL;
+	d.nrows = d.caprows = 0;
+	if (query_counters(t->s, "t:", scope_row, &d) == -1)
+		goto out;
+	window_days(t, from, to);
+	if ((r = row_add(t, "total", "")) == NULL)
+		goto out;
+	for (k = 0; k < d.nrows; k++)
+		if (strcmp(d.rows[k].name, from) >= 0 &&
+		    strcmp(d.rows[k].name, to) <= 0)
+			row_sum(r, &d.rows[k]);
+	rc = 0;
+out:
+	free(d.rows);
+	return rc;
+}
+
+/* rows_days - a row per day from the day counters, within the window */
+static int
+rows_days(struct st *t, int timed)
+{
+	char		 from[16], to[16];
+	const char	*d[2] = { from, to };
+
+	if (query_counters(t->s, "t:", scope_row, t) == -1)
+		return -1;
+	if (timed) {
+		window_days(t, from, to);
+		rows_keep(t, in_days, d);
+	}
+	return 0;
+}
+
+/* rows_scopes - a row per campaign or sending domain from their counters */
+static int
+rows_scopes(struct st *t)
+{
+	const char *want = t->by == BY_CAMPAIGN ? t->campaign : t->domain;
+
+	if (query_counters(t->s, t->by == BY_CAMPAIGN ? "c:" : "d:",
+	    scope_row, t) == -1)
+		return -1;
+	if (want)
+		rows_keep(t, is_name, want);
+	return 0;
+}
+
+/*
+ * rows_counters - the rows from the counters kept by the writer, when
+ * they answer the question; *events set when only the events can
+ * (a window or a filter the counters have no scope for). 0 or -1.
+ */
+static int
+rows_counters(struct st *t, int *events)
+{
+	int entity = (t->campaign != NULL) + (t->domain != NULL) +
+	    (t->message != NULL);
+	int timed = t->since != 0 || t->until != INT64_MAX;
+
+	*events = 0;
+	switch (t->by) {
+	case BY_TOTAL:
+		if (!timed && entity <= 1)
+			return total_counters(t);
+		if (timed && entity == 0)
+			return total_days(t);
+		break;
+	case BY_DAY:
+		if (!entity)
+			return rows_days(t, timed);
+		break;
+	case BY_CAMPAIGN:
+	case BY_DOMAIN:
+		if (!timed && entity == (t->by == BY_CAMPAIGN ?
+		    t->campaign != NULL : t->domain != NULL))
+			return rows_scopes(t);
+		break;
+	case BY_MESSAGE:
+	case BY_LINK:
+		return query_messages(t->s, msg_rows, t);
+	case BY_HOUR:
+		break;
+	}
+	*events = 1;
+	return 0;
+}
+
+/* rows_events - the rows from the events of the window, in name order */
+static int
+rows_events(struct st *t)
+{
+	if ((t->seen = tally_new()) == NULL)
+		return -1;
+	if (query_events(t->s, t->since, t->until, t->message ? t->msgseq : 0,
+	    ev_fold, t) == -1 || query_messages(t->s, msg_sent, t) == -1)
+		return -1;
+	/* in the order the counters give: by name */
+	qsort(t->rows, t->nrows, sizeof(*t->rows), row_cmp);
+	return 0;
+}
+
 int
 stats_msgseq(struct store *s, const char *message_id, uint64_t *seq)
 {
@@ -467,10 +659,8 @@ int
 stats_run(struct store *s, const struct stats_query *q,
     struct report_row **rows, size_t *nrows)
 {
-	struct st		 t;
-	struct report_row	*r;
-	int			 rc, i, entity, timed, events = 0;
-	size_t			 k;
+	struct st	t;
+	int		rc = 0, events;
 
 	memset(&t, 0, sizeof(t));
 	t.s = s;
@@ -480,128 +670,11 @@ stats_run(struct store *s, const struct stats_query *q,
 	t.campaign = q->campaign;
 	t.domain = q->domain;
 	t.message = q->message;
-	if (t.message && (rc = stats_msgseq(t.s, t.message, &t.msgseq)) != 0)
-		goto out;
-	rc = -1;
-	entity = (t.campaign != NULL) + (t.domain != NULL) + (t.message != NULL);
-	timed = t.since != 0 || t.until != INT64_MAX;
-
-	switch (t.by) {
-	case BY_TOTAL:
-		if (!timed && entity <= 1) {
-			char scope[300] = "";
-
-			if (t.campaign)
-				snprintf(scope, sizeof(scope), "c:%s", t.campaign);
-			else if (t.domain)
-				snprintf(scope, sizeof(scope), "d:%s", t.domain);
-			else if (t.message)
-				db_scope_seq(scope, 'm', t.msgseq);
-			if ((r = row_add(&t, "total", scope)) == NULL ||
-			    report_from_counters(t.s, r) == -1)
-				goto out;
-			if (t.message)
-				r->sent = 1;
-		} else if (timed && entity == 0) {
-			/* the days of the window, summed */
-			struct st d = t;
-			char from[16], to[16];
-
-			d.rows = NULL;
-			d.nrows = d.caprows = 0;
-			if (query_counters(t.s, "t:", scope_row, &d) == -1)
-				goto out;
-			day_name(t.since, from);
-			day_name(t.until == INT64_MAX ? INT64_MAX / 2 : t.until - 1, to);
-			if ((r = row_add(&t, "total", "")) == NULL)
-				goto out;
-			for (k = 0; k < d.nrows; k++) {
-				const struct report_row *x = &d.rows[k];
-
-				if (strcmp(x->name, from) < 0 || strcmp(x->name, to) > 0)
-					continue;
-				r->sent += x->sent;
-				r->opens += x->opens;
-				r->clicks += x->clicks;
-				r->uopens += x->uopens;
-				r->uclicks += x->uclicks;
-				r->uopens_h += x->uopens_h;
-				r->uclicks_h += x->uclicks_h;
-				for (i = 0; i < VERDICT_NCLASS; i++) {
-					r->ocls[i] += x->ocls[i];
-					r->ccls[i] += x->ccls[i];
-				}
-				if (x->first && (!r->first || x->first < r->first))
-					r->first = x->first;
-				if (x->last > r->last)
-					r->last = x->last;
-			}
-			free(d.rows);
-		} else
-			events = 1;
-		break;
-	case BY_DAY:
-		if (entity) {
-			events = 1;
-			break;
-		}
-		if (query_counters(t.s, "t:", scope_row, &t) == -1)
-			goto out;
-		if (timed) {
-			char from[16], to[16];
-			size_t w = 0;
-
-			day_name(t.since, from);
-			day_name(t.until == INT64_MAX ? INT64_MAX / 2 : t.until - 1, to);
-			for (k = 0; k < t.nrows; k++)
-				if (strcmp(t.rows[k].name, from) >= 0 &&
-				    strcmp(t.rows[k].name, to) <= 0)
-					t.rows[w++] = t.rows[k];
-			t.nrows = w;
-		}
-		break;
-	case BY_HOUR:
-		events = 1;
-		break;
-	case BY_CAMPAIGN:
-	case BY_DOMAIN:
-		if (timed || (t.by == BY_CAMPAIGN ? entity - (t.campaign != NULL) :
-		    entity - (t.domain != NULL))) {
-			events = 1;
-			break;
-		}
-		if (query_counters(t.s, t.by == BY_CAMPAIGN ? "c:" : "d:",
-		    scope_row, &t) == -1)
-			goto out;
-		if (t.campaign || t.domain) {
-			const char *want = t.by == BY_CAMPAIGN ? t.campaign :
-			    t.domain;
-			size_t w = 0;
-
-			for (k = 0; k < t.nrows; k++)
-				if (strcmp(t.rows[k].name, want) == 0)
-					t.rows[w++] = t.rows[k];
-			t.nrows = w;
-		}
-		break;
-	case BY_MESSAGE:
-	case BY_LINK:
-		if (query_messages(t.s, msg_rows, &t) == -1)
-			goto out;
-		break;
-	}
-	if (events) {
-		if ((t.seen = tally_new()) == NULL)
-			goto out;
-		if (query_events(t.s, t.since, t.until, t.message ? t.msgseq : 0,
-		    ev_fold, &t) == -1 || query_messages(t.s, msg_sent, &t) == -1)
-			goto out;
-		/* in the order the counters give: by name */
-		qsort(t.rows, t.nrows, sizeof(*t.rows), row_cmp);
-	}
-
-	rc = 0;
-out:
+	if (t.message)
+		rc = stats_msgseq(t.s, t.message, &t.msgseq);
+	if (rc == 0 && (rows_counters(&t, &events) == -1 ||
+	    (events && rows_events(&t) == -1)))
+		rc = -1;
 	tally_free(t.seen);
 	tally_free(t.index);
 	free(t.mc);
