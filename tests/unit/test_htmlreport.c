@@ -180,8 +180,6 @@ test_page(void **state)
 	/* a link's place and share */
 	assert_non_null(strstr(b.data, "<td>3</td>"));
 	assert_non_null(strstr(b.data, "data-v=\"0.500000\">50.0%"));
-	if (getenv("HTMLREPORT_OUT"))
-		unit_write(getenv("HTMLREPORT_OUT"), b.data);
 	/* the message's events */
 	assert_non_null(strstr(b.data, "<td class=\"t c-bot\">bot</td>"));
 	assert_non_null(strstr(b.data, "</html>\n"));
