@@ -27,9 +27,9 @@ usage(void)
 /* the output formats */
 enum fmt { FMT_TABLE, FMT_JSON, FMT_CSV };
 
-/* cmd_stats_args - the options into *q and *fmt; 0, or 2 (usage) */
+/* ctl_stats_args - the options into *q and *fmt; 0, or 2 (usage) */
 static int
-cmd_stats_args(int argc, char **argv, struct stats_query *q, enum fmt *fmt)
+ctl_stats_args(int argc, char **argv, struct stats_query *q, enum fmt *fmt)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
@@ -81,9 +81,9 @@ cmd_stats_args(int argc, char **argv, struct stats_query *q, enum fmt *fmt)
 	return 0;
 }
 
-/* cmd_stats_print - the rows, with the global counters in JSON; 0 or -1 */
+/* ctl_stats_print - the rows, with the global counters in JSON; 0 or -1 */
 static int
-cmd_stats_print(struct store *s, enum stats_by by,
+ctl_stats_print(struct store *s, enum stats_by by,
     const struct report_row *r, size_t nr, enum fmt fmt)
 {
 	struct store_counts	 n;
@@ -130,13 +130,13 @@ ctl_stats(struct ctl *c, int argc, char **argv)
 	int			 rc = 1;
 
 	stats_query_init(&q);
-	if (cmd_stats_args(argc, argv, &q, &fmt) != 0)
+	if (ctl_stats_args(argc, argv, &q, &fmt) != 0)
 		return 2;
 	if ((s = ctl_store(c, STORE_RDONLY)) == NULL)
 		return 1;
 	switch (stats_run(s, &q, &rows, &nrows)) {
 	case 0:
-		if (cmd_stats_print(s, q.by, rows, nrows, fmt) == 0)
+		if (ctl_stats_print(s, q.by, rows, nrows, fmt) == 0)
 			rc = fflush(stdout) == 0 ? 0 : 1;
 		break;
 	case 1:
