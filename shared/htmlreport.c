@@ -571,7 +571,8 @@ htmlreport_fill(struct htmlreport *r, struct store *s,
 	}
 	if ((rc = hr_rows(s, q, STATS_BY_LINK, &r->links, &r->nlinks)) != 0)
 		goto fail;
-	qsort(r->links, r->nlinks, sizeof(*r->links), hr_rank);
+	if (r->nlinks > 1)
+		qsort(r->links, r->nlinks, sizeof(*r->links), hr_rank);
 	if (q->campaign == NULL && q->domain == NULL && q->message == NULL &&
 	    ((rc = hr_rows(s, q, STATS_BY_CAMPAIGN, &r->campaigns,
 	    &r->ncampaigns)) != 0 || (rc = hr_rows(s, q, STATS_BY_DOMAIN,

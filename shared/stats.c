@@ -638,8 +638,9 @@ rows_events(struct st *t)
 	if (query_events(t->s, t->since, t->until, t->message ? t->msgseq : 0,
 	    ev_fold, t) == -1 || query_messages(t->s, msg_sent, t) == -1)
 		return -1;
-	/* in the order the counters give: by name */
-	qsort(t->rows, t->nrows, sizeof(*t->rows), row_cmp);
+	/* in the order the counters give: by name (no rows: no array) */
+	if (t->nrows > 1)
+		qsort(t->rows, t->nrows, sizeof(*t->rows), row_cmp);
 	return 0;
 }
 
