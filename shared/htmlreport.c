@@ -110,14 +110,12 @@ hr_head(struct buf *o, const struct htmlreport *r)
 	    "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src"
 	    " 'none'; style-src 'unsafe-inline'\">"
 	    "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
-	    "<title>mtrack report</title><style>%s</style></head>\n<body>"
-	    "<header><h1>mtrack report</h1><p class=\"sub\" id=\"filter\">",
-	    hr_style) == -1)
-		return -1;
-	if (r->filter[0]) {
-		if (esc_html_str(o, r->filter) == -1)
-			return -1;
-	} else if (buf_puts(o, "all mail") == -1)
+	    "<title>mtrack report: ") == -1 ||
+	    esc_html_str(o, r->filter[0] ? r->filter : "all mail") == -1 ||
+	    buf_printf(o, "</title><style>%s</style></head>\n<body><header>"
+	    "<h1>mtrack report</h1><p class=\"sub\" id=\"filter\">",
+	    hr_style) == -1 ||
+	    esc_html_str(o, r->filter[0] ? r->filter : "all mail") == -1)
 		return -1;
 	if (r->since > 0 || (r->until > 0 && r->until != INT64_MAX)) {
 		hr_time(r->since, "%Y-%m-%d %H:%M", a, sizeof(a));

@@ -166,7 +166,7 @@ test_page(void **state)
 	assert_null(strstr(b.data, "<script"));
 	assert_null(strstr(b.data, "alert(\""));
 	assert_null(strstr(b.data, "href="));
-	assert_int_equal(count(b.data, "&lt;script&gt;alert(&quot;x&quot;)"), 8);
+	assert_int_equal(count(b.data, "&lt;script&gt;alert(&quot;x&quot;)"), 9);
 	/* the numbers with their stats --json keys */
 	assert_non_null(strstr(b.data, "data-k=\"sent\" data-v=\"12345\">12,345<"));
 	assert_non_null(strstr(b.data, "data-k=\"opens_machine\" data-v=\"4\""));
