@@ -542,6 +542,7 @@ htmlreport_fill(struct htmlreport *r, struct store *s,
 {
 	struct report_row	*t = NULL;
 	struct hr_ev		 e;
+	int64_t			 first, last;
 	size_t			 n = 0;
 	int			 rc;
 
@@ -557,13 +558,23 @@ htmlreport_fill(struct htmlreport *r, struct store *s,
 	free(t);
 	if ((rc = hr_rows(s, q, STATS_BY_DAY, &r->time, &r->ntime)) != 0)
 		goto fail;
-	/* a few days: hours show the shape of the first hours after sending */
-	if (r->ntime && htmlreport_bucket(r->time[r->ntime - 1].name) -
-	    htmlreport_bucket(r->time[0].name) <= 2 * HR_DAY) {
+	/*
+	 * a few days: hours show the shape of the first hours after sending.
+	 * Only those days can have events or sendings: the hours are read in
+	 * them (the rows are the same, and a store's other events are not read)
+	 */
+	if (r->ntime && (last = htmlreport_bucket(r->time[r->ntime - 1].name)) -
+	    (first = htmlreport_bucket(r->time[0].name)) <= 2 * HR_DAY) {
+		struct stats_query h = *q;
+
+		if (h.since < first)
+			h.since = first;
+		if (h.until > last + HR_DAY)
+			h.until = last + HR_DAY;
 		free(r->time);
 		r->time = NULL;
 		r->hourly = 1;
-		if ((rc = hr_rows(s, q, STATS_BY_HOUR, &r->time,
+		if ((rc = hr_rows(s, &h, STATS_BY_HOUR, &r->time,
 		    &r->ntime)) != 0)
 			goto fail;
 	}
