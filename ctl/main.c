@@ -17,9 +17,11 @@ static const struct {
 	const char	*help;
 } ctl_cmds[] = {
 	{ "rewrite", ctl_rewrite, "rewrite [--from ADDR] [--to ADDR]... < in.eml > out.eml" },
-	{ "stats", ctl_stats, "stats [--by total|message|link|campaign|domain|day]"
+	{ "stats", ctl_stats, "stats [--by total|message|link|campaign|domain|day|hour]"
 	    " [--since T] [--until T] [--campaign C] [--domain D] [--message ID]"
 	    " [--json|--csv]" },
+	{ "report", ctl_report, "report [--campaign C | --domain D | --message ID]"
+	    " [--since T] [--until T] --html" },
 	{ "show", ctl_show, "show MESSAGE-ID [--json]" },
 	{ "export", ctl_export, "export [--since TIME] [--until TIME]" },
 	{ "prune", ctl_prune, "prune --older-than DAYS" },

@@ -40,6 +40,7 @@
 #include "store.h"
 #include "tls.h"
 #include "verdict.h"
+#include "webreport.h"
 
 /*
  * Per-connection memory: request line, headers and the response headers
@@ -61,14 +62,14 @@
 /* headers of one kind considered when walking proxy hops */
 #define HTTP_HOPS_HEADERS	16
 
-enum http_route { RT_CLICK, RT_OPEN, RT_HEALTHZ, RT_METRICS, RT_OTHER,
-    RT_COUNT };
-enum http_code { ST_200, ST_302, ST_404, ST_405, ST_503, ST_COUNT };
+enum http_route { RT_CLICK, RT_OPEN, RT_HEALTHZ, RT_METRICS, RT_REPORT,
+    RT_OTHER, RT_COUNT };
+enum http_code { ST_200, ST_302, ST_404, ST_405, ST_503, ST_400, ST_COUNT };
 
 static const char *const route_names[RT_COUNT] = { "click", "open", "healthz",
-    "metrics", "other" };
+    "metrics", "report", "other" };
 static const unsigned int code_values[ST_COUNT] = { 200, 302, 404, 405,
-    503 };
+    503, 400 };
 
 static const char cache_control[] =
     "no-store, no-cache, must-revalidate, max-age=0";
@@ -850,6 +851,21 @@ http_metrics(struct http *h, struct http_worker *w,
 	return http_queue_once(w, conn, RT_METRICS, ST_200, r);
 }
 
+/* http_report - the report page, read from the store now (admin only) */
+static enum MHD_Result
+http_report(struct http *h, struct http_worker *w, struct MHD_Connection *conn)
+{
+	struct MHD_Response	*r;
+	unsigned		 code = 0;
+	enum http_code		 st;
+
+	if ((r = webreport_response(h->store, conn, &code)) == NULL)
+		return MHD_NO;
+	st = code == 200 ? ST_200 : code == 400 ? ST_400 : code == 404 ?
+	    ST_404 : ST_503;
+	return http_queue_once(w, conn, RT_REPORT, st, r);
+}
+
 /* http_route_of - which route a path names; id and its length for click/open */
 static enum http_route
 http_route_of(const char *url, const char **id, size_t *idlen)
@@ -872,6 +888,8 @@ http_route_of(const char *url, const char **id, size_t *idlen)
 		return RT_HEALTHZ;
 	if (strcmp(url, "/metrics") == 0)
 		return RT_METRICS;
+	if (strcmp(url, "/report") == 0)
+		return RT_REPORT;
 	return RT_OTHER;
 }
 
@@ -907,6 +925,10 @@ http_answer(struct http *h, struct MHD_Connection *conn, const char *url,
 	case RT_METRICS:
 		if (admin)
 			return http_metrics(h, w, conn);
+		break;
+	case RT_REPORT:
+		if (admin)
+			return http_report(h, w, conn);
 		break;
 	default:
 		break;

@@ -21,6 +21,7 @@ struct report_row {
 	uint64_t	 clicks, uclicks, uclicks_h;
 	uint64_t	 ocls[VERDICT_NCLASS], ccls[VERDICT_NCLASS];
 	int64_t		 first, last;	/* event times, us; 0 none */
+	unsigned	 pos;		/* a link's place in its message, 1...; 0 unknown */
 };
 
 /* report_fold - add one counter "metric" value into a row */
