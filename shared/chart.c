@@ -132,17 +132,33 @@ chart_bar(struct buf *o, const struct chart *c, size_t i, double slot,
 	return 0;
 }
 
+/*
+ * chart_xlabel - the label of bar i, cut with an ellipsis to the room of
+ * the bars it stands for (about 7 units a character; the whole label is
+ * in the bar's tooltip)
+ */
 static int
 chart_xlabel(struct buf *o, const struct chart *c, size_t i, double slot)
 {
-	size_t every = (c->nbars + XLABELS - 1) / XLABELS;
+	size_t		 every = (c->nbars + XLABELS - 1) / XLABELS, n, room;
+	const char	*l = c->bars[i].label ? c->bars[i].label : "";
 
 	if (every > 1 && i % every != 0)
 		return 0;
+	room = (size_t)(slot * (double)every / 7.0);
+	if (room < 4)
+		room = 4;
+	n = strlen(l);
+	if (n > room) {
+		n = room - 1;
+		while (n > 0 && ((unsigned char)l[n] & 0xc0) == 0x80)
+			n--;	/* not inside a UTF-8 sequence */
+	}
 	if (buf_printf(o, "<text class=\"xtick\" x=\"%.1f\" y=\"%d\" "
 	    "text-anchor=\"middle\" font-size=\"12\" fill=\"#4b5563\">",
 	    ML + slot * ((double)i + 0.5), H - MB + 16) == -1 ||
-	    esc_html_str(o, c->bars[i].label) == -1)
+	    esc_html(o, l, n) == -1 ||
+	    (n < strlen(l) && buf_puts(o, "\xe2\x80\xa6") == -1))
 		return -1;
 	return buf_puts(o, "</text>");
 }

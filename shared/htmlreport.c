@@ -110,14 +110,12 @@ hr_head(struct buf *o, const struct htmlreport *r)
 	    "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src"
 	    " 'none'; style-src 'unsafe-inline'\">"
 	    "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
-	    "<title>mtrack report</title><style>%s</style></head>\n<body>"
-	    "<header><h1>mtrack report</h1><p class=\"sub\" id=\"filter\">",
-	    hr_style) == -1)
-		return -1;
-	if (r->filter[0]) {
-		if (esc_html_str(o, r->filter) == -1)
-			return -1;
-	} else if (buf_puts(o, "all mail") == -1)
+	    "<title>mtrack report: ") == -1 ||
+	    esc_html_str(o, r->filter[0] ? r->filter : "all mail") == -1 ||
+	    buf_printf(o, "</title><style>%s</style></head>\n<body><header>"
+	    "<h1>mtrack report</h1><p class=\"sub\" id=\"filter\">",
+	    hr_style) == -1 ||
+	    esc_html_str(o, r->filter[0] ? r->filter : "all mail") == -1)
 		return -1;
 	if (r->since > 0 || (r->until > 0 && r->until != INT64_MAX)) {
 		hr_time(r->since, "%Y-%m-%d %H:%M", a, sizeof(a));
@@ -544,6 +542,7 @@ htmlreport_fill(struct htmlreport *r, struct store *s,
 {
 	struct report_row	*t = NULL;
 	struct hr_ev		 e;
+	int64_t			 first, last;
 	size_t			 n = 0;
 	int			 rc;
 
@@ -559,19 +558,30 @@ htmlreport_fill(struct htmlreport *r, struct store *s,
 	free(t);
 	if ((rc = hr_rows(s, q, STATS_BY_DAY, &r->time, &r->ntime)) != 0)
 		goto fail;
-	/* a few days: hours show the shape of the first hours after sending */
-	if (r->ntime && htmlreport_bucket(r->time[r->ntime - 1].name) -
-	    htmlreport_bucket(r->time[0].name) <= 2 * HR_DAY) {
+	/*
+	 * a few days: hours show the shape of the first hours after sending.
+	 * Only those days can have events or sendings: the hours are read in
+	 * them (the rows are the same, and a store's other events are not read)
+	 */
+	if (r->ntime && (last = htmlreport_bucket(r->time[r->ntime - 1].name)) -
+	    (first = htmlreport_bucket(r->time[0].name)) <= 2 * HR_DAY) {
+		struct stats_query h = *q;
+
+		if (h.since < first)
+			h.since = first;
+		if (h.until > last + HR_DAY)
+			h.until = last + HR_DAY;
 		free(r->time);
 		r->time = NULL;
 		r->hourly = 1;
-		if ((rc = hr_rows(s, q, STATS_BY_HOUR, &r->time,
+		if ((rc = hr_rows(s, &h, STATS_BY_HOUR, &r->time,
 		    &r->ntime)) != 0)
 			goto fail;
 	}
 	if ((rc = hr_rows(s, q, STATS_BY_LINK, &r->links, &r->nlinks)) != 0)
 		goto fail;
-	qsort(r->links, r->nlinks, sizeof(*r->links), hr_rank);
+	if (r->nlinks > 1)
+		qsort(r->links, r->nlinks, sizeof(*r->links), hr_rank);
 	if (q->campaign == NULL && q->domain == NULL && q->message == NULL &&
 	    ((rc = hr_rows(s, q, STATS_BY_CAMPAIGN, &r->campaigns,
 	    &r->ncampaigns)) != 0 || (rc = hr_rows(s, q, STATS_BY_DOMAIN,

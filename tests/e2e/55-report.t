@@ -10,11 +10,7 @@ TOP=${MTRACK_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/tests/lib/mtrack.sh"
 . "$TOP/tests/lib/report.sh"
 
-W=$(mktemp -d)
-trap 'mt_stop; rm -rf "$W"' EXIT
-trap 'exit 130' INT TERM HUP
-
-rp_fixture "$W" || bail "the fixture failed (tracker log: $(tail -3 "$W/mt/tracker.log" 2>/dev/null))"
+rp_start
 is "$(mt_ctl stats --json | perl -MJSON::PP -0777 -ne 'print decode_json($_)->{clicks}')" 10 \
 	"the fixture: 10 clicks recorded"
 

@@ -9,11 +9,7 @@ TOP=${MTRACK_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/tests/lib/mtrack.sh"
 . "$TOP/tests/lib/report.sh"
 
-W=$(mktemp -d)
-trap 'mt_stop; rm -rf "$W"' EXIT
-trap 'exit 130' INT TERM HUP
-
-rp_fixture "$W" || bail "the fixture failed (tracker log: $(tail -3 "$W/mt/tracker.log" 2>/dev/null))"
+rp_start
 A="http://127.0.0.1:$RP_APORT"
 hdr() { curl -s -D - -o /dev/null "$1" | tr -d '\r'; }
 code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }

@@ -4,7 +4,7 @@
 # at /report; the DOM it rendered has the charts and the totals, the
 # numbers equal stats --json, no script ran or failed, and the <script>
 # and quotes of a campaign name, a URL and a User-Agent stayed text.
-# Screenshots stay in the test's temp dir (MTRACK_KEEP=1 keeps it).
+# Screenshots are saved in the test's temp dir (MTRACK_KEEP=1 keeps it).
 TOP=${MTRACK_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/tests/lib/tap.sh"
 . "$TOP/tests/lib/postfix.sh"
@@ -13,11 +13,7 @@ TOP=${MTRACK_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/tests/lib/chromium.sh"
 
 command -v "$CHR_BIN" >/dev/null || skip_all "chromium is not installed"
-W=$(mktemp -d)
-trap 'mt_stop; if [ -n "${MTRACK_KEEP:-}" ]; then echo "# kept $W"; else rm -rf "$W"; fi' EXIT
-trap 'exit 130' INT TERM HUP
-
-rp_fixture "$W" || bail "the fixture failed (tracker log: $(tail -3 "$W/mt/tracker.log" 2>/dev/null))"
+rp_start
 
 # rendered NAME: what a page must show once a browser rendered it
 rendered() {

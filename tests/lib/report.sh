@@ -1,6 +1,9 @@
 # report.sh - a small store for the report tests (sourced after tap.sh,
 # postfix.sh and mtrack.sh; bash).
 #
+#   rp_start         the temp dir $W (removed at exit unless MTRACK_KEEP is
+#                    set), the daemons stopped at exit, then rp_fixture "$W"
+#                    or bail out
 #   rp_fixture DIR   config on free ports (admin listener on $RP_APORT), the
 #                    tracker started, three messages rewritten, clicks and
 #                    opens by people and by each kind of machine sent; the
@@ -107,4 +110,12 @@ rp_cmp() {
 	local rc=$?
 	rm -rf "$j"
 	return $rc
+}
+
+rp_start() {
+	W=$(mktemp -d) || bail "mktemp"
+	trap 'mt_stop; if [ -n "${MTRACK_KEEP:-}" ]; then echo "# kept $W"; else rm -rf "$W"; fi' EXIT
+	trap 'exit 130' INT TERM HUP
+	rp_fixture "$W" ||
+		bail "the fixture failed (tracker log: $(tail -3 "$W/mt/tracker.log" 2>/dev/null))"
 }

@@ -64,6 +64,9 @@ count(const char *hay, const char *needle)
 	return n;
 }
 
+/* ten e-acute, two bytes each */
+#define E10	"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+
 static void
 test_chart(void **state)
 {
@@ -89,6 +92,15 @@ test_chart(void **state)
 	/* a y axis from 0 to 8 (step 2) */
 	assert_non_null(strstr(b.data, ">8</text>"));
 	assert_int_equal(count(b.data, "class=\"ytick\""), 5);
+	buf_free(&b);
+
+	/* a long label is cut (not inside a UTF-8 sequence) with an ellipsis:
+	 * three bars leave room for 23 characters, the cut falls on byte 22 */
+	bars[0].label = "x" E10 E10 E10;
+	buf_free(&b);
+	assert_int_equal(chart_svg(&b, &c), 0);
+	assert_non_null(strstr(b.data, ">x" E10 "\xe2\x80\xa6</text>"));
+	assert_non_null(strstr(b.data, "<title>x" E10 E10 E10 ": people 3"));
 	buf_free(&b);
 
 	/* no bars: the axes and a note */
@@ -166,7 +178,7 @@ test_page(void **state)
 	assert_null(strstr(b.data, "<script"));
 	assert_null(strstr(b.data, "alert(\""));
 	assert_null(strstr(b.data, "href="));
-	assert_int_equal(count(b.data, "&lt;script&gt;alert(&quot;x&quot;)"), 8);
+	assert_int_equal(count(b.data, "&lt;script&gt;alert(&quot;x&quot;)"), 9);
 	/* the numbers with their stats --json keys */
 	assert_non_null(strstr(b.data, "data-k=\"sent\" data-v=\"12345\">12,345<"));
 	assert_non_null(strstr(b.data, "data-k=\"opens_machine\" data-v=\"4\""));

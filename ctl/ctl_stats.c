@@ -28,15 +28,15 @@ usage(void)
 enum fmt { FMT_TABLE, FMT_JSON, FMT_CSV };
 
 /* what the name of a row needs when it is printed */
-struct stats_out {
+struct ctl_stats_out {
 	struct store	*s;
 	enum stats_by	 by;
 	struct buf	 url;
 };
 
-/* cmd_stats_args - the options into *q and *fmt; 0, or 2 (usage) */
+/* ctl_stats_args - the options into *q and *fmt; 0, or 2 (usage) */
 static int
-cmd_stats_args(int argc, char **argv, struct stats_query *q, enum fmt *fmt)
+ctl_stats_args(int argc, char **argv, struct stats_query *q, enum fmt *fmt)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
@@ -89,13 +89,13 @@ cmd_stats_args(int argc, char **argv, struct stats_query *q, enum fmt *fmt)
 }
 
 /*
- * cmd_stats_url - the whole URL of a link row (the row's name is cut at
+ * ctl_stats_url - the whole URL of a link row (the row's name is cut at
  * 511 bytes; JSON and CSV carry all of it), else the row's name
  */
 static const char *
-cmd_stats_url(const struct report_row *r, void *arg)
+ctl_stats_url(const struct report_row *r, void *arg)
 {
-	struct stats_out *o = arg;
+	struct ctl_stats_out *o = arg;
 
 	if (o->by != STATS_BY_LINK && o->by != STATS_BY_URL)
 		return r->name;
@@ -107,13 +107,13 @@ cmd_stats_url(const struct report_row *r, void *arg)
 	return o->url.data;
 }
 
-/* cmd_stats_print - the rows, with the global counters in JSON; 0 or -1 */
+/* ctl_stats_print - the rows, with the global counters in JSON; 0 or -1 */
 static int
-cmd_stats_print(struct store *s, enum stats_by by,
+ctl_stats_print(struct store *s, enum stats_by by,
     const struct report_row *r, size_t nr, enum fmt fmt)
 {
 	struct store_counts	 n;
-	struct stats_out	 so = { s, by, BUF_INIT };
+	struct ctl_stats_out	 so = { s, by, BUF_INIT };
 	json_t			*o, *rows, *row;
 	size_t			 k;
 	int			 rc;
@@ -123,7 +123,7 @@ cmd_stats_print(struct store *s, enum stats_by by,
 		return -1;
 	}
 	if (fmt == FMT_CSV)
-		report_csv(stdout, r, nr, cmd_stats_url, &so);
+		report_csv(stdout, r, nr, ctl_stats_url, &so);
 	else if (fmt == FMT_TABLE)
 		report_table(stdout, stats_by_names[by], r, nr);
 	if (fmt != FMT_JSON) {
@@ -136,7 +136,7 @@ cmd_stats_print(struct store *s, enum stats_by by,
 		row = report_json(&r[k]);
 		if (row && (by == STATS_BY_LINK || by == STATS_BY_URL))
 			json_object_set_new(row, "name",
-			    json_string(cmd_stats_url(&r[k], &so)));
+			    json_string(ctl_stats_url(&r[k], &so)));
 		json_array_append_new(rows, row);
 	}
 	buf_free(&so.url);
@@ -165,13 +165,13 @@ ctl_stats(struct ctl *c, int argc, char **argv)
 	int			 rc = 1;
 
 	stats_query_init(&q);
-	if (cmd_stats_args(argc, argv, &q, &fmt) != 0)
+	if (ctl_stats_args(argc, argv, &q, &fmt) != 0)
 		return 2;
 	if ((s = ctl_store(c, STORE_RDONLY)) == NULL)
 		return 1;
 	switch (stats_run(s, &q, &rows, &nrows)) {
 	case 0:
-		if (cmd_stats_print(s, q.by, rows, nrows, fmt) == 0)
+		if (ctl_stats_print(s, q.by, rows, nrows, fmt) == 0)
 			rc = fflush(stdout) == 0 ? 0 : 1;
 		break;
 	case 1:
