@@ -26,6 +26,14 @@ struct ctl {
 #define CTL_TIME_HELP \
 	"TIME: YYYY-MM-DD[THH:MM[:SS]] (UTC), @EPOCH, or Nd / Nh / Nm ago\n"
 
+/*
+ * ctl_tprint - prefix, s as esc_tty makes it safe for a terminal ("-" for
+ * NULL), suffix, on standard output; ctl_eprint - prefix and s, and a new
+ * line, on standard error
+ */
+void	ctl_tprint(const char *prefix, const char *s, const char *suffix);
+void	ctl_eprint(const char *prefix, const char *s);
+
 /* ctl_store - open the configured store (flags: STORE_RDONLY...); NULL after a message */
 struct store	*ctl_store(struct ctl *c, int flags);
 

@@ -180,9 +180,10 @@ ctl_domain_add(struct ctl *c, const char *name)
 		    c->cfg.tracker_addresses[i]);
 	if (c->cfg.cname_target == NULL && (c->cfg.tracker_addresses == NULL ||
 	    c->cfg.tracker_addresses[0] == NULL)) {
-		fprintf(stderr, "mtrackctl: set cname_target or tracker_addresses"
-		    " in the configuration: they say where %s must point\n", name);
-		ret = 1;
+		/* the domain is added all the same: a warning, not a failure */
+		fprintf(stderr, "mtrackctl: warning: set cname_target or "
+		    "tracker_addresses in the configuration: they say where %s "
+		    "must point\n", name);
 	}
 	if (t.url == NULL)
 		fprintf(stderr, "mtrackctl: note: %s is not used yet: give it to"

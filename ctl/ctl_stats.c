@@ -16,7 +16,7 @@
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: mtrackctl stats [--by total|message|link|"
+	fprintf(stderr, "usage: mtrackctl stats [--by total|message|link|url|"
 	    "campaign|domain|day|hour]\n"
 	    "        [--since TIME] [--until TIME] [--campaign NAME]"
 	    " [--domain DOMAIN]\n"
@@ -26,6 +26,13 @@ usage(void)
 
 /* the output formats */
 enum fmt { FMT_TABLE, FMT_JSON, FMT_CSV };
+
+/* what the name of a row needs when it is printed */
+struct ctl_stats_out {
+	struct store	*s;
+	enum stats_by	 by;
+	struct buf	 url;
+};
 
 /* ctl_stats_args - the options into *q and *fmt; 0, or 2 (usage) */
 static int
@@ -81,13 +88,33 @@ ctl_stats_args(int argc, char **argv, struct stats_query *q, enum fmt *fmt)
 	return 0;
 }
 
+/*
+ * ctl_stats_url - the whole URL of a link row (the row's name is cut at
+ * 511 bytes; JSON and CSV carry all of it), else the row's name
+ */
+static const char *
+ctl_stats_url(const struct report_row *r, void *arg)
+{
+	struct ctl_stats_out *o = arg;
+
+	if (o->by != STATS_BY_LINK && o->by != STATS_BY_URL)
+		return r->name;
+	buf_reset(&o->url);
+	if (strncmp(r->scope, "l:", 2) != 0 || store_get_link(o->s,
+	    strtoull(r->scope + 2, NULL, 16), &o->url, NULL) != 0 ||
+	    o->url.data == NULL)
+		return r->name;
+	return o->url.data;
+}
+
 /* ctl_stats_print - the rows, with the global counters in JSON; 0 or -1 */
 static int
 ctl_stats_print(struct store *s, enum stats_by by,
     const struct report_row *r, size_t nr, enum fmt fmt)
 {
 	struct store_counts	 n;
-	json_t			*o, *rows;
+	struct ctl_stats_out	 so = { s, by, BUF_INIT };
+	json_t			*o, *rows, *row;
 	size_t			 k;
 	int			 rc;
 
@@ -96,15 +123,23 @@ ctl_stats_print(struct store *s, enum stats_by by,
 		return -1;
 	}
 	if (fmt == FMT_CSV)
-		report_csv(stdout, r, nr);
+		report_csv(stdout, r, nr, ctl_stats_url, &so);
 	else if (fmt == FMT_TABLE)
 		report_table(stdout, stats_by_names[by], r, nr);
-	if (fmt != FMT_JSON)
+	if (fmt != FMT_JSON) {
+		buf_free(&so.url);
 		return 0;
+	}
 	if ((rows = json_array()) == NULL)
 		return -1;
-	for (k = 0; k < nr; k++)
-		json_array_append_new(rows, report_json(&r[k]));
+	for (k = 0; k < nr; k++) {
+		row = report_json(&r[k]);
+		if (row && (by == STATS_BY_LINK || by == STATS_BY_URL))
+			json_object_set_new(row, "name",
+			    json_string(ctl_stats_url(&r[k], &so)));
+		json_array_append_new(rows, row);
+	}
+	buf_free(&so.url);
 	o = json_pack("{s:I, s:I, s:I, s:I, s:s, s:o}",
 	    "messages", (json_int_t)n.messages,
 	    "links", (json_int_t)n.links,

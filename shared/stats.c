@@ -25,9 +25,9 @@
 enum by { BY_TOTAL = STATS_BY_TOTAL, BY_MESSAGE = STATS_BY_MESSAGE,
     BY_LINK = STATS_BY_LINK, BY_CAMPAIGN = STATS_BY_CAMPAIGN,
     BY_DOMAIN = STATS_BY_DOMAIN, BY_DAY = STATS_BY_DAY,
-    BY_HOUR = STATS_BY_HOUR };
+    BY_HOUR = STATS_BY_HOUR, BY_URL = STATS_BY_URL };
 const char *const stats_by_names[] = { "total", "message", "link",
-    "campaign", "domain", "day", "hour", NULL };
+    "campaign", "domain", "day", "hour", "url", NULL };
 
 struct st {
 	struct store		*s;
@@ -174,7 +174,8 @@ group_name(struct st *t, const struct minfo *m, int64_t when, uint64_t link,
 	case BY_MESSAGE:
 		snprintf(out, n, "%s", m->h.message_id[0] ? m->h.message_id : "-");
 		break;
-	case BY_LINK: {
+	case BY_LINK:
+	case BY_URL: {
 		struct buf	b = BUF_INIT;
 
 		snprintf(out, n, "%s", store_get_link(t->s, link, &b, NULL) == 0 &&
@@ -309,7 +310,7 @@ ev_fold(void *arg, const char *key, size_t klen, const char *val, size_t vlen)
 	mseq = strtoull(msg, NULL, 16);
 	if ((m = minfo_get(t, mseq)) == NULL || !minfo_match(t, m))
 		goto out;
-	if (t->by == BY_LINK && !click)
+	if ((t->by == BY_LINK || t->by == BY_URL) && !click)
 		goto out;
 	group_name(t, m, tm, link ? strtoull(link, NULL, 16) : 0, name,
 	    sizeof(name));
@@ -332,7 +333,8 @@ ev_fold(void *arg, const char *key, size_t klen, const char *val, size_t vlen)
 		r->last = tm;
 	/* unique as the writer counts it: per recipient or per source */
 	snprintf(ukey, sizeof(ukey), "%s\x1f%c:%s:%s", name, click ? 'c' : 'o',
-	    t->by == BY_LINK && link ? link : msg, m->h.nrcpt == 1 ? "rcpt" :
+	    (t->by == BY_LINK || t->by == BY_URL) && link ? link : msg,
+	    m->h.nrcpt == 1 ? "rcpt" :
 	    ip ? ip : "-");
 	if (tally_insert(t->seen, ukey) == 1) {
 		if (click)
@@ -354,6 +356,37 @@ out:
 	return 0;
 }
 
+/*
+ * msg_sent_links - event path by link or URL: each link of a message sent
+ * in the window was sent once with it
+ */
+static int
+msg_sent_links(struct st *t, const char *val, size_t vlen)
+{
+	struct report_row	*r;
+	json_t			*o, *lk, *x;
+	char			 name[512];
+	size_t			 i;
+
+	if ((o = json_loadb(val, vlen, 0, NULL)) == NULL)
+		return 0;
+	lk = json_object_get(o, "link_seqs");
+	json_array_foreach(lk, i, x) {
+		if (!json_is_string(x))
+			continue;
+		group_name(t, NULL, 0, strtoull(json_string_value(x), NULL, 16),
+		    name, sizeof(name));
+		if ((r = row_get(t, name)) != NULL) {
+			r->sent++;
+			if (r->scope[0] == '\0')
+				db_scope_seq(r->scope, 'l',
+				    strtoull(json_string_value(x), NULL, 16));
+		}
+	}
+	json_decref(o);
+	return 0;
+}
+
 /* event path: messages sent in the window count as sent */
 static int
 msg_sent(void *arg, const char *key, size_t klen, const char *val, size_t vlen)
@@ -369,8 +402,8 @@ msg_sent(void *arg, const char *key, size_t klen, const char *val, size_t vlen)
 	m.seq = strtoull(key, NULL, 16);
 	if (m.h.time_us < t->since || m.h.time_us >= t->until || !minfo_match(t, &m))
 		return 0;
-	if (t->by == BY_LINK)
-		return 0;
+	if (t->by == BY_LINK || t->by == BY_URL)
+		return msg_sent_links(t, val, vlen);
 	group_name(t, &m, m.h.time_us, 0, name, sizeof(name));
 	if ((r = row_get(t, name)) != NULL)
 		r->sent++;
@@ -436,6 +469,7 @@ msg_rows(void *arg, const char *key, size_t klen, const char *val, size_t vlen)
 			if ((r = row_add(t, b.data, scope)) != NULL) {
 				r->pos = (unsigned)i + 1;
 				report_from_counters(t->s, r);
+				r->sent = 1;	/* with its message */
 			}
 		}
 		buf_free(&b);
@@ -451,6 +485,31 @@ row_cmp(const void *a, const void *b)
 	    ((const struct report_row *)b)->name);
 }
 
+
+/* row_sum - x added into r */
+static void	row_sum(struct report_row *r, const struct report_row *x);
+
+/*
+ * rows_merge - rows of the same name (the same URL in several messages)
+ * summed into one, in name order; the first keeps its scope (a link of
+ * that URL), the place in a message means nothing any more
+ */
+static void
+rows_merge(struct st *t)
+{
+	size_t k, w = 0;
+
+	qsort(t->rows, t->nrows, sizeof(*t->rows), row_cmp);
+	for (k = 0; k < t->nrows; k++) {
+		if (w > 0 && strcmp(t->rows[w - 1].name, t->rows[k].name) == 0) {
+			row_sum(&t->rows[w - 1], &t->rows[k]);
+			t->rows[w - 1].pos = 0;
+			continue;
+		}
+		t->rows[w++] = t->rows[k];
+	}
+	t->nrows = w;
+}
 
 /* window_days - the first and last day of the time window, as day names */
 static void
@@ -623,6 +682,11 @@ rows_counters(struct st *t, int *events)
 	case BY_MESSAGE:
 	case BY_LINK:
 		return query_messages(t->s, msg_rows, t);
+	case BY_URL:
+		if (query_messages(t->s, msg_rows, t) == -1)
+			return -1;
+		rows_merge(t);
+		return 0;
 	case BY_HOUR:
 		break;
 	}
@@ -648,10 +712,23 @@ rows_events(struct st *t)
 int
 stats_msgseq(struct store *s, const char *message_id, uint64_t *seq)
 {
-	struct buf	b = BUF_INIT;
-	int		rc;
+	struct buf	 b = BUF_INIT;
+	char		 alt[DB_MSGID_MAX + 3];
+	size_t		 len = strlen(message_id);
+	int		 rc;
 
-	if ((rc = query_get(s, DB_MSGIDS, message_id, &b)) == 0)
+	if ((rc = query_get(s, DB_MSGIDS, message_id, &b)) == 1 && len > 0 &&
+	    len <= DB_MSGID_MAX) {
+		/* the header keeps its angle brackets; people often drop them */
+		if (message_id[0] == '<' && message_id[len - 1] == '>' &&
+		    len > 2)
+			snprintf(alt, sizeof(alt), "%.*s", (int)(len - 2),
+			    message_id + 1);
+		else
+			snprintf(alt, sizeof(alt), "<%s>", message_id);
+		rc = query_get(s, DB_MSGIDS, alt, &b);
+	}
+	if (rc == 0)
 		*seq = strtoull(b.data, NULL, 16);
 	buf_free(&b);
 	return rc;

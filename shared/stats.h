@@ -18,7 +18,8 @@
 #include "store.h"
 
 enum stats_by { STATS_BY_TOTAL, STATS_BY_MESSAGE, STATS_BY_LINK,
-    STATS_BY_CAMPAIGN, STATS_BY_DOMAIN, STATS_BY_DAY, STATS_BY_HOUR };
+    STATS_BY_CAMPAIGN, STATS_BY_DOMAIN, STATS_BY_DAY, STATS_BY_HOUR,
+    STATS_BY_URL };
 
 /* the names of enum stats_by, NULL-terminated ("total", ...) */
 extern const char *const stats_by_names[];
@@ -50,7 +51,10 @@ void	stats_filter_text(const struct stats_query *q, char *out, size_t n);
  */
 int	stats_run(struct store *s, const struct stats_query *q,
 	    struct report_row **rows, size_t *nrows);
-/* stats_msgseq - the sequence number of a Message-ID: 0, 1 unknown, -1 */
+/*
+ * stats_msgseq - the sequence number of a Message-ID, given with or
+ * without its angle brackets: 0, 1 unknown, -1
+ */
 int	stats_msgseq(struct store *s, const char *message_id, uint64_t *seq);
 
 #endif

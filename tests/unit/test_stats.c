@@ -90,7 +90,8 @@ test_text(void **state)
 	assert_string_equal(t, "campaign spring, sending domain example.com, "
 	    "message <a@b>");
 	assert_string_equal(stats_by_names[STATS_BY_HOUR], "hour");
-	assert_null(stats_by_names[STATS_BY_HOUR + 1]);
+	assert_string_equal(stats_by_names[STATS_BY_URL], "url");
+	assert_null(stats_by_names[STATS_BY_URL + 1]);
 }
 
 int
