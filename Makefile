@@ -10,7 +10,10 @@
 
 CC	?= cc
 PREFIX	?= /usr/local
+SYSCONFDIR ?= /etc
 DESTDIR	?=
+# the upstream part of the Debian version: one place for the number
+VERSION	:= $(shell head -n 1 debian/changelog 2>/dev/null | tr -d '()' | cut -d' ' -f2 | cut -d- -f1)
 O	?= build
 SAN	?=
 
@@ -18,7 +21,9 @@ PKGS	 = gmime-3.0 libmicrohttpd lmdb jansson nettle libpsl gnutls ldns
 WARN	 = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wpointer-arith -Wformat=2 -Wno-format-nonliteral -Wwrite-strings -Werror
 CFLAGS	?= -O2 -g
-ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -D_GNU_SOURCE -Ishared \
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CPPFLAGS) $(CFLAGS) -D_GNU_SOURCE -Ishared \
+	   -DMTRACK_VERSION='"$(VERSION)"' \
+	   -DCONFIG_DEFAULT_PATH='"$(SYSCONFDIR)/mtrack/mtrack.conf"' \
 	   $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -MMD -MP
 LIBS	 = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lmilter -lpthread
 ifneq ($(SAN),)

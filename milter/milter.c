@@ -19,11 +19,14 @@
  * context is dropped and the next reply, at DATA or at end of message,
  * accepts it.
  */
+#include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <sys/socket.h>
 
 #include <libmilter/mfapi.h>
@@ -60,9 +63,18 @@ struct cctx {				/* one SMTP connection */
 #define MILTER_NOREPLY	(SMFIP_NR_CONN | SMFIP_NR_MAIL | SMFIP_NR_RCPT | \
 			 SMFIP_NR_HDR | SMFIP_NR_BODY)
 
-static const struct config	*milter_cfg;
+static const struct config	*milter_cfg;	/* atomic: milter_reconfigure */
 static struct store		*milter_store;
 static struct netlist		 loopback;
+
+/*
+ * Messages in flight, for the drain at shutdown: counted from MAIL FROM to
+ * the end of their context; once draining, new messages pass untracked.
+ */
+static pthread_mutex_t	 milter_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t	 milter_idle = PTHREAD_COND_INITIALIZER;
+static unsigned int	 milter_inflight;
+static int		 milter_draining;
 
 void
 milter_setup(const struct config *cfg, struct store *st)
@@ -74,6 +86,60 @@ milter_setup(const struct config *cfg, struct store *st)
 	net_list_parse(&loopback, "127.0.0.0/8 ::1", err, sizeof(err));
 }
 
+void
+milter_reconfigure(const struct config *cfg)
+{
+	__atomic_store_n(&milter_cfg, cfg, __ATOMIC_RELEASE);
+}
+
+/* cfg_now - the configuration for this callback (a reload may replace it) */
+static const struct config *
+cfg_now(void)
+{
+	return __atomic_load_n(&milter_cfg, __ATOMIC_ACQUIRE);
+}
+
+unsigned int
+milter_drain(int timeout_ms)
+{
+	struct timespec	 until;
+	unsigned int	 left;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&milter_lock);
+	milter_draining = 1;
+	while (milter_inflight > 0 && pthread_cond_timedwait(&milter_idle,
+	    &milter_lock, &until) != ETIMEDOUT)
+		;
+	left = milter_inflight;
+	pthread_mutex_unlock(&milter_lock);
+	return left;
+}
+
+/*
+ * mctx_new - a message context, counted in flight; NULL with errno
+ * ESHUTDOWN when draining, ENOMEM when out of memory
+ */
+static struct mctx *
+mctx_new(void)
+{
+	struct mctx *m = NULL;
+
+	pthread_mutex_lock(&milter_lock);
+	if (milter_draining)
+		errno = ESHUTDOWN;
+	else if ((m = calloc(1, sizeof(*m))) != NULL)
+		milter_inflight++;
+	pthread_mutex_unlock(&milter_lock);
+	return m;
+}
+
 static void
 mctx_free(struct mctx *m)
 {
@@ -81,6 +147,10 @@ mctx_free(struct mctx *m)
 
 	if (m == NULL)
 		return;
+	pthread_mutex_lock(&milter_lock);
+	if (--milter_inflight == 0)
+		pthread_cond_broadcast(&milter_idle);
+	pthread_mutex_unlock(&milter_lock);
 	buf_free(&m->raw);
 	free(m->from);
 	for (i = 0; i < m->nrcpt; i++)
@@ -199,7 +269,7 @@ mlfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *addr)
 	    addr->sa_family != AF_INET6) || (host &&
 	    strcmp(host, "localhost") == 0 && net_list_match_sa(&loopback,
 	    addr));
-	c->trusted = net_list_match_sa(&milter_cfg->trusted_networks, addr);
+	c->trusted = net_list_match_sa(&cfg_now()->trusted_networks, addr);
 	if ((d = symval(ctx, "{daemon_name}")) != NULL)
 		c->daemon = strdup(d);
 	log_debug("connect host=%.100s daemon=%.60s local=%d trusted=%d",
@@ -213,6 +283,7 @@ is_outbound(SMFICTX *ctx, struct cctx *c, const char **why)
 {
 	const char	*auth = symval(ctx, "{auth_authen}");
 	const char	*d = symval(ctx, "{daemon_name}");
+	char *const	*od = cfg_now()->originating_daemons;
 	size_t		 i;
 
 	if (auth && *auth) {
@@ -221,8 +292,8 @@ is_outbound(SMFICTX *ctx, struct cctx *c, const char **why)
 	}
 	if (d == NULL)
 		d = c->daemon;
-	for (i = 0; d && milter_cfg->originating_daemons[i]; i++)
-		if (strcmp(d, milter_cfg->originating_daemons[i]) == 0) {
+	for (i = 0; d && od[i]; i++)
+		if (strcmp(d, od[i]) == 0) {
 			*why = "originating_daemon";
 			return 1;
 		}
@@ -251,9 +322,13 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 		log_debug("%s: skip reason=inbound", qid(ctx));
 		return skip(c, SMFIP_NR_MAIL);
 	}
-	if ((c->msg = calloc(1, sizeof(*c->msg))) == NULL ||
+	if ((c->msg = mctx_new()) == NULL ||
 	    (c->msg->from = addr_copy(argv[0])) == NULL) {
-		log_warn("%s: skip op=envfrom", qid(ctx));
+		if (c->msg == NULL && errno == ESHUTDOWN)
+			log_info("%s: untracked reason=\"shutting down\"",
+			    qid(ctx));
+		else
+			log_warn("%s: skip op=envfrom", qid(ctx));
 		mctx_free(c->msg);
 		c->msg = NULL;
 		return skip(c, SMFIP_NR_MAIL);
@@ -301,7 +376,7 @@ mlfi_data(SMFICTX *ctx)
 static int
 raw_append(struct mctx *m, const char *p, size_t n)
 {
-	if (m->raw.len + n > milter_cfg->max_message_size) {
+	if (m->raw.len + n > cfg_now()->max_message_size) {
 		m->oversize = 1;
 		return -1;
 	}
@@ -373,7 +448,7 @@ mlfi_eom(SMFICTX *ctx)
 	info.rcpt = (const char *const *)m->rcpt;
 	info.nrcpt = m->nrcpt;
 	info.queue_id = q;
-	if (rewrite_message(milter_cfg, milter_store, &info,
+	if (rewrite_message(cfg_now(), milter_store, &info,
 	    m->raw.data ? m->raw.data : "", m->raw.len, &r) == -1) {
 		log_warnx("%s: unchanged reason=%s", q,
 		    log_str(why, sizeof(why), r.skip));

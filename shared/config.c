@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 
 #include "config.h"
@@ -534,6 +535,20 @@ cfg_trim(char *s)
 	while (e > s && isspace((unsigned char)e[-1]))
 		*--e = '\0';
 	return s;
+}
+
+const char *
+config_path(const char *opt)
+{
+	const char *env;
+
+	if (opt)
+		return opt;
+	if ((env = getenv("MTRACK_CONF")) != NULL && *env != '\0')
+		return env;
+	if (access(CONFIG_DEFAULT_PATH, F_OK) == 0)
+		return CONFIG_DEFAULT_PATH;
+	return NULL;
 }
 
 int

@@ -1,0 +1,256 @@
+/*
+ * serve - run libmilter, and take the signals around it (see serve.h).
+ *
+ * smfi_main() runs in a thread of its own. libmilter starts a thread that
+ * takes SIGHUP, SIGTERM and SIGINT with sigwait() and stops the milter on
+ * any of them, and its listener polls with a 5 s timeout before it looks
+ * whether it was told to stop. So:
+ *   - the main thread keeps the three signals unblocked, with handlers
+ *     that write to a pipe, and every other thread blocks them: the kernel
+ *     hands a process signal to the main thread (the thread group leader)
+ *     whenever it does not block it, so libmilter's thread never sees one;
+ *   - to stop, smfi_stop() runs in a helper thread (it sets the flag, then
+ *     waits for the listener's lock), and SIGUSR1 sent to the listener
+ *     thread interrupts its poll: it looks at the flag at once.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libmilter/mfapi.h>
+
+#include "config.h"
+#include "log.h"
+#include "milter.h"
+#include "serve.h"
+
+/* longest wait for messages in flight at shutdown */
+#define SERVE_DRAIN_MS	10000
+/* the listener is poked this often until it has stopped */
+#define SERVE_POKE_MS	50
+
+/* a configuration read by a reload, kept to the end: a callback may read it */
+struct serve_old {
+	struct serve_old	*next;
+	struct config		 cfg;
+};
+
+static int	serve_pipe[2] = { -1, -1 };
+
+/* serve_signal - the handler of SIGHUP, SIGTERM, SIGINT: one byte to the pipe */
+static void
+serve_signal(int sig)
+{
+	int	saved = errno;
+	char	c = (char)sig;
+
+	if (write(serve_pipe[1], &c, 1) == -1)
+		(void)0;	/* full: a signal of each kind is already queued */
+	errno = saved;
+}
+
+/* serve_poke - SIGUSR1: nothing; it only interrupts the listener's poll */
+static void
+serve_poke(int sig)
+{
+	(void)sig;
+}
+
+/* serve_main - the thread of smfi_main; says "stopped" on the pipe */
+static void *
+serve_main(void *arg)
+{
+	int		*rc = arg;
+	sigset_t	 usr1;
+	char		 c = 0;
+
+	/* the poke: this thread only (its sessions inherit it, unused) */
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	pthread_sigmask(SIG_UNBLOCK, &usr1, NULL);
+	*rc = smfi_main();
+	if (write(serve_pipe[1], &c, 1) == -1)
+		log_warn("milter op=notify");
+	return NULL;
+}
+
+/* serve_stopper - smfi_stop() blocks until the listener lets go of its lock */
+static void *
+serve_stopper(void *arg)
+{
+	(void)arg;
+	smfi_stop();
+	return NULL;
+}
+
+/* serve_differs - two optional strings differ */
+static int
+serve_differs(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a != b;
+	return strcmp(a, b) != 0;
+}
+
+/*
+ * serve_reload - SIGHUP: read the file again. Every key the callbacks read
+ * applies to the next callback (the outbound policy, tracking, the rewrite
+ * settings, log_level); milter_socket, the store (db_path, db_map_size,
+ * batching), user and syslog need a restart: a change there is logged and
+ * otherwise ignored. A file with errors changes nothing.
+ */
+static void
+serve_reload(const char *path, const struct config **now,
+    struct serve_old **old, int use_syslog)
+{
+	const struct config	*cur = *now;
+	struct serve_old	*o;
+	char			 err[512], q[LOG_STR_MAX];
+	const char		*restart = NULL;
+
+	if ((o = calloc(1, sizeof(*o))) == NULL) {
+		log_warn("reload=failed");
+		return;
+	}
+	if (config_load(&o->cfg, path, err, sizeof(err)) == -1) {
+		log_err("reload=failed error=%s", log_str(q, sizeof(q), err));
+		free(o);
+		return;
+	}
+	if (serve_differs(o->cfg.milter_socket, cur->milter_socket))
+		restart = "milter_socket";
+	else if (serve_differs(o->cfg.db_path, cur->db_path) ||
+	    o->cfg.db_map_size != cur->db_map_size ||
+	    o->cfg.batch_ms != cur->batch_ms || o->cfg.batch_max != cur->batch_max)
+		restart = "db_path/db_map_size/batch_ms/batch_max";
+	else if (serve_differs(o->cfg.user, cur->user))
+		restart = "user";
+	else if (o->cfg.syslog != cur->syslog)
+		restart = "syslog";
+	if (restart)
+		log_warnx("reload=partial changed=%s reason=\"needs a restart\"",
+		    restart);
+	o->next = *old;
+	*old = o;
+	*now = &o->cfg;
+	milter_reconfigure(*now);
+	log_open("mtrack-milter", use_syslog, (enum log_level)o->cfg.log_level);
+	log_info("reload=done file=%s", path ? path : "-");
+}
+
+/*
+ * serve_stop - make smfi_main return now instead of within 5 s: poke the
+ * listener until its thread says it is over (a zero byte on the pipe).
+ */
+static void
+serve_stop(pthread_t listener)
+{
+	struct pollfd	pfd = { serve_pipe[0], POLLIN, 0 };
+	pthread_t	stopper;
+	char		c;
+	int		done = 0, have_stopper;
+
+	have_stopper = pthread_create(&stopper, NULL, serve_stopper, NULL) == 0;
+	if (!have_stopper)
+		smfi_stop();	/* then at the listener's next look: 5 s */
+	while (!done) {
+		pthread_kill(listener, SIGUSR1);
+		if (poll(&pfd, 1, SERVE_POKE_MS) == 1 &&
+		    read(serve_pipe[0], &c, 1) == 1 && c == 0)
+			done = 1;
+	}
+	if (have_stopper)
+		pthread_join(stopper, NULL);
+}
+
+int
+serve_run(const char *path, const struct config *cfg, struct store *st,
+    int use_syslog)
+{
+	const struct config	*now = cfg;
+	struct serve_old	*old = NULL, *o;
+	struct sigaction	 sa;
+	sigset_t		 set, all;
+	pthread_t		 listener;
+	unsigned int		 left;
+	char			 c;
+	int			 rc = MI_FAILURE, done = 0, stop = 0;
+
+	if (pipe2(serve_pipe, O_CLOEXEC) == -1) {
+		log_warn("milter op=pipe");
+		return -1;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = serve_poke;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, NULL);
+	sa.sa_handler = serve_signal;
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+
+	/* the listener and every thread it starts block all four */
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	all = set;
+	sigaddset(&all, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	if (pthread_create(&listener, NULL, serve_main, &rc) != 0) {
+		log_warn("milter op=thread");
+		return -1;
+	}
+	/* this thread takes the three; SIGUSR1 stays blocked here */
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	while (!stop && !done) {
+		if (read(serve_pipe[0], &c, 1) != 1) {
+			if (errno != EINTR)
+				log_warn("milter op=read");
+			continue;
+		}
+		switch (c) {
+		case 0:
+			done = 1;
+			break;
+		case SIGHUP:
+			serve_reload(path, &now, &old, use_syslog);
+			break;
+		default:
+			log_info("signal=%s", c == SIGTERM ? "TERM" : "INT");
+			stop = 1;
+			break;
+		}
+	}
+	/* a second signal while stopping changes nothing */
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if (!done)
+		serve_stop(listener);
+	pthread_join(listener, NULL);
+	if (!stop)
+		log_err("milter stopped unasked rc=%d", rc);
+	/*
+	 * Messages still in flight after the wait: their callbacks may use
+	 * the store and the configurations, so nothing is freed; LMDB is
+	 * consistent at its last commit, and exit ends them.
+	 */
+	if ((left = milter_drain(SERVE_DRAIN_MS)) > 0) {
+		log_warnx("shutdown=timeout messages_in_flight=%u", left);
+		return 1;
+	}
+	store_close(st);
+	while ((o = old) != NULL) {
+		old = o->next;
+		config_free(&o->cfg);
+		free(o);
+	}
+	close(serve_pipe[0]);
+	close(serve_pipe[1]);
+	/* asked to stop: done, whatever the listener said on its way out */
+	return stop ? 0 : 1;
+}
