@@ -177,8 +177,6 @@ main(int argc, char **argv)
 	    cfg.milter_socket, cfg.db_path, cfg.tracking_url, MTRACK_VERSION);
 	rc = serve_run(conf, &cfg, st, detach || cfg.syslog);
 	log_info("stop");
-	if (rc == 0)
-		config_free(&cfg);
 	log_close();
 	return rc;
 }

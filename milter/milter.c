@@ -68,12 +68,16 @@ static struct store		*milter_store;
 static struct netlist		 loopback;
 
 /*
- * Messages in flight, for the drain at shutdown: counted from MAIL FROM to
- * the end of their context; once draining, new messages pass untracked.
+ * Ends of message being processed, for the drain at shutdown: the only
+ * callback that writes to the store. Once draining, a message that reaches
+ * its end passes untracked. (Debian's libmilter serves connections from a
+ * pool: once stopped it reads no more commands, so a message whose end
+ * has not arrived is never finished; Postfix then applies
+ * milter_default_action.)
  */
 static pthread_mutex_t	 milter_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t	 milter_idle = PTHREAD_COND_INITIALIZER;
-static unsigned int	 milter_inflight;
+static unsigned int	 milter_busy;
 static int		 milter_draining;
 
 void
@@ -114,30 +118,34 @@ milter_drain(int timeout_ms)
 	}
 	pthread_mutex_lock(&milter_lock);
 	milter_draining = 1;
-	while (milter_inflight > 0 && pthread_cond_timedwait(&milter_idle,
+	while (milter_busy > 0 && pthread_cond_timedwait(&milter_idle,
 	    &milter_lock, &until) != ETIMEDOUT)
 		;
-	left = milter_inflight;
+	left = milter_busy;
 	pthread_mutex_unlock(&milter_lock);
 	return left;
 }
 
-/*
- * mctx_new - a message context, counted in flight; NULL with errno
- * ESHUTDOWN when draining, ENOMEM when out of memory
- */
-static struct mctx *
-mctx_new(void)
+/* busy_enter - an end of message may use the store; 0 when draining */
+static int
+busy_enter(void)
 {
-	struct mctx *m = NULL;
+	int ok;
 
 	pthread_mutex_lock(&milter_lock);
-	if (milter_draining)
-		errno = ESHUTDOWN;
-	else if ((m = calloc(1, sizeof(*m))) != NULL)
-		milter_inflight++;
+	if ((ok = !milter_draining))
+		milter_busy++;
 	pthread_mutex_unlock(&milter_lock);
-	return m;
+	return ok;
+}
+
+static void
+busy_leave(void)
+{
+	pthread_mutex_lock(&milter_lock);
+	if (--milter_busy == 0)
+		pthread_cond_broadcast(&milter_idle);
+	pthread_mutex_unlock(&milter_lock);
 }
 
 static void
@@ -147,10 +155,6 @@ mctx_free(struct mctx *m)
 
 	if (m == NULL)
 		return;
-	pthread_mutex_lock(&milter_lock);
-	if (--milter_inflight == 0)
-		pthread_cond_broadcast(&milter_idle);
-	pthread_mutex_unlock(&milter_lock);
 	buf_free(&m->raw);
 	free(m->from);
 	for (i = 0; i < m->nrcpt; i++)
@@ -322,13 +326,9 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 		log_debug("%s: skip reason=inbound", qid(ctx));
 		return skip(c, SMFIP_NR_MAIL);
 	}
-	if ((c->msg = mctx_new()) == NULL ||
+	if ((c->msg = calloc(1, sizeof(*c->msg))) == NULL ||
 	    (c->msg->from = addr_copy(argv[0])) == NULL) {
-		if (c->msg == NULL && errno == ESHUTDOWN)
-			log_info("%s: untracked reason=\"shutting down\"",
-			    qid(ctx));
-		else
-			log_warn("%s: skip op=envfrom", qid(ctx));
+		log_warn("%s: skip op=envfrom", qid(ctx));
 		mctx_free(c->msg);
 		c->msg = NULL;
 		return skip(c, SMFIP_NR_MAIL);
@@ -441,8 +441,16 @@ mlfi_eom(SMFICTX *ctx)
 
 	if (m == NULL)
 		return SMFIS_ACCEPT;
-	if (!m->body && raw_append(m, "\r\n", 2) == -1)
+	if (!busy_enter()) {
+		log_info("%s: untracked reason=\"shutting down\"", q);
+		mctx_free(m);
+		c->msg = NULL;
+		return SMFIS_ACCEPT;
+	}
+	if (!m->body && raw_append(m, "\r\n", 2) == -1) {
+		busy_leave();
 		return msg_drop(ctx, c, 0, "eom");
+	}
 	memset(&info, 0, sizeof(info));
 	info.from = m->from;
 	info.rcpt = (const char *const *)m->rcpt;
@@ -481,6 +489,7 @@ mlfi_eom(SMFICTX *ctx)
 	    q, r.links, r.parts, r.pixel ? "yes" : "no",
 	    r.msg_id[0] ? r.msg_id : "-", r.body.len);
 done:
+	busy_leave();
 	rewrite_result_free(&r);
 	mctx_free(m);
 	c->msg = NULL;

@@ -16,9 +16,10 @@ void	milter_setup(const struct config *cfg, struct store *st);
  */
 void	milter_reconfigure(const struct config *cfg);
 /*
- * milter_drain - from now on new messages pass untracked; wait until the
- * messages in flight are done, at most timeout_ms. Returns how many are
- * still in flight (0: none; then no callback uses the store any more).
+ * milter_drain - from now on a message that reaches its end passes
+ * untracked; wait until the ends of message being processed are done, at
+ * most timeout_ms. Returns how many still run (0: none; then no callback
+ * uses the store any more).
  */
 unsigned int	milter_drain(int timeout_ms);
 /* milter_register - smfi_register with mtrack's callbacks; 0 or -1 */

@@ -40,7 +40,12 @@ struct serve_old {
 	struct config		 cfg;
 };
 
-static int	serve_pipe[2] = { -1, -1 };
+static int		 serve_pipe[2] = { -1, -1 };
+/*
+ * Configurations read by reloads. Never freed: after the stop a callback
+ * that was running may still read one, and the process exits next.
+ */
+static struct serve_old	*serve_configs;
 
 /* serve_signal - the handler of SIGHUP, SIGTERM, SIGINT: one byte to the pipe */
 static void
@@ -173,7 +178,6 @@ serve_run(const char *path, const struct config *cfg, struct store *st,
     int use_syslog)
 {
 	const struct config	*now = cfg;
-	struct serve_old	*old = NULL, *o;
 	struct sigaction	 sa;
 	sigset_t		 set, all;
 	pthread_t		 listener;
@@ -219,7 +223,7 @@ serve_run(const char *path, const struct config *cfg, struct store *st,
 			done = 1;
 			break;
 		case SIGHUP:
-			serve_reload(path, &now, &old, use_syslog);
+			serve_reload(path, &now, &serve_configs, use_syslog);
 			break;
 		default:
 			log_info("signal=%s", c == SIGTERM ? "TERM" : "INT");
@@ -235,20 +239,14 @@ serve_run(const char *path, const struct config *cfg, struct store *st,
 	if (!stop)
 		log_err("milter stopped unasked rc=%d", rc);
 	/*
-	 * Messages still in flight after the wait: their callbacks may use
-	 * the store and the configurations, so nothing is freed; LMDB is
-	 * consistent at its last commit, and exit ends them.
+	 * An end of message still running after the wait may use the store:
+	 * it stays open; LMDB is consistent at its last commit, exit ends it.
 	 */
 	if ((left = milter_drain(SERVE_DRAIN_MS)) > 0) {
-		log_warnx("shutdown=timeout messages_in_flight=%u", left);
+		log_warnx("shutdown=timeout ends_of_message_running=%u", left);
 		return 1;
 	}
 	store_close(st);
-	while ((o = old) != NULL) {
-		old = o->next;
-		config_free(&o->cfg);
-		free(o);
-	}
 	close(serve_pipe[0]);
 	close(serve_pipe[1]);
 	/* asked to stop: done, whatever the listener said on its way out */

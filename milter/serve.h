@@ -13,7 +13,7 @@
  * and before any other thread starts except the store's (which must block
  * SIGHUP, SIGTERM, SIGINT and SIGUSR1). path is the file SIGHUP reads
  * again; cfg is the configuration in use until a reload replaces it
- * (the caller frees it after the call). Closes st when every message in flight is done.
+ * (keep it to the exit: a callback may still read it after the call). Closes st when every message in flight is done.
  * Returns the exit status: 0 after SIGTERM or SIGINT, 1 when the milter
  * stopped on its own or messages were still in flight.
  */
