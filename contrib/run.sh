@@ -22,6 +22,8 @@ if [ ! -f "$CONF" ]; then
 	sed -e "s|^db_path = .*|db_path = $TOP/var/db|" \
 	    -e '1s|^.*$|# mtrack.conf for "make run" (from contrib/mtrack.conf; edit freely)|' \
 	    contrib/mtrack.conf > "$CONF" || exit 1
+	# as root the tracker becomes the "mtrack" user: here, stay who runs it
+	[ "$(id -u)" != 0 ] || printf '\n# make run as root: keep root\nuser = root\n' >> "$CONF"
 	say "wrote $CONF"
 fi
 

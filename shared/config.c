@@ -40,6 +40,7 @@ static int	cfg_check_host(const char *, char *, size_t);
 static int	cfg_check_tdomain(const char *, char *, size_t);
 static int	cfg_check_addr(const char *, char *, size_t);
 static int	cfg_check_certpair(const char *, char *, size_t);
+static int	cfg_check_abspath(const char *, char *, size_t);
 
 static const char *const pixel_names[] = { "bottom", "top", NULL };
 static const char *const level_names[] = { "error", "warning", "info",
@@ -130,6 +131,10 @@ static const struct cfg_key cfg_table[] = {
 	{ "honeypot", CFG_BOOL, OFF(honeypot), "no", 0, 0, NULL, NULL },
 	{ "honeypot_window", CFG_INT, OFF(honeypot_window), "300", 1, 86400,
 	    NULL, NULL },
+	{ "acme_webroot", CFG_STR, OFF(acme_webroot), NULL, 0, 0, NULL,
+	    cfg_check_abspath },
+	{ "access_log", CFG_STR, OFF(access_log), NULL, 0, 0, NULL,
+	    cfg_check_abspath },
 	{ "log_level", CFG_ENUM, OFF(log_level), "info", 0, 0, level_names,
 	    NULL },
 	{ "syslog", CFG_BOOL, OFF(syslog), "no", 0, 0, NULL, NULL },
@@ -264,6 +269,17 @@ cfg_check_certpair(const char *v, char *err, size_t errlen)
 	if (*v == ':' || (colon && (colon[1] == '\0' ||
 	    strchr(colon + 1, ':')))) {
 		snprintf(err, errlen, "\"%.64s\": want CERT_FILE[:KEY_FILE]", v);
+		return -1;
+	}
+	return 0;
+}
+
+/* cfg_check_abspath - a path from the root: daemons change directory */
+static int
+cfg_check_abspath(const char *v, char *err, size_t errlen)
+{
+	if (*v != '/') {
+		snprintf(err, errlen, "\"%.64s\": want an absolute path", v);
 		return -1;
 	}
 	return 0;

@@ -71,6 +71,8 @@ struct config {
 	int		 burst_window_ms;	/* ... this window from one source: scanner */
 	int		 honeypot;		/* add an invisible link scanners follow */
 	int		 honeypot_window;	/* seconds a honeypot source stays marked */
+	char		*acme_webroot;		/* tracker: serves .well-known/acme-challenge/ */
+	char		*access_log;		/* tracker: one line per request (NULL: none) */
 	int		 log_level;		/* enum log_level */
 	int		 syslog;		/* log to syslog instead of stderr */
 };

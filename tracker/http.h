@@ -39,6 +39,9 @@ struct http;
  */
 int	http_listen(const char *spec, int *fd, char *err, size_t errlen);
 
+/* http_threads - the worker threads of each public listener: configured, or one per core */
+unsigned int	http_threads(const struct config *c);
+
 /*
  * http_start - serve on the listening socket fd, the same routes over
  * HTTPS on tls_fd (-1: none; certificates from tls.h, loaded before), and

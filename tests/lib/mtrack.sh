@@ -21,6 +21,9 @@ mt_config() {
 		echo "milter_socket = inet:$MT_MPORT@127.0.0.1"
 		echo "tracker_listen = 127.0.0.1:$MT_TPORT"
 		echo "tracking_url = $MT_URL"
+		# as root the tracker would become "mtrack": stay root unless told
+		printf '%s\n' "$@" | grep -q '^user *=' || [ "$(id -u)" != 0 ] ||
+		    echo "user = root"
 		for l in "$@"; do echo "$l"; done
 	} > "$MT_CONF"
 }
