@@ -93,30 +93,20 @@ serve_stopper(void *arg)
 	return NULL;
 }
 
-/* serve_differs - two optional strings differ */
-static int
-serve_differs(const char *a, const char *b)
-{
-	if (a == NULL || b == NULL)
-		return a != b;
-	return strcmp(a, b) != 0;
-}
-
 /*
- * serve_reload - SIGHUP: read the file again. Every key the callbacks read
- * applies to the next callback (the outbound policy, tracking, the rewrite
- * settings, log_level); milter_socket, the store (db_path, db_map_size,
- * batching), user and syslog need a restart: a change there is logged and
- * otherwise ignored. A file with errors changes nothing.
+ * serve_reload - SIGHUP: read the file again. The keys the reload column
+ * of the configuration table marks as applied on SIGHUP for the milter
+ * (the outbound policy, what is tracked, the rewrite settings, log_level)
+ * apply to the next callback; a change of one read at start only
+ * (milter_socket, the store, user, syslog) is named in the log and waits
+ * for a restart. A file with errors changes nothing.
  */
 static void
 serve_reload(const char *path, const struct config **now,
     struct serve_old **old, int use_syslog)
 {
-	const struct config	*cur = *now;
 	struct serve_old	*o;
-	char			 err[512], q[LOG_STR_MAX];
-	const char		*restart = NULL;
+	char			 err[512], q[LOG_STR_MAX], keys[512];
 
 	if ((o = calloc(1, sizeof(*o))) == NULL) {
 		log_warn("reload=failed");
@@ -127,19 +117,10 @@ serve_reload(const char *path, const struct config **now,
 		free(o);
 		return;
 	}
-	if (serve_differs(o->cfg.milter_socket, cur->milter_socket))
-		restart = "milter_socket";
-	else if (serve_differs(o->cfg.db_path, cur->db_path) ||
-	    o->cfg.db_map_size != cur->db_map_size ||
-	    o->cfg.batch_ms != cur->batch_ms || o->cfg.batch_max != cur->batch_max)
-		restart = "db_path/db_map_size/batch_ms/batch_max";
-	else if (serve_differs(o->cfg.user, cur->user))
-		restart = "user";
-	else if (o->cfg.syslog != cur->syslog)
-		restart = "syslog";
-	if (restart)
+	if (config_changed(*now, &o->cfg, CONFIG_MILTER, CONFIG_START, keys,
+	    sizeof(keys)) > 0)
 		log_warnx("reload=partial changed=%s reason=\"needs a restart\"",
-		    restart);
+		    keys);
 	o->next = *old;
 	*old = o;
 	*now = &o->cfg;
