@@ -33,6 +33,7 @@ write_conf() {
 		echo "tracking_url = $BASE"
 		echo "tracker_threads = 2"
 		echo "batch_ms = 5"
+		echo "tracker_timeout = 5"
 		for l in "$@"; do echo "$l"; done
 	} > "$T/conf"
 }
@@ -59,9 +60,9 @@ like "$(cat "$T/err")" 'none.conf: No such file' "MTRACK_CONF names the file whe
 if [ "$(id -u)" = 0 ]; then
 	write_conf
 	if getent passwd mtrack >/dev/null; then
+		mkdir -p "$T/db" && chown mtrack "$T/db" "$T"
 		"$TRACKER" -c "$T/conf" >"$T/log0" 2>&1 &
 		PID=$!
-		mkdir -p "$T/db" && chown mtrack "$T/db" "$T"
 		healthy "$BASE"
 		is "$(awk '/^Uid:/ { print $2 }' /proc/$PID/status)" "$(id -u mtrack)" \
 			"as root without user: runs as mtrack"
@@ -119,7 +120,8 @@ kill "$CONNS"; wait "$CONNS" 2>/dev/null; CONNS=
 healthy "$BASE"; ok $? "the connections gone, the public listener answers again"
 
 # --- running out anyway: counted, warned once, the tracker goes on -----------
-for i in $(seq 200); do [ "$(metric mtrack_http_connections)" = 0 ] && break; sleep 0.05; done
+# connections that came in as the clients went wait for tracker_timeout
+for i in $(seq 600); do [ "$(metric mtrack_http_connections)" = 0 ] && break; sleep 0.05; done
 n=$(ls /proc/$PID/fd | wc -l)
 prlimit --pid "$PID" --nofile=$((n + 2)):256
 # forty connections held open at once: most find no descriptor
