@@ -12,6 +12,10 @@
  *   - to stop, smfi_stop() runs in a helper thread (it sets the flag, then
  *     waits for the listener's lock), and SIGUSR1 sent to the listener
  *     thread interrupts its poll: it looks at the flag at once.
+ * Should a second signal arrive while the main thread still has the first
+ * pending, the kernel may hand it to libmilter's thread, which stops the
+ * milter: serve_run then returns 1, and systemd's Restart=on-failure
+ * starts it again.
  */
 #include <errno.h>
 #include <fcntl.h>
