@@ -36,7 +36,7 @@ usage(FILE *fp)
 	    "  -h, --help     this help\n"
 	    "  -V, --version  print the version and exit\n"
 	    "Signals: SIGHUP reads the configuration again; SIGTERM and SIGINT\n"
-	    "stop taking connections, let the messages in flight finish, exit.\n");
+	    "stop at once, after the ends of message being processed, exit 0.\n");
 }
 
 /* drop_privileges - become cfg->user after the socket exists */
