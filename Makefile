@@ -155,5 +155,5 @@ deb:
 clean:
 	rm -rf build $(BINS)
 
--include $(shell find $(O) -name '*.d' 2>/dev/null)
+-include $(shell find $(O) -path $(O)/deb -prune -o -name '*.d' -type f -print 2>/dev/null)
 .SECONDARY:

@@ -74,8 +74,8 @@ usage(FILE *fp)
 	    " it, and exit\n"
 	    "  -h, --help     this help\n"
 	    "  -V, --version  print the version and exit\n"
-	    "Started as root it becomes \"user\" (default " TRACKER_DEFAULT_USER
-	    ") once the\nsockets are bound. Signals: SIGHUP reloads the"
+	    "Started as root it becomes \"user\" (default $MTRACK_USER, else "
+	    TRACKER_DEFAULT_USER ")\nonce the sockets are bound. Signals: SIGHUP reloads the"
 	    " configuration, the\ncertificates and the access log; SIGTERM and"
 	    " SIGINT drain and stop.\n", TRACKER_IDENT);
 }
@@ -133,10 +133,11 @@ tracker_ready(int fd, const struct config *c)
 }
 
 /*
- * tracker_drop - become the configured user when started as root, or
- * TRACKER_DEFAULT_USER when none is configured: a tracker faces the
- * Internet and never serves as root unless "user = root" says so. Called
- * after the sockets are bound and before any thread or file is made.
+ * tracker_drop - become the configured user when started as root, else
+ * $MTRACK_USER, else TRACKER_DEFAULT_USER: a tracker faces the Internet
+ * and never serves as root unless "user = root" (or MTRACK_USER=root)
+ * says so. Called after the sockets are bound and before any thread or
+ * file is made.
  */
 static int
 tracker_drop(const char *user)
@@ -155,8 +156,14 @@ tracker_drop(const char *user)
 		return 0;
 	}
 	if (user == NULL || *user == '\0') {
-		user = TRACKER_DEFAULT_USER;
+		/* the default, like MTRACK_CONF for the file, from the environment */
+		if ((user = getenv("MTRACK_USER")) == NULL || *user == '\0')
+			user = TRACKER_DEFAULT_USER;
 		dflt = 1;
+		if (strcmp(user, "root") == 0) {
+			log_warnx("user=root reason=\"MTRACK_USER: serving as root\"");
+			return 0;
+		}
 	}
 	errno = 0;
 	if ((pw = getpwnam(user)) == NULL) {

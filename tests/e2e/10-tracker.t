@@ -38,9 +38,6 @@ write_conf() {
 		echo "user_agent_max = 16"
 		echo "batch_ms = 5"
 		echo "log_level = info"
-		# as root the tracker would become "mtrack": stay root unless told
-		printf '%s\n' "$@" | grep -q '^user *=' || [ "$(id -u)" != 0 ] ||
-		    echo "user = root"
 		for l in "$@"; do echo "$l"; done
 	} > "$T/conf"
 }

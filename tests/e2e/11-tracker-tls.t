@@ -50,9 +50,6 @@ write_conf() {
 		echo "tls_cert = $T/a.pem"
 		echo "tls_key = $T/a.key"
 		echo "tls_certs = $T/b.pem:$T/b.key"
-		# as root the tracker would become "mtrack": stay root unless told
-		printf '%s\n' "$@" | grep -q '^user *=' || [ "$(id -u)" != 0 ] ||
-		    echo "user = root"
 		for l in "$@"; do echo "$l"; done
 	} > "$T/conf"
 }

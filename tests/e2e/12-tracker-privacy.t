@@ -32,8 +32,6 @@ write_conf() {
 		echo "tracker_threads = 2"
 		echo "batch_ms = 5"
 		echo "trusted_proxies = 127.0.0.1/32"
-		# as root the tracker would become "mtrack": stay root
-		[ "$(id -u)" != 0 ] || echo "user = root"
 		for l in "$@"; do echo "$l"; done
 	} > "$T/conf"
 }

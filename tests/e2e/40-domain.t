@@ -288,7 +288,6 @@ if [ -x "$TOP/tracker/mtrack-tracker" ]; then
 		echo "tracking_domains = plain.test=http://track.plain.test:$TP"
 		echo "cname_target = edge.tracker.test"
 		echo "dkim_selector = mt1"
-		[ "$(id -u)" != 0 ] || echo "user = root"
 	} > "$W/plain.conf"
 	"$W/bin/mtrack-tracker" -c "$W/plain.conf" >>"$W/tracker.log" 2>&1 &
 	PIDS="$PIDS $!"

@@ -7,6 +7,8 @@
 TOP=${MTRACK_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 MT_MILTER_PID=
 MT_TRACKER_PID=
+# these daemons use the caller's temp dirs: as root the tracker stays root
+[ "$(id -u)" != 0 ] || export MTRACK_USER=root
 
 mt_config() {
 	MT_DIR=$1
@@ -21,9 +23,6 @@ mt_config() {
 		echo "milter_socket = inet:$MT_MPORT@127.0.0.1"
 		echo "tracker_listen = 127.0.0.1:$MT_TPORT"
 		echo "tracking_url = $MT_URL"
-		# as root the tracker would become "mtrack": stay root unless told
-		printf '%s\n' "$@" | grep -q '^user *=' || [ "$(id -u)" != 0 ] ||
-		    echo "user = root"
 		for l in "$@"; do echo "$l"; done
 	} > "$MT_CONF"
 }
