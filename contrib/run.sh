@@ -11,6 +11,9 @@ TRACKER=tracker/mtrack-tracker
 MILTER=milter/mtrack-milter
 
 say() { echo "run: $*" >&2; }
+# the files are in this tree, the caller's: as root the tracker stays root
+# (it would become the "mtrack" user otherwise)
+[ "$(id -u)" != 0 ] || export MTRACK_USER="${MTRACK_USER:-root}"
 
 for b in "$TRACKER" "$MILTER"; do
 	[ -x "$b" ] || { say "$b is missing: run make first"; exit 1; }
@@ -22,8 +25,6 @@ if [ ! -f "$CONF" ]; then
 	sed -e "s|^db_path = .*|db_path = $TOP/var/db|" \
 	    -e '1s|^.*$|# mtrack.conf for "make run" (from contrib/mtrack.conf; edit freely)|' \
 	    contrib/mtrack.conf > "$CONF" || exit 1
-	# as root the tracker becomes the "mtrack" user: here, stay who runs it
-	[ "$(id -u)" != 0 ] || printf '\n# make run as root: keep root\nuser = root\n' >> "$CONF"
 	say "wrote $CONF"
 fi
 
