@@ -44,8 +44,12 @@
 /* the janitor clears dead readers this often, and erases raw data this often */
 #define TRACKER_READERS_S	60
 #define TRACKER_SCRUB_S		3600
-/* descriptors kept for the process beside its connections and threads */
-#define TRACKER_FD_RESERVE	64
+/*
+ * descriptors kept beside the public connections and the threads: the
+ * admin listener's 64 connections (HTTP_ADMIN_CONNS), and files opened
+ * later (reloads, the access log, LMDB readers)
+ */
+#define TRACKER_FD_RESERVE	(64 + 32)
 
 /*
  * The janitor thread: clears the reader slots of dead processes, and with
