@@ -124,6 +124,7 @@ store_opts_config(struct store_opts *o, const struct config *c)
 	o->batch_ms = c->batch_ms;
 	o->batch_max = c->batch_max;
 	o->honeypot_window_us = (int64_t)c->honeypot_window * 1000000;
+	o->burst_window_us = (int64_t)c->burst_window_ms * 1000;
 }
 
 /* store_lock_events - STORE_EVENTS: only one process writes events */
@@ -189,6 +190,7 @@ store_open(const char *path, const struct store_opts *o, int flags,
 	s->events = (flags & STORE_EVENTS) != 0 && !s->rdonly;
 	s->lockfd = -1;
 	s->honeypot_us = o->honeypot_window_us;
+	s->burst_us = o->burst_window_us;
 	pthread_mutex_init(&s->seq_lock, NULL);
 	pthread_mutex_init(&s->rtx_lock, NULL);
 	store_writer_init(s);
@@ -368,7 +370,7 @@ store_counts(struct store *s, struct store_counts *c)
 
 	if ((txn = store_read_begin(s)) == NULL)
 		return -1;
-	if (store_read(s, txn, DB_COUNTERS, "*", 1, &v) == 0)
+	if (store_read(s, txn, DB_COUNTERS, DB_SCOPE_ALL, 1, &v) == 0)
 		counter_parse(&rec, v.mv_data, v.mv_size);
 	else
 		rec.n = 0;

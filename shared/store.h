@@ -60,6 +60,8 @@ struct store_opts {
 	int	batch_max;	/* writer: most jobs in one commit, > 0 */
 	int64_t	honeypot_window_us; /* a honeypot hit re-labels the source's
 				   events of that message this far back */
+	int64_t	burst_window_us;    /* a burst re-labels the source's people's
+				   clicks on that message this far back */
 };
 
 struct config;
@@ -204,6 +206,15 @@ int	 store_msghead_parse(const char *rec, size_t len,
  */
 int	store_scrub_events(struct store *s, int64_t before_us,
 	    uint64_t *scrubbed);
+
+struct json_t;
+/*
+ * store_record_json - o as compact JSON text (more json_dumps flags:
+ * jflags) put under key in dbi, in the caller's write transaction txn.
+ * 0, or an LMDB error (ENOMEM when o is NULL or cannot be dumped).
+ */
+int	store_record_json(MDB_txn *txn, MDB_dbi dbi, const char *key,
+	    const struct json_t *o, size_t jflags);
 /* store_reader_check - clear reader slots of dead processes; *dead: how many */
 int	store_reader_check(struct store *s, int *dead);
 
