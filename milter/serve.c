@@ -35,8 +35,9 @@
 
 /* longest wait for messages in flight at shutdown */
 #define SERVE_DRAIN_MS	10000
-/* the listener is poked this often until it has stopped */
+/* the listener is poked this often until it has stopped, this many times */
 #define SERVE_POKE_MS	50
+#define SERVE_POKES	200
 
 /* a configuration read by a reload, kept to the end: a callback may read it */
 struct serve_old {
@@ -136,26 +137,33 @@ serve_reload(const char *path, const struct config **now,
 /*
  * serve_stop - make smfi_main return now instead of within 5 s: poke the
  * listener until its thread says it is over (a zero byte on the pipe).
+ * Returns 1 when it is, 0 when it did not stop within SERVE_POKES pokes.
  */
-static void
+static int
 serve_stop(pthread_t listener)
 {
 	struct pollfd	pfd = { serve_pipe[0], POLLIN, 0 };
 	pthread_t	stopper;
 	char		c;
-	int		done = 0, have_stopper;
+	int		done = 0, have_stopper, i;
 
 	have_stopper = pthread_create(&stopper, NULL, serve_stopper, NULL) == 0;
 	if (!have_stopper)
 		smfi_stop();	/* then at the listener's next look: 5 s */
-	while (!done) {
+	for (i = 0; !done && i < SERVE_POKES; i++) {
 		pthread_kill(listener, SIGUSR1);
 		if (poll(&pfd, 1, SERVE_POKE_MS) == 1 &&
 		    read(serve_pipe[0], &c, 1) == 1 && c == 0)
 			done = 1;
 	}
+	if (!done) {
+		log_warnx("shutdown=listener reason=\"libmilter's listener did"
+		    " not stop\"");
+		return 0;
+	}
 	if (have_stopper)
 		pthread_join(stopper, NULL);
+	return 1;
 }
 
 int
@@ -218,8 +226,8 @@ serve_run(const char *path, const struct config *cfg, struct store *st,
 	}
 	/* a second signal while stopping changes nothing */
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	if (!done)
-		serve_stop(listener);
+	if (!done && !serve_stop(listener))
+		return 1;	/* exit ends it; the store stays as committed */
 	pthread_join(listener, NULL);
 	if (!stop)
 		log_err("milter stopped unasked rc=%d", rc);
