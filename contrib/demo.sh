@@ -75,6 +75,8 @@ mkdir -p "$DIR/db"
 	# keep the metrics listener off the default port, if this build has one
 	"$CTL" -n 2>/dev/null | grep -q '^admin_listen' && echo "admin_listen = 127.0.0.1:$APORT"
 	echo "log_level = info"
+	# the demo's files are root's when it runs as root
+	[ "$(id -u)" != 0 ] || echo "user = root"
 } > "$CONF"
 "$CTL" -n -c "$CONF" >/dev/null || die "bad configuration $CONF"
 

@@ -11,6 +11,9 @@ TRACKER=tracker/mtrack-tracker
 MILTER=milter/mtrack-milter
 
 say() { echo "run: $*" >&2; }
+# the files are in this tree, the caller's: as root the tracker stays root
+# (it would become the "mtrack" user otherwise)
+[ "$(id -u)" != 0 ] || export MTRACK_USER="${MTRACK_USER:-root}"
 
 for b in "$TRACKER" "$MILTER"; do
 	[ -x "$b" ] || { say "$b is missing: run make first"; exit 1; }

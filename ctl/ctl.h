@@ -9,7 +9,7 @@
 
 /* the state every subcommand gets */
 struct ctl {
-	const char	*conf_path;	/* NULL: built-in defaults */
+	const char	*conf_path;	/* config_path(): NULL for built-in defaults */
 	struct config	 cfg;
 };
 

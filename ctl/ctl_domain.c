@@ -23,7 +23,7 @@
 enum verdict { V_OK, V_WARN, V_FAIL };
 static const char *const verdict_names[] = { "ok", "warn", "fail" };
 
-#define EXPIRY_WARN	(14 * 86400)	/* renew a certificate this early */
+#define EXPIRY_WARN	(21 * 86400)	/* certbot and uacme renew 30 days ahead: 21 means renewal failed */
 
 /* one configured tracking domain: its URL and its sending domains */
 struct target {

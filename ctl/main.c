@@ -82,8 +82,10 @@ usage(FILE *fp)
 	size_t i;
 
 	fprintf(fp, "usage: mtrackctl [-c FILE] [-n] COMMAND [-c FILE] [options]\n"
-	    "  -c FILE  configuration file (default: built-in defaults)\n"
-	    "  -n       check the configuration, print it, and exit\n"
+	    "  -c FILE    configuration file (default: $MTRACK_CONF, else "
+	    CONFIG_DEFAULT_PATH " when it exists, else built-in defaults)\n"
+	    "  -n         check the configuration, print it, and exit\n"
+	    "  --version  print the version and exit\n"
 	    "commands (mtrackctl COMMAND --help for one):\n");
 	for (i = 0; i < NCMDS; i++)
 		fprintf(fp, "  mtrackctl %s\n", ctl_cmds[i].help);
@@ -209,6 +211,11 @@ main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
+	if (argc > 1 && (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version"))) {
+		printf("mtrackctl %s\n", MTRACK_VERSION);
+		return 0;
+	}
+	c.conf_path = config_path(c.conf_path);
 	if (config_load(&c.cfg, c.conf_path, err, sizeof(err)) == -1) {
 		fprintf(stderr, "mtrackctl: %s\n", err);
 		return 2;
