@@ -262,6 +262,12 @@ struct attr_off {
 
 struct scan {
 	const char	*in;
+	size_t		 len;
+	/*
+	 * where the construct that the end of input cuts (a tag, comment,
+	 * doctype, raw text element) starts; len when the input ends in data
+	 */
+	size_t		 cut;
 	unsigned	 flags;
 	html_token_fn	 fn;
 	void		*arg;
@@ -285,6 +291,14 @@ struct scan {
 #define LINEAR_MAX	16
 
 static int	scan_range(struct scan *, size_t, size_t, int);
+
+/* scan_cut - the construct at pos runs up to limit: is it cut by the end? */
+static void
+scan_cut(struct scan *s, size_t pos, size_t limit)
+{
+	if (limit == s->len && pos < s->cut)
+		s->cut = pos;
+}
 
 static size_t
 name_hash(const char *p, size_t n)
@@ -570,6 +584,7 @@ scan_tag(struct scan *s, size_t pos, size_t limit, int end_tag, int in_mso,
 	*next = i;
 	return 0;
 eof:
+	scan_cut(s, pos, limit);
 	*next = limit;
 	return 0;
 }
@@ -723,6 +738,8 @@ scan_bogus(struct scan *s, size_t pos, size_t d, size_t limit, int in_mso,
 	size_t		 e = q ? (size_t)(q - s->in) : limit;
 
 	*next = q ? e + 1 : limit;
+	if (q == NULL)
+		scan_cut(s, pos, limit);
 	return emit_comment(s, pos, *next, d, e, in_mso);
 }
 
@@ -783,6 +800,7 @@ scan_comment(struct scan *s, size_t pos, size_t d, size_t limit, int in_mso,
 			else if (e - d >= 1 && in[e - 1] == '-')
 				e -= 1;
 			*next = limit;
+			scan_cut(s, pos, limit);
 			return emit_comment(s, pos, limit, d, e, in_mso);
 		}
 		e = (size_t)(q - in);
@@ -819,6 +837,7 @@ scan_markup(struct scan *s, size_t pos, size_t limit, int in_mso, size_t *next)
 	if (limit - i >= 7 && ascii_ieq(in + i, "doctype", 7)) {
 		/* '>' ends a doctype even inside its quoted identifiers */
 		if ((q = memchr(in + i + 7, '>', limit - i - 7)) == NULL) {
+			scan_cut(s, pos, limit);
 			*next = limit;
 			return 0;
 		}
@@ -841,6 +860,7 @@ scan_range(struct scan *s, size_t pos, size_t limit, int in_mso)
 {
 	const char	*in = s->in, *q, *raw_name = NULL;
 	enum raw	 raw;
+	size_t		 start;
 	int		 rc = 0;
 	char		 c;
 
@@ -854,8 +874,11 @@ scan_range(struct scan *s, size_t pos, size_t limit, int in_mso)
 		if (c == '!') {
 			rc = scan_markup(s, pos, limit, in_mso, &pos);
 		} else if (c == '/') {
-			if (limit - pos < 3)
+			if (limit - pos < 3) {
+				/* "</" then anything but a letter or '>' is a comment */
+				scan_cut(s, pos, limit);
 				break;
+			}
 			c = in[pos + 2];
 			if (IS(c, C_ALPHA))
 				rc = scan_tag(s, pos, limit, 1, in_mso, &pos, &raw,
@@ -865,6 +888,7 @@ scan_range(struct scan *s, size_t pos, size_t limit, int in_mso)
 			else
 				rc = scan_bogus(s, pos, pos + 2, limit, in_mso, &pos);
 		} else if (IS(c, C_ALPHA)) {
+			start = pos;
 			rc = scan_tag(s, pos, limit, 0, in_mso, &pos, &raw,
 			    &raw_name);
 			if (rc != 0 || raw == RAW_NONE)
@@ -876,6 +900,9 @@ scan_range(struct scan *s, size_t pos, size_t limit, int in_mso)
 			else
 				pos = raw_end(in, pos, limit, raw_name,
 				    strlen(raw_name));
+			/* no end tag: the element's text runs to the end */
+			if (pos == limit)
+				scan_cut(s, start, limit);
 		} else if (c == '?') {
 			rc = scan_bogus(s, pos, pos + 1, limit, in_mso, &pos);
 		} else
@@ -884,17 +911,22 @@ scan_range(struct scan *s, size_t pos, size_t limit, int in_mso)
 	return rc;
 }
 
+/*
+ * scan_run - tokenize in[0..len); *cut (when not NULL) gets where the
+ * construct cut by the end of input starts, or len
+ */
 static int
 scan_run(const char *in, size_t len, unsigned flags,
     int (*report)(const char *, size_t, int),
     int (*want)(const char *, size_t), int (*want_attr)(const char *, size_t),
-    html_token_fn fn, void *arg)
+    html_token_fn fn, void *arg, size_t *cut)
 {
 	struct scan	 s;
 	int		 rc;
 
 	memset(&s, 0, sizeof(s));
 	s.in = in != NULL ? in : "";
+	s.len = s.cut = len;
 	s.flags = flags;
 	s.report = report;
 	s.want = want;
@@ -902,6 +934,8 @@ scan_run(const char *in, size_t len, unsigned flags,
 	s.fn = fn;
 	s.arg = arg;
 	rc = scan_range(&s, 0, len, 0);
+	if (cut != NULL)
+		*cut = s.cut;
 	buf_free(&s.text);
 	free(s.attrs);
 	free(s.off);
@@ -913,7 +947,7 @@ int
 html_scan(const char *in, size_t len, unsigned flags, html_token_fn fn,
     void *arg)
 {
-	return scan_run(in, len, flags, NULL, NULL, NULL, fn, arg);
+	return scan_run(in, len, flags, NULL, NULL, NULL, fn, arg, NULL);
 }
 
 /* ---- URLs ---- */
@@ -1540,7 +1574,7 @@ rw_find_base(struct rewrite *rw)
 {
 	rw->base_known = 1;
 	if (has_base_tag(rw->in, rw->len) && scan_run(rw->in, rw->len, 0,
-	    rw_report, rw_want, rw_want_attr, rw_base, rw) == -1)
+	    rw_report, rw_want, rw_want_attr, rw_base, rw, NULL) == -1)
 		return -1;
 	return 0;
 }
@@ -1563,6 +1597,7 @@ html_rewrite(const char *in, size_t len, const struct html_opts *o,
 {
 	static const struct html_opts	 none;
 	struct rewrite			 rw;
+	size_t				 cut;
 	int				 rc = -1;
 
 	if (o == NULL)
@@ -1581,12 +1616,17 @@ html_rewrite(const char *in, size_t len, const struct html_opts *o,
 	if (o->pixel_top && len >= 3 && memcmp(in, "\xEF\xBB\xBF", 3) == 0)
 		rw.pixel_at += 3;
 	if (scan_run(in, len, 0, rw_report, rw_want, rw_want_attr, rw_token,
-	    &rw) != 0)
+	    &rw, &cut) != 0)
 		goto out;
 	if (rw_flush(&rw, len) == -1)
 		goto out;
+	/*
+	 * No </body>: the very end, or, when the end cuts a tag, comment or
+	 * raw text element, before it (copied as it was: no link in it):
+	 * inside, the pixel would be no element, or turn the tag into one.
+	 */
 	if (!o->pixel_top && rw.pixel_rank == 0)
-		rw.pixel_at = out->len;	/* no </body>: the very end */
+		rw.pixel_at = out->len - (len - cut);
 	if (o->pixel != NULL) {
 		if (buf_insert(out, rw.pixel_at, o->pixel, o->pixel_len) == -1)
 			goto out;

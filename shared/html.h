@@ -47,7 +47,8 @@ struct html_opts {
 	size_t		 pixel_len;
 	/*
 	 * 0: before the last </body> end tag outside comments and raw text,
-	 * else at the very end.
+	 * else at the very end; when the end cuts a tag, an attribute, a
+	 * comment or a raw text element (no end tag), before that instead.
 	 * 1: right after the first <body> start tag; without one, after the
 	 * first </head>, else after the first <html> start tag, else after
 	 * the doctype, else at the start (after a UTF-8 BOM).

@@ -531,8 +531,8 @@ rewrite_message(const struct config *cfg, struct store *st,
 			goto nomem;
 	}
 	if (opens && buf_printf(&px, "<img src=\"%s/open/%s.png\" width=\"1\""
-	    " height=\"1\" alt=\"\" style=\"display:block;border:0;width:1px;"
-	    "height:1px\">", rw.turl, r->msg_id) == -1)
+	    " height=\"1\" alt=\"\" style=\"" REWRITE_PIXEL_STYLE "\">", rw.turl,
+	    r->msg_id) == -1)
 		goto nomem;
 	pixel = px.len ? px.data : NULL;
 	for (i = 0; i < m.nparts; i++) {

@@ -19,6 +19,17 @@
  */
 #define REWRITE_URL_MAX	4096
 
+/*
+ * The open pixel's inline style. Out of the flow (position:absolute), it
+ * takes no layout space and keeps the margins around it collapsing, at the
+ * top as at the bottom: where clients honour position (Apple Mail, iOS
+ * Mail, Thunderbird, browsers' webmail that keeps it) a page looks exactly
+ * as without it. Clients that drop position (Gmail, Outlook for Windows)
+ * still get a 1 px block, never a line box (display:block).
+ */
+#define REWRITE_PIXEL_STYLE \
+	"position:absolute;display:block;border:0;width:1px;height:1px"
+
 #include <stddef.h>
 
 #include "buf.h"

@@ -562,7 +562,20 @@ static const struct px_case px_cases[] = {
 	  "<body>a</body><script>'</body>'</script><!--[if mso]></body><![endif]-->",
 	  "<body>a[P]</body><script>'</body>'</script><!--[if mso]></body><![endif]-->" },
 	{ "no </body>: at the end", 0, "<p>x</p>", "<p>x</p>[P]" },
-	{ "cut </body>: at the end", 0, "<p>x</p></body", "<p>x</p></body[P]" },
+	{ "cut </body>: before it", 0, "<p>x</p></body", "<p>x</p>[P]</body" },
+	/* never inside what the end cuts: no element, or one made of a tag */
+	{ "cut in a value", 0, "<p><a href=\"https://x.example/cut",
+	  "<p>[P]<a href=\"https://x.example/cut" },
+	{ "cut in a tag", 0, "<p>x<br", "<p>x[P]<br" },
+	{ "cut after an attribute", 0, "<p>x<img src=a ", "<p>x[P]<img src=a " },
+	{ "cut in a comment", 0, "<p>x<!-- c -", "<p>x[P]<!-- c -" },
+	{ "cut in a bogus comment", 0, "<p>x<?php", "<p>x[P]<?php" },
+	{ "cut in a doctype", 0, "<!doctype html", "[P]<!doctype html" },
+	{ "cut \"</\"", 0, "<p>x</", "<p>x[P]</" },
+	{ "unclosed raw text", 0, "<p>x<textarea>t</p>", "<p>x[P]<textarea>t</p>" },
+	{ "unclosed script", 0, "<p>x<script>a<b", "<p>x[P]<script>a<b" },
+	{ "closed raw text: after it", 0, "<style>a</style>", "<style>a</style>[P]" },
+	{ "a lone '<' is text", 0, "<p>a <", "<p>a <[P]" },
 	{ "empty document", 0, "", "[P]" },
 	{ "top: after <body>", 1, "<html><head></head><BODY class=\"b\">x</body>",
 	  "<html><head></head><BODY class=\"b\">[P]x</body>" },
@@ -635,6 +648,14 @@ test_pixel_and_links(void **state)
 	assert_int_equal(html_rewrite(in, strlen(in), &o, &out, &res), 0);
 	assert_string_equal(out.data,
 	    "HEAD:<body><img src=p><a href=\"https://t/0\">x</a></body>");
+	/* a rewritten link, then a tag the end cuts: the pixel before it */
+	buf_reset(&out);
+	assert_int_equal(buf_puts(&out, "HEAD:"), 0);
+	o.pixel_top = 0;
+	assert_int_equal(html_rewrite("<a href=https://e.example/>x</a><a href=\"h",
+	    42, &o, &out, &res), 0);
+	assert_string_equal(out.data,
+	    "HEAD:<a href=\"https://t/0\">x</a><img src=p><a href=\"h");
 	buf_reset(&out);
 	assert_int_equal(buf_puts(&out, "HEAD:"), 0);
 	o.pixel = NULL;

@@ -275,7 +275,7 @@ test_multipart(void **state)
 	assert_non_null(strstr(back, "HREF=\"https://example.com/b\""));
 	/* the pixel sits before </body> */
 	assert_non_null(strstr(h, ".png\" width=\"1\" height=\"1\" alt=\"\""
-	    " style=\"display:block;border:0;width:1px;height:1px\"></body>"));
+	    " style=\"" REWRITE_PIXEL_STYLE "\"></body>"));
 	free(back);
 	free(h);
 	free(out);
