@@ -266,6 +266,11 @@ rewrite_part(struct rw *rw, const struct mime_msg *m, const struct mime_part *p,
 	int			 rc = -1;
 	char			 line[128];
 
+	if (!mime_intact(p)) {
+		log_info("part skipped reason=\"malformed base64\"");
+		rc = 0;
+		goto out;
+	}
 	if (mime_decode(p, &dec) == -1) {
 		log_debug("part skipped reason=\"cannot decode\"");
 		rc = 0;
