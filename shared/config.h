@@ -43,6 +43,8 @@ struct config {
 	int		 tracker_threads;	/* tracker worker threads (0: one per core) */
 	int		 tracker_connection_limit;
 	int		 tracker_timeout;	/* idle connection timeout, seconds */
+	int		 tracker_ip_connection_limit;	/* per client address */
+	int		 tracker_header_timeout;	/* seconds to send headers */
 	struct netlist	 trusted_proxies;	/* peers whose X-Forwarded-For is believed */
 	size_t		 user_agent_max;	/* stored User-Agent length cap */
 	int		 batch_ms;		/* event writer: max commit delay */
