@@ -428,7 +428,9 @@ mlfi_eom(SMFICTX *ctx)
 		    log_str(why, sizeof(why), r.skip));
 		goto done;
 	}
-	if (smfi_replacebody(ctx, (unsigned char *)r.body.data,
+	/* rewrite_message refused longer bodies: the cast keeps every byte */
+	if (!rewrite_body_fits(r.body.len) ||
+	    smfi_replacebody(ctx, (unsigned char *)r.body.data,
 	    (int)r.body.len) != MI_SUCCESS) {
 		log_warnx("%s: body replacement failed", q);
 		goto done;

@@ -700,6 +700,9 @@ step_body(struct rwmsg *x)
 	}
 	if (buf_append(body, x->msg + pos, x->len - pos) == -1)
 		return step_fail(x, "out of memory");
+	/* before anything is recorded: the mail would go out untracked */
+	if (!rewrite_body_fits(body->len))
+		return step_fail(x, "new body larger than the milter protocol allows");
 	return STEP_ON;
 }
 
@@ -780,6 +783,12 @@ rewrite_message(const struct config *cfg, struct store *st,
 	if (x.parsed)
 		mime_free(&x.m);
 	return rc == STEP_FAIL ? -1 : 0;
+}
+
+int
+rewrite_body_fits(size_t len)
+{
+	return len <= REWRITE_BODY_MAX;
 }
 
 void

@@ -357,6 +357,17 @@ test_base64_stays_base64(void **state)
 	rewrite_result_free(&r);
 }
 
+/* the new body's length goes to libmilter as an int: a longer one is refused */
+static void
+test_body_bound(void **state)
+{
+	(void)state;
+	assert_true(rewrite_body_fits(0));
+	assert_true(rewrite_body_fits((size_t)INT_MAX));
+	assert_false(rewrite_body_fits((size_t)INT_MAX + 1));
+	assert_false(rewrite_body_fits((size_t)UINT_MAX + 2));
+}
+
 /* a malformed base64 part passes byte for byte; the others are rewritten */
 static void
 test_base64_malformed(void **state)
@@ -699,6 +710,7 @@ main(void)
 		cmocka_unit_test(test_single_part_long_line),
 		cmocka_unit_test(test_base64_stays_base64),
 		cmocka_unit_test(test_base64_malformed),
+		cmocka_unit_test(test_body_bound),
 		cmocka_unit_test(test_untouched),
 		cmocka_unit_test(test_xmtrack_modes),
 		cmocka_unit_test(test_garbage_and_limits),
