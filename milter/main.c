@@ -21,6 +21,7 @@
 #include "log.h"
 #include "milter.h"
 #include "mime.h"
+#include "sock.h"
 #include "store.h"
 
 static void
@@ -131,6 +132,8 @@ main(int argc, char **argv)
 	}
 	if (strncmp(cfg.milter_socket, "inet", 4) == 0)
 		nodelay_listener();
+	if (sock_setup(&cfg) == -1)
+		return 1;
 	if (drop_privileges(cfg.user) == -1)
 		return 1;
 	/*

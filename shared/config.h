@@ -20,6 +20,8 @@ struct config {
 	char		*db_path;		/* LMDB environment directory */
 	size_t		 db_map_size;		/* LMDB map size, bytes */
 	char		*milter_socket;		/* libmilter socket spec */
+	char		*milter_socket_mode;	/* octal, for a unix socket */
+	char		*milter_socket_group;	/* NULL: as created */
 	char		*tracker_listen;	/* host:port of the HTTP listener */
 	char		*admin_listen;		/* host:port of /metrics; "": none */
 	char		*tracking_url;		/* base of tracking links, no trailing '/' */
