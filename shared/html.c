@@ -1076,6 +1076,38 @@ url_clean(const char *v, size_t n, struct buf *out)
 	return 0;
 }
 
+/*
+ * url_whatwg - what a browser (WHATWG URL, special schemes) makes of the
+ * part of u[from..*n) before its query: backslashes are slashes, and a
+ * run of slashes opening an authority is two. 0, or -1 when a browser
+ * would read it otherwise than RFC 3986 resolution below does: no host
+ * after "//", or a percent-encoded dot ("%2e" is a dot segment to a
+ * browser), and the link stays as written.
+ */
+static int
+url_whatwg(char *u, size_t from, size_t *n)
+{
+	size_t	 i, k;
+
+	for (i = from; i < *n && u[i] != '?' && u[i] != '#'; i++) {
+		if (u[i] == '\\')
+			u[i] = '/';
+		if (u[i] == '%' && i + 2 < *n && u[i + 1] == '2' &&
+		    lower((unsigned char)u[i + 2]) == 'e')
+			return -1;
+	}
+	if (*n - from < 2 || u[from] != '/' || u[from + 1] != '/')
+		return 0;
+	for (k = from + 2; k < *n && u[k] == '/'; k++)
+		;
+	if (k == *n || u[k] == '?' || u[k] == '#')
+		return -1;
+	memmove(u + from + 2, u + k, *n - k);
+	*n -= k - from - 2;
+	u[*n] = '\0';
+	return 0;
+}
+
 /* RFC 3986 section 3 components; len == SIZE_MAX: undefined */
 struct uri {
 	const char	*auth, *path, *query, *frag;
@@ -1390,8 +1422,10 @@ rw_url(struct rewrite *rw, const char *v, size_t n)
 	}
 	if (!rw->base_known && rw_find_base(rw) == -1)
 		return -1;
-	if (rw->base.len == 0)
+	if (rw->base.len == 0 || url_whatwg(rw->href.data, 0, &rw->href.len) ==
+	    -1)
 		return 0;
+	n = rw->href.len;
 	if (url_resolve(rw->base.data, rw->base.len, v, n, &rw->url) == -1)
 		return -1;
 	return 1;
@@ -1534,7 +1568,11 @@ rw_set_base(struct rewrite *rw, const struct html_token *t)
 		if (url_clean(t->attrs[i].value, t->attrs[i].value_len,
 		    &rw->base) == -1)
 			return -1;
+		/* "https:\\b.example\\d\\" is https://b.example/d/ to a browser */
 		if (url_skip(rw->base.data, rw->base.len) ||
+		    scheme_len(rw->base.data, rw->base.len) == 0 ||
+		    url_whatwg(rw->base.data, scheme_len(rw->base.data,
+		    rw->base.len) + 1, &rw->base.len) == -1 ||
 		    !is_http(rw->base.data, rw->base.len))
 			buf_reset(&rw->base);
 		rw->base_known = 1;

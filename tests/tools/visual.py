@@ -11,6 +11,8 @@
                               each URL of the file LIST into OUTDIR/NAME.W.png
                               and prints "NAME PIXELS LOADED" (open pixels
                               on the page, those that loaded as 1x1)
+  visual.py hrefs URL WORKDIR  the href of every <a> of the page as Chromium
+                              resolves it, one a line
   visual.py same A.png B.png  exit 0 when both PNGs have the same size and
                               pixels; else print where they differ, exit 1
 
@@ -156,6 +158,27 @@ PIXEL_JS = """(() => {
 })()"""
 
 
+def hrefs(url, workdir):
+    """print the href of every link of the page at url, as Chromium resolved
+    it (WHATWG URL, against the page's <base href>), one a line"""
+    b = Browser(800, 600, os.path.join(workdir, 'profile.hrefs'),
+                os.path.join(workdir, 'chromium.hrefs.log'))
+    try:
+        t = b.call('Target.createTarget', {'url': 'about:blank'})
+        s = b.call('Target.attachToTarget', {'targetId': t['targetId'],
+                   'flatten': True})['sessionId']
+        b.call('Page.enable', session=s)
+        b.call('Page.navigate', {'url': url}, session=s)
+        b.wait_event('Page.loadEventFired', s)
+        r = b.call('Runtime.evaluate', {'expression':
+                   "[...document.querySelectorAll('a')].map(a => a.href).join('\\n')",
+                   'returnByValue': True}, session=s)
+        print(r['result']['value'])
+    finally:
+        b.close()
+    return 0
+
+
 def shoot(width, height, listfile, outdir, workdir):
     """render every URL of listfile (one a line) at width x height into
     outdir/NAME.WIDTH.png; print "NAME pixels loaded" a line"""
@@ -260,6 +283,8 @@ def main(argv):
         return extract(argv[2], argv[3])
     if len(argv) == 4 and argv[1] == 'serve':
         return serve(argv[2], argv[3])
+    if len(argv) == 4 and argv[1] == 'hrefs':
+        return hrefs(argv[2], argv[3])
     if len(argv) == 7 and argv[1] == 'shoot':
         return shoot(*argv[2:])
     if len(argv) == 4 and argv[1] == 'same':

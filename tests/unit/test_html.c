@@ -440,6 +440,29 @@ static const struct rw_case cases[] = {
 	  "<a href=\"https://t/0\"><base target=_top><a href=\"https://t/1\">"
 	  "<base href=\"https://b.example/\"><a href=\"https://t/2\">",
 	  "https://b.example/x\nhttps://b.example/y\nhttps://b.example/z\n", M_TRACK },
+	/* WHATWG URL, as browsers resolve: backslashes, tabs, newlines */
+	{ "base: backslashes are slashes before the query",
+	  "<base href=\"https://b.example/dir/page.html?q\">"
+	  "<a href=\"\\\\evil.example\\bs\"><a href=\"/\\evil.example/sbs\">"
+	  "<a href=\"\\sub\\x.html\"><a href=\"sub\\x?a\\b#c\\d\">"
+	  "<a href=\"..\\..\\up\"><a href=\"///e.example/x\">",
+	  "<base href=\"https://b.example/dir/page.html?q\">"
+	  "<a href=\"https://t/0\"><a href=\"https://t/1\">"
+	  "<a href=\"https://t/2\"><a href=\"https://t/3\">"
+	  "<a href=\"https://t/4\"><a href=\"https://t/5\">",
+	  "https://evil.example/bs\nhttps://evil.example/sbs\n"
+	  "https://b.example/sub/x.html\nhttps://b.example/dir/sub/x?a\\b#c\\d\n"
+	  "https://b.example/up\nhttps://e.example/x\n", M_TRACK },
+	{ "base: tabs and newlines are removed, in the base too",
+	  "<base href=\"https:\\\\b.exa\tmple\\d\\\"><a href=\" \t/p\n/q\r\">"
+	  "<a href=\"x\ny\">",
+	  "<base href=\"https:\\\\b.exa\tmple\\d\\\"><a href=\"https://t/0\">"
+	  "<a href=\"https://t/1\">",
+	  "https://b.example/p/q\nhttps://b.example/d/xy\n", M_TRACK },
+	{ "base: what a browser reads otherwise stays as written",
+	  "<base href=\"https://b.example/d/\"><a href=\"//\"><a href=\"\\\\\\?x\">"
+	  "<a href=\"a/%2E%2e/b\"><a href=\"%2e./c\">",
+	  SAME, "", M_TRACK },
 	{ "an invalid first base leaves relative links alone",
 	  "<a href=\"https://e.example/\"><base href=\"ftp://f.example/\">"
 	  "<base href=\"https://b.example/\"><a href=x>",

@@ -1,9 +1,13 @@
 #!/bin/bash
-# 27-pixel-visual.t - what a reader sees does not change: headless Chromium
-# renders the first HTML part of every corpus message as it was and as
-# mtrackctl rewrite leaves it, 800 and 375 px wide, with the open pixel
-# served by a real mtrack-tracker, at the bottom (default) and at the top
-# (pixel_position = top). The screenshots must be identical.
+# 27-chromium.t - what a reader sees and where a link takes them do not
+# change, in headless Chromium:
+# - it renders the first HTML part of every corpus message as it was and as
+#   mtrackctl rewrite leaves it, 800 and 375 px wide, with the open pixel
+#   served by a real mtrack-tracker, at the bottom (default) and at the top
+#   (pixel_position = top): the screenshots must be identical;
+# - links relative to a <base href> with backslashes, tabs and newlines
+#   (WHATWG URL rules): the tracker redirects each tracked one exactly where
+#   Chromium resolves the original.
 TOP=${MTRACK_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/tests/lib/tap.sh"
 . "$TOP/tests/lib/postfix.sh"
@@ -71,6 +75,42 @@ for name in $names; do
 		done
 	done
 done
+
+# --- <base href>: the redirect goes where the browser goes -------------------
+# (tabs and newlines written as they would be in a mail's HTML)
+printf '%s\r\n' "From: a@example.com" "To: b@example.net" "Subject: base" \
+	"MIME-Version: 1.0" "Content-Type: text/html; charset=utf-8" "" > "$W/base.eml"
+printf '%b' '<html><head><base href="https:\\\\b.example\\dir\\page.html?q"></head><body>\r\n' \
+	'<a href="\\\\evil.example\\bs">1</a> <a href="/\\evil.example/sbs">2</a>\r\n' \
+	'<a href="\\sub\\x.html">3</a> <a href="sub\\x?a\\b#c\\d">4</a>\r\n' \
+	'<a href="..\\..\\up">5</a> <a href="///e.example/x">6</a>\r\n' \
+	'<a href=" \t/p\n/q\r">7</a> <a href="x\ny">8</a> <a href="//">9</a>\r\n' \
+	'<a href="a/%2E%2e/b">10</a> <a href="https://e.example/abs">11</a>\r\n' \
+	'</body></html>\r\n' >> "$W/base.eml"
+visual extract "$W/base.eml" "$W/html/base.orig.html"
+"$TOP/ctl/mtrackctl" -c "$MT_CONF" rewrite --quiet < "$W/base.eml" > "$W/base.out.eml" &&
+	visual extract "$W/base.out.eml" "$W/html/base.out.html"
+ok $? "the <base href> page rewritten"
+timeout 120 python3 "$TOP/tests/tools/visual.py" hrefs "http://127.0.0.1:$HPORT/base.orig.html" "$W" \
+	> "$W/base.want"
+ok $? "chromium resolved the original links"
+timeout 120 python3 "$TOP/tests/tools/visual.py" hrefs "http://127.0.0.1:$HPORT/base.out.html" "$W" \
+	> "$W/base.out"
+is "$(wc -l < "$W/base.out")" 11 "11 links on the rewritten page"
+i=0 tracked=0
+while read -r href; do
+	i=$((i + 1))
+	want=$(sed -n "${i}p" "$W/base.want")
+	case $href in
+	"$MT_URL"/click/*)
+		tracked=$((tracked + 1))
+		got=$(curl -sS -o /dev/null -w '%{redirect_url}' -A 'Mozilla/5.0 (e2e)' "$href")
+		is "$got" "$want" "link $i: the redirect goes where Chromium goes ($want)" ;;
+	*)
+		is "$href" "$want" "link $i: left as written" ;;
+	esac
+done < "$W/base.out"
+is "$tracked" 9 "9 of the 11 links tracked (// and %2E%2e stay as written)"
 
 # and the tracker counted them: one open per rendering
 want=$((n * 4))
