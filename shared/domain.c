@@ -136,6 +136,24 @@ dom_txn(struct store *st, unsigned flags, MDB_txn **txn, MDB_dbi *dbi)
 	return mdb_txn_begin(store_env(st), NULL, flags, txn);
 }
 
+/*
+ * dom_end - commit txn when rc is 0, else abort it (txn NULL: never
+ * begun); a failure of op is logged. 0 or -1.
+ */
+static int
+dom_end(MDB_txn *txn, int rc, const char *op)
+{
+	if (rc == 0)
+		rc = mdb_txn_commit(txn);	/* frees txn, also on failure */
+	else if (txn)
+		mdb_txn_abort(txn);
+	if (rc == 0)
+		return 0;
+	log_warnx("store op=%s error=\"%s\"", op, rc == ENOMEM ?
+	    "out of memory" : mdb_strerror(rc));
+	return -1;
+}
+
 static void
 rec_from_json(json_t *o, struct domain_rec *r)
 {
@@ -225,23 +243,12 @@ domain_put(struct store *st, const char *name, const struct domain_rec *r)
 	MDB_dbi	 dbi;
 	int	 rc;
 
-	if ((rc = dom_txn(st, 0, &txn, &dbi)) != 0)
-		goto fail;
-	if ((rc = dom_put_json(txn, dbi, name, json_pack("{s:s, s:I, s:I, s:I}",
-	    "status", r->status, "added", (json_int_t)r->added,
-	    "checked", (json_int_t)r->checked,
-	    "changed", (json_int_t)r->changed))) != 0)
-		goto fail;
-	rc = mdb_txn_commit(txn);
-	txn = NULL;
-	if (rc != 0)
-		goto fail;
-	return 0;
-fail:
-	if (txn)
-		mdb_txn_abort(txn);
-	log_warnx("store op=put_domain error=\"%s\"", mdb_strerror(rc));
-	return -1;
+	if ((rc = dom_txn(st, 0, &txn, &dbi)) == 0)
+		rc = dom_put_json(txn, dbi, name, json_pack("{s:s, s:I, s:I, s:I}",
+		    "status", r->status, "added", (json_int_t)r->added,
+		    "checked", (json_int_t)r->checked,
+		    "changed", (json_int_t)r->changed));
+	return dom_end(txn, rc, "put_domain");
 }
 
 /* dom_each - call fn on every record whose key starts with '@' (senders) or not */
@@ -385,10 +392,9 @@ domain_sync(struct store *st, const struct config *cfg, int64_t now)
 	size_t			 i;
 	int			 rc;
 
-	if ((rc = dom_txn(st, 0, &txn, &dbi)) != 0)
-		goto fail;
-	if ((rc = dom_sync_one(txn, dbi, "", cfg->tracking_url, now)) != 0)
-		goto fail;
+	if ((rc = dom_txn(st, 0, &txn, &dbi)) != 0 ||
+	    (rc = dom_sync_one(txn, dbi, "", cfg->tracking_url, now)) != 0)
+		return dom_end(txn, rc, "sync_domains");
 	for (i = 0; cfg->tracking_domains && cfg->tracking_domains[i]; i++) {
 		if (config_tdomain(cfg->tracking_domains[i], &td) == -1 ||
 		    td.len >= sizeof(sending))
@@ -396,17 +402,7 @@ domain_sync(struct store *st, const struct config *cfg, int64_t now)
 		memcpy(sending, td.domain, td.len);
 		sending[td.len] = '\0';
 		if ((rc = dom_sync_one(txn, dbi, sending, td.url, now)) != 0)
-			goto fail;
+			break;
 	}
-	rc = mdb_txn_commit(txn);
-	txn = NULL;
-	if (rc != 0)
-		goto fail;
-	return 0;
-fail:
-	if (txn)
-		mdb_txn_abort(txn);
-	log_warnx("store op=sync_domains error=\"%s\"", rc == ENOMEM ?
-	    "out of memory" : mdb_strerror(rc));
-	return -1;
+	return dom_end(txn, rc, "sync_domains");
 }

@@ -18,30 +18,22 @@
 #include <sys/socket.h>
 
 #include "guard.h"
+#include "now.h"
 
 struct guard_conn {
 	struct guard_conn	*prev, *next;
 	int			 fd;
-	int64_t			 deadline;	/* ms, monotonic; 0: in a request */
+	int64_t			 deadline;	/* µs, monotonic; 0: in a request */
 };
 
 struct guard {
 	pthread_mutex_t		 lock;
 	pthread_cond_t		 wake;
 	struct guard_conn	*conns;
-	int64_t			 cap_ms;
+	int64_t			 cap_us;
 	int			 stop;
 	pthread_t		 thread;
 };
-
-static int64_t
-guard_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* guard_reap - shut down the connections past their deadline */
 static void
@@ -73,7 +65,7 @@ guard_main(void *arg)
 			ts.tv_nsec -= 1000000000L;
 		}
 		pthread_cond_timedwait(&g->wake, &g->lock, &ts);
-		guard_reap(g, guard_now());
+		guard_reap(g, now_mono_us());
 	}
 	pthread_mutex_unlock(&g->lock);
 	return NULL;
@@ -87,7 +79,7 @@ guard_new(unsigned int secs)
 
 	if ((g = calloc(1, sizeof(*g))) == NULL)
 		return NULL;
-	g->cap_ms = (int64_t)secs * 1000;
+	g->cap_us = (int64_t)secs * 1000000;
 	pthread_mutex_init(&g->lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -138,7 +130,7 @@ guard_notify(void *cls, struct MHD_Connection *c, void **socket_context,
 			return;
 		e->fd = ci->connect_fd;
 		pthread_mutex_lock(&g->lock);
-		e->deadline = guard_now() + g->cap_ms;
+		e->deadline = now_mono_us() + g->cap_us;
 		if ((e->next = g->conns) != NULL)
 			e->next->prev = e;
 		g->conns = e;
@@ -184,5 +176,5 @@ guard_request(struct guard *g, struct MHD_Connection *c)
 void
 guard_idle(struct guard *g, struct MHD_Connection *c)
 {
-	guard_set(g, c, guard_now() + g->cap_ms);
+	guard_set(g, c, now_mono_us() + g->cap_us);
 }
