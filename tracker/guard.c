@@ -23,7 +23,7 @@
 struct guard_conn {
 	struct guard_conn	*prev, *next;
 	int			 fd;
-	int64_t			 deadline;	/* µs, monotonic; 0: in a request */
+	int64_t			 deadline;	/* us, monotonic; 0: in a request */
 };
 
 struct guard {
