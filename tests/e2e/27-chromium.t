@@ -76,6 +76,15 @@ for name in $names; do
 	done
 done
 
+# and the tracker counted them: one open per rendering
+want=$((n * 4))
+for _ in $(seq 50); do
+	s=$(mt_ctl stats --json | tr -d ' \n')
+	echo "$s" | grep -q "\"opens\":$want[,}]" && break
+	sleep 0.1
+done
+like "$s" "\"opens\":$want[,}]" "the tracker recorded $want opens"
+
 # --- <base href>: the redirect goes where the browser goes -------------------
 # (tabs and newlines written as they would be in a mail's HTML)
 printf '%s\r\n' "From: a@example.com" "To: b@example.net" "Subject: base" \
@@ -111,14 +120,5 @@ while read -r href; do
 	esac
 done < "$W/base.out"
 is "$tracked" 9 "9 of the 11 links tracked (// and %2E%2e stay as written)"
-
-# and the tracker counted them: one open per rendering
-want=$((n * 4))
-for _ in $(seq 50); do
-	s=$(mt_ctl stats --json | tr -d ' \n')
-	echo "$s" | grep -q "\"opens\":$want[,}]" && break
-	sleep 0.1
-done
-like "$s" "\"opens\":$want[,}]" "the tracker recorded $want opens"
 
 done_testing
