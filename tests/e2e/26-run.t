@@ -36,7 +36,7 @@ start_run() {
 	: > "$W/run.err"
 	sh "$TOP/contrib/run.sh" "$W/mtrack.conf" >"$W/run.out" 2>"$W/run.err" &
 	RPID=$!
-	for _ in $(seq 300); do
+	for _ in $(seq 1200); do
 		grep -q 'mtrackctl' "$W/run.err" && return 0
 		kill -0 "$RPID" 2>/dev/null || return 1
 		sleep 0.05

@@ -24,7 +24,7 @@ start_unix() {
 	sed -i "s|^milter_socket = .*|milter_socket = unix:$_s|" "$MT_CONF"
 	(umask 022; exec "$TOP/milter/mtrack-milter" -c "$MT_CONF") 2>>"$MT_DIR/milter.log" &
 	MT_MILTER_PID=$!
-	for _ in $(seq 200); do
+	for _ in $(seq 600); do
 		grep -q 'start socket=' "$MT_DIR/milter.log" 2>/dev/null && return 0
 		kill -0 "$MT_MILTER_PID" 2>/dev/null || return 1
 		sleep 0.05
