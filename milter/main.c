@@ -23,6 +23,7 @@
 #include "milter.h"
 #include "mime.h"
 #include "serve.h"
+#include "sock.h"
 #include "store.h"
 
 static void
@@ -148,6 +149,8 @@ main(int argc, char **argv)
 	}
 	if (strncmp(cfg.milter_socket, "inet", 4) == 0)
 		nodelay_listener();
+	if (sock_setup(&cfg) == -1)
+		return 1;
 	if (drop_privileges(cfg.user) == -1)
 		return 1;
 	/*

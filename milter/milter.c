@@ -28,6 +28,8 @@
 #include <strings.h>
 #include <time.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <libmilter/mfapi.h>
 
@@ -255,29 +257,58 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	return SMFIS_CONTINUE;
 }
 
+/* sa_port - the port of an AF_INET/AF_INET6 address, -1 for other families */
+static int
+sa_port(const struct sockaddr *sa)
+{
+	if (sa == NULL)
+		return -1;
+	if (sa->sa_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)(const void *)sa)->sin_port);
+	if (sa->sa_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)(const void *)sa)->sin6_port);
+	return -1;
+}
+
+/*
+ * is_local - Postfix's non-SMTP path: cleanup, fed by pickup (sendmail)
+ * and running non_smtpd_milters, has no client and presents one as
+ * "localhost" at 127.0.0.1 with client port 0 (Postfix 3.7 sends the same
+ * {daemon_name}, {daemon_addr} and _ as smtpd does for a loopback client
+ * named localhost: the port is the difference). An SMTP client always has
+ * a port: one connecting from loopback is decided by trusted_networks like
+ * any other. No address at all (not AF_INET/AF_INET6: a service on a unix
+ * socket) is a local process.
+ */
+static int
+is_local(const char *host, const struct sockaddr *sa)
+{
+	if (sa == NULL || (sa->sa_family != AF_INET &&
+	    sa->sa_family != AF_INET6))
+		return 1;
+	return host != NULL && strcmp(host, "localhost") == 0 &&
+	    sa_port(sa) == 0 && net_list_match_sa(&loopback, sa);
+}
+
 static sfsistat
 mlfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *addr)
 {
 	struct cctx	*c = smfi_getpriv(ctx);
-	const char	*d;
+	const char	*d, *da = symval(ctx, "{daemon_addr}");
+	const char	*u = symval(ctx, "_");
+	char		 h[LOG_STR_MAX], us[LOG_STR_MAX];
 
 	if (c == NULL)
 		return SMFIS_ACCEPT;
-	/*
-	 * Postfix presents local submission (sendmail, non_smtpd_milters) as
-	 * "localhost" at a loopback address; no address at all is local too.
-	 * A loopback SMTP client whose name is localhost is on this host
-	 * either way.
-	 */
-	c->local = addr == NULL || (addr->sa_family != AF_INET &&
-	    addr->sa_family != AF_INET6) || (host &&
-	    strcmp(host, "localhost") == 0 && net_list_match_sa(&loopback,
-	    addr));
+	c->local = is_local(host, addr);
 	c->trusted = net_list_match_sa(&cfg_now()->trusted_networks, addr);
 	if ((d = symval(ctx, "{daemon_name}")) != NULL)
 		c->daemon = strdup(d);
-	log_debug("connect host=%.100s daemon=%.60s local=%d trusted=%d",
-	    host ? host : "-", d ? d : "-", c->local, c->trusted);
+	log_debug("connect host=%s port=%d daemon=%.60s daemon_addr=%.60s "
+	    "client=%s local=%d trusted=%d",
+	    log_str(h, sizeof(h), host ? host : "-"), sa_port(addr),
+	    d ? d : "-", da ? da : "-", log_str(us, sizeof(us), u ? u : "-"),
+	    c->local, c->trusted);
 	return next(c, SMFIP_NR_CONN);
 }
 
@@ -480,7 +511,9 @@ mlfi_eom(SMFICTX *ctx)
 		    log_str(why, sizeof(why), r.skip));
 		goto done;
 	}
-	if (smfi_replacebody(ctx, (unsigned char *)r.body.data,
+	/* rewrite_message refused longer bodies: the cast keeps every byte */
+	if (!rewrite_body_fits(r.body.len) ||
+	    smfi_replacebody(ctx, (unsigned char *)r.body.data,
 	    (int)r.body.len) != MI_SUCCESS) {
 		log_warnx("%s: body replacement failed", q);
 		goto done;

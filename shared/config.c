@@ -37,6 +37,7 @@ struct cfg_key {
 static int	cfg_check_url(const char *, char *, size_t);
 static int	cfg_check_listen(const char *, char *, size_t);
 static int	cfg_check_socket(const char *, char *, size_t);
+static int	cfg_check_mode(const char *, char *, size_t);
 static int	cfg_check_host(const char *, char *, size_t);
 static int	cfg_check_tdomain(const char *, char *, size_t);
 static int	cfg_check_addr(const char *, char *, size_t);
@@ -67,6 +68,10 @@ static const struct cfg_key cfg_table[] = {
 	    1024LL * 1024 * MB, NULL, NULL, M_START | T_START },
 	{ "milter_socket", CFG_STR, OFF(milter_socket), "inet:8891@127.0.0.1",
 	    0, 0, NULL, cfg_check_socket, M_START },
+	{ "milter_socket_mode", CFG_STR, OFF(milter_socket_mode), "0660", 0, 0,
+	    NULL, cfg_check_mode, M_START },
+	{ "milter_socket_group", CFG_STR, OFF(milter_socket_group), NULL, 0, 0,
+	    NULL, NULL, M_START },
 	{ "tracker_listen", CFG_STR, OFF(tracker_listen), "127.0.0.1:8080",
 	    0, 0, NULL, cfg_check_listen, T_START },
 	{ "admin_listen", CFG_STR, OFF(admin_listen), "127.0.0.1:8081", 0, 0, NULL, NULL,
@@ -115,6 +120,11 @@ static const struct cfg_key cfg_table[] = {
 	    T_START },
 	{ "tracker_timeout", CFG_INT, OFF(tracker_timeout), "30", 1, 3600,
 	    NULL, NULL, T_START },
+	{ "tracker_ip_connection_limit", CFG_INT,
+	    OFF(tracker_ip_connection_limit), "128", 1, 1000000, NULL, NULL,
+	    T_START },
+	{ "tracker_header_timeout", CFG_INT, OFF(tracker_header_timeout), "10",
+	    1, 3600, NULL, NULL, T_START },
 	{ "trusted_proxies", CFG_NETS, OFF(trusted_proxies), "", 0, 0, NULL,
 	    NULL, T_HUP },
 	{ "user_agent_max", CFG_SIZE, OFF(user_agent_max), "512", 0, 8192,
@@ -228,6 +238,22 @@ cfg_check_socket(const char *v, char *err, size_t errlen)
 	snprintf(err, errlen, "must be inet:PORT@HOST, inet6:PORT@HOST or "
 	    "unix:/PATH");
 	return -1;
+}
+
+/* cfg_check_mode - file permission bits in octal, 0 to 0777 */
+static int
+cfg_check_mode(const char *v, char *err, size_t errlen)
+{
+	char	*end;
+	long	 m;
+
+	errno = 0;
+	m = strtol(v, &end, 8);
+	if (*v == '\0' || *end != '\0' || errno || m < 0 || m > 0777) {
+		snprintf(err, errlen, "want octal permission bits, e.g. 0660");
+		return -1;
+	}
+	return 0;
 }
 
 /* cfg_check_host - a DNS name (dnsname_valid) */

@@ -28,6 +28,8 @@ struct config {
 	char		*db_path;		/* LMDB environment directory */
 	size_t		 db_map_size;		/* LMDB map size, bytes */
 	char		*milter_socket;		/* libmilter socket spec */
+	char		*milter_socket_mode;	/* octal, for a unix socket */
+	char		*milter_socket_group;	/* NULL: as created */
 	char		*tracker_listen;	/* host:port of the HTTP listener */
 	char		*admin_listen;		/* host:port of /metrics; "": none */
 	char		*tracking_url;		/* base of tracking links, no trailing '/' */
@@ -51,6 +53,8 @@ struct config {
 	int		 tracker_threads;	/* tracker worker threads (0: one per core) */
 	int		 tracker_connection_limit;
 	int		 tracker_timeout;	/* idle connection timeout, seconds */
+	int		 tracker_ip_connection_limit;	/* per client address */
+	int		 tracker_header_timeout;	/* seconds to send headers */
 	struct netlist	 trusted_proxies;	/* peers whose X-Forwarded-For is believed */
 	size_t		 user_agent_max;	/* stored User-Agent length cap */
 	int		 batch_ms;		/* event writer: max commit delay */

@@ -33,6 +33,7 @@
 #include "access.h"
 #include "buf.h"
 #include "config.h"
+#include "guard.h"
 #include "http.h"
 #include "id.h"
 #include "log.h"
@@ -143,6 +144,7 @@ struct http {
 	int			 started;
 	time_t			 start_time;
 	unsigned int		 threads;
+	struct guard		*guard;		/* header time cap */
 };
 
 /* the marker of a request seen once by the handler */
@@ -1105,6 +1107,7 @@ http_handler(struct http *h, struct MHD_Connection *conn, const char *url,
     void **con_cls, int admin)
 {
 	if (*con_cls == NULL) {
+		guard_request(h->guard, conn);
 		if (http_has_body(conn, method))
 			return http_answer(h, conn, url, method, version, admin);
 		*con_cls = &http_seen;
@@ -1145,8 +1148,8 @@ http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
 	struct http *h = cls;
 
-	(void)conn;
 	(void)toe;
+	guard_idle(h->guard, conn);
 	if (*con_cls != NULL) {
 		__atomic_fetch_sub(&h->active, 1, __ATOMIC_RELAXED);
 		*con_cls = NULL;
@@ -1291,7 +1294,8 @@ http_threads(const struct config *c)
  */
 static struct MHD_Daemon *
 http_daemon(struct http *h, int fd, int admin, unsigned int threads,
-    unsigned int limit, unsigned int timeout, const char *tls_prio)
+    unsigned int limit, unsigned int timeout, unsigned int ip_limit,
+    const char *tls_prio)
 {
 	struct MHD_Daemon	*d;
 	unsigned int		 flags = MHD_USE_EPOLL_INTERNAL_THREAD |
@@ -1308,7 +1312,9 @@ http_daemon(struct http *h, int fd, int admin, unsigned int threads,
 		{ MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)http_liblog, h },
 		{ MHD_OPTION_LISTEN_SOCKET, mfd, NULL },
 		{ MHD_OPTION_CONNECTION_LIMIT, limit, NULL },
+		{ MHD_OPTION_PER_IP_CONNECTION_LIMIT, ip_limit, NULL },
 		{ MHD_OPTION_CONNECTION_TIMEOUT, timeout, NULL },
+		{ MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)guard_notify, h->guard },
 		{ MHD_OPTION_CONNECTION_MEMORY_LIMIT, HTTP_MEMORY, NULL },
 		{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)http_completed, h },
 		{ MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)http_unescape, NULL },
@@ -1336,7 +1342,7 @@ http_start(const struct config *c, struct store *s, int fd, int tls_fd,
     int admin_fd, char *err, size_t errlen)
 {
 	struct http	*h;
-	unsigned int	 limit;
+	unsigned int	 limit, ip_limit;
 
 	if ((h = calloc(1, sizeof(*h))) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -1354,12 +1360,19 @@ http_start(const struct config *c, struct store *s, int fd, int tls_fd,
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
+	if ((h->guard = guard_new((unsigned int)c->tracker_header_timeout)) ==
+	    NULL) {
+		snprintf(err, errlen, "cannot start the header timer: %s",
+		    strerror(errno));
+		goto fail;
+	}
 	limit = (unsigned int)c->tracker_connection_limit;
 	if (limit < h->threads)
 		limit = h->threads;
 	h->conn_limit = limit;
+	ip_limit = (unsigned int)c->tracker_ip_connection_limit;
 	h->mhd = http_daemon(h, fd, 0, h->threads, limit,
-	    (unsigned int)c->tracker_timeout, NULL);
+	    (unsigned int)c->tracker_timeout, ip_limit, NULL);
 	fd = -1;
 	if (h->mhd == NULL) {
 		snprintf(err, errlen, "cannot start the HTTP service on %s",
@@ -1368,7 +1381,8 @@ http_start(const struct config *c, struct store *s, int fd, int tls_fd,
 	}
 	if (tls_fd != -1) {
 		h->tls = http_daemon(h, tls_fd, 0, h->threads, limit,
-		    (unsigned int)c->tracker_timeout, c->tls_priorities);
+		    (unsigned int)c->tracker_timeout, ip_limit,
+		    c->tls_priorities);
 		tls_fd = -1;
 		if (h->tls == NULL) {
 			snprintf(err, errlen, "cannot start the HTTPS service "
@@ -1378,7 +1392,7 @@ http_start(const struct config *c, struct store *s, int fd, int tls_fd,
 	}
 	if (admin_fd != -1) {
 		h->admin = http_daemon(h, admin_fd, 1, 1, HTTP_ADMIN_CONNS,
-		    HTTP_ADMIN_TIMEOUT, NULL);
+		    HTTP_ADMIN_TIMEOUT, HTTP_ADMIN_CONNS, NULL);
 		admin_fd = -1;
 		if (h->admin == NULL) {
 			snprintf(err, errlen, "cannot start the admin listener");
@@ -1451,6 +1465,7 @@ http_stop(struct http *h)
 		MHD_stop_daemon(h->tls);
 	if (h->mhd)
 		MHD_stop_daemon(h->mhd);
+	guard_free(h->guard);
 	while ((w = h->workers) != NULL) {
 		h->workers = w->next;
 		http_worker_free(w);
