@@ -9,57 +9,31 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "ctl.h"
 #include "query.h"
+#include "record.h"
 #include "report.h"
 
 struct ex {
-	struct store	*s;
-	char		 last[17];	/* message cache: one entry */
-	json_t		*msg;
-	uint64_t	 n;
+	struct store		*s;
+	struct record_cache	 cache;
+	struct buf		 line;
+	uint64_t		 n;
 };
 
 static int
 export_one(void *arg, const char *key, size_t klen, const char *val,
     size_t vlen)
 {
-	struct ex	*x = arg;
-	json_t		*o, *v;
-	const char	*msg;
-	char		*line;
+	struct ex *x = arg;
 
-	if ((o = json_loadb(val, vlen, 0, NULL)) == NULL)
+	buf_reset(&x->line);
+	/* a record that is not JSON is left out, as before */
+	if (record_event(x->s, &x->cache, key, klen, val, vlen,
+	    &x->line) == -1)
 		return 0;
-	json_object_set_new(o, "key", json_stringn(key, klen));
-	if ((msg = json_string_value(json_object_get(o, "msg"))) != NULL) {
-		if (strcmp(msg, x->last) != 0) {
-			struct buf b = BUF_INIT;
-
-			json_decref(x->msg);
-			x->msg = query_get(x->s, "messages", msg, &b) == 0 ?
-			    json_loadb(b.data, b.len, 0, NULL) : NULL;
-			snprintf(x->last, sizeof(x->last), "%s", msg);
-			buf_free(&b);
-		}
-		if (x->msg) {
-			if ((v = json_object_get(x->msg, "message_id")))
-				json_object_set(o, "message_id", v);
-			if ((v = json_object_get(x->msg, "campaign")))
-				json_object_set(o, "campaign", v);
-		}
-	}
-	line = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	if (line == NULL)
+	if (puts(x->line.data) == EOF)
 		return -1;
-	if (puts(line) == EOF) {
-		free(line);
-		return -1;
-	}
-	free(line);
 	x->n++;
 	return 0;
 }
@@ -96,7 +70,8 @@ ctl_export(struct ctl *c, int argc, char **argv)
 	if (query_events(x.s, since, until, 0, export_one, &x) == 0 &&
 	    fflush(stdout) == 0)
 		rc = 0;
-	json_decref(x.msg);
+	record_cache_free(&x.cache);
+	buf_free(&x.line);
 	store_close(x.s);
 	return rc;
 }

@@ -39,6 +39,8 @@ static int	cfg_check_host(const char *, char *, size_t);
 static int	cfg_check_tdomain(const char *, char *, size_t);
 static int	cfg_check_addr(const char *, char *, size_t);
 static int	cfg_check_certpair(const char *, char *, size_t);
+static int	cfg_check_natsurl(const char *, char *, size_t);
+static int	cfg_check_subject(const char *, char *, size_t);
 
 static const char *const pixel_names[] = { "bottom", "top", NULL };
 static const char *const level_names[] = { "error", "warning", "info",
@@ -129,11 +131,55 @@ static const struct cfg_key cfg_table[] = {
 	{ "honeypot", CFG_BOOL, OFF(honeypot), "no", 0, 0, NULL, NULL },
 	{ "honeypot_window", CFG_INT, OFF(honeypot_window), "300", 1, 86400,
 	    NULL, NULL },
+	{ "stream_url", CFG_LIST, OFF(stream_url), "", 0, 0, NULL,
+	    cfg_check_natsurl },
+	{ "stream_subject", CFG_STR, OFF(stream_subject), "mtrack", 0, 0, NULL,
+	    cfg_check_subject },
+	{ "stream_name", CFG_STR, OFF(stream_name), "MTRACK", 0, 0, NULL,
+	    cfg_check_subject },
+	{ "stream_replicas", CFG_INT, OFF(stream_replicas), "1", 1, 5, NULL,
+	    NULL },
+	{ "collect_consumer", CFG_STR, OFF(collect_consumer), "collector", 0, 0,
+	    NULL, cfg_check_subject },
 	{ "log_level", CFG_ENUM, OFF(log_level), "info", 0, 0, level_names,
 	    NULL },
 	{ "syslog", CFG_BOOL, OFF(syslog), "no", 0, 0, NULL, NULL },
 };
 #define NKEYS	(sizeof(cfg_table) / sizeof(cfg_table[0]))
+
+/* a NATS server: nats://HOST:PORT (tls:// for TLS) */
+static int
+cfg_check_natsurl(const char *v, char *err, size_t errlen)
+{
+	if (strncmp(v, "nats://", 7) != 0 && strncmp(v, "tls://", 6) != 0) {
+		snprintf(err, errlen, "must start with nats:// or tls://");
+		return -1;
+	}
+	return 0;
+}
+
+/* a NATS name or subject prefix: tokens of [A-Za-z0-9_-] joined by '.' */
+static int
+cfg_check_subject(const char *v, char *err, size_t errlen)
+{
+	size_t	i, tok = 0;
+
+	for (i = 0; v[i]; i++) {
+		if (v[i] == '.' && tok > 0) {
+			tok = 0;
+			continue;
+		}
+		if (!isalnum((unsigned char)v[i]) && v[i] != '_' && v[i] != '-')
+			break;
+		tok++;
+	}
+	if (v[i] != '\0' || tok == 0 || i > 64) {
+		snprintf(err, errlen, "letters, digits, '_', '-' and inner dots"
+		    " only, at most 64");
+		return -1;
+	}
+	return 0;
+}
 
 static int
 cfg_check_url(const char *v, char *err, size_t errlen)

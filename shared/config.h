@@ -63,6 +63,11 @@ struct config {
 	int		 burst_window_ms;	/* ... this window from one source: scanner */
 	int		 honeypot;		/* add an invisible link scanners follow */
 	int		 honeypot_window;	/* seconds a honeypot source stays marked */
+	char		**stream_url;		/* NATS servers (empty: no publishing) */
+	char		*stream_subject;	/* subject prefix: PREFIX.msg.NODE, PREFIX.event.NODE */
+	char		*stream_name;		/* the JetStream stream */
+	int		 stream_replicas;	/* its replicas when it is created */
+	char		*collect_consumer;	/* durable consumer of mtrackctl collect */
 	int		 log_level;		/* enum log_level */
 	int		 syslog;		/* log to syslog instead of stderr */
 };

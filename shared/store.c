@@ -31,12 +31,13 @@
 #include "counter.h"
 #include "store.h"
 #include "delta.h"
+#include "record.h"
 
 enum { DB_META, DB_MESSAGES, DB_MSGIDS, DB_LINKS, DB_EVENTS, DB_COUNTERS,
-    DB_DOMAINS, DB_UNIQ, DB_MSGEVENTS, DB_PENDING, DB_COUNT };
+    DB_DOMAINS, DB_UNIQ, DB_MSGEVENTS, DB_PENDING, DB_PARKED, DB_COUNT };
 static const char *const db_names[DB_COUNT] = { "meta", "messages", "msgids",
     "links", "events", "counters", "domains", "uniq", "msgevents",
-    "pending" };
+    "pending", "parked" };
 
 /*
  * Events waiting for the writer, in batches: when the writer falls
@@ -59,6 +60,7 @@ static const char *const db_names[DB_COUNT] = { "meta", "messages", "msgids",
 #define FOLD_US		(2 * 1000000LL)
 #define INDEX_FOLD_MAX	262144	/* index entries held before a fold */
 #define LDELTA_MAX	262144	/* link scopes held before a fold */
+#define EVKEY_LEN	20	/* an event's key: time (16 hex) + order (4) */
 #define IKEY_LEN	36	/* message seq (16 hex) + event key (20) */
 /* scope keys are bounded: LMDB keys are at most 511 bytes */
 #define SCOPE_MAX	240
@@ -84,8 +86,10 @@ struct msginfo {
 struct wjob {
 	struct wjob		*next;
 	int			 is_msg;
-	/* message jobs: the submitter waits on done */
+	/* message and collect jobs: the submitter waits on done */
 	const struct store_msg	*msg;
+	struct store_rec	*recs;		/* collect: records of other nodes */
+	size_t			 nrecs;
 	int			 done;
 	int			 rc;
 	/* event jobs: one allocation, strings after the struct */
@@ -1324,6 +1328,33 @@ uniq_sources(struct store *s, MDB_txn *txn, const struct scopes *sc,
 	return rc;
 }
 
+/*
+ * event_json - the record of an event (ref and msg: its link or message
+ * and its message, 16 hex digits each), the same JSON a jansson object
+ * would give, written directly; 0 or -1
+ */
+static int
+event_json(struct buf *b, const struct store_event *e, const char *ref,
+    const char *msg)
+{
+	int click = e->type == STORE_EV_CLICK;
+
+	if (buf_puts(b, "{\"time\":") || put_i64(b, e->time_us) ||
+	    buf_puts(b, click ? ",\"type\":\"click\",\"link\":\"" :
+	    ",\"type\":\"open\",\"ref\":\"") || buf_append(b, ref, 16) ||
+	    buf_puts(b, "\",\"msg\":\"") || buf_append(b, msg, 16) ||
+	    buf_puts(b, "\",\"ip\":") || jesc(b, e->ip) ||
+	    buf_puts(b, ",\"ua\":") || jesc(b, e->ua) ||
+	    buf_puts(b, ",\"method\":") || jesc(b, e->method) ||
+	    buf_puts(b, ",\"host\":") || jesc(b, e->host) ||
+	    buf_puts(b, ",\"class\":") ||
+	    jesc(b, e->verdict ? e->verdict : "human") ||
+	    buf_puts(b, ",\"reason\":") ||
+	    jesc(b, e->reason ? e->reason : "-") || buf_putc(b, '}'))
+		return -1;
+	return 0;
+}
+
 /* apply_event - write one event, its index entry and its counters */
 static int
 apply_event(struct store *s, MDB_txn *txn, const struct store_event *e)
@@ -1336,33 +1367,23 @@ apply_event(struct store *s, MDB_txn *txn, const struct store_event *e)
 	int			 click = e->type == STORE_EV_CLICK, human, rc;
 	MDB_val			 k, v;
 
-	hex16(key, (uint64_t)e->time_us);
-	hex16(ref, ((uint64_t)s->ev_order++) << 48);
-	memcpy(key + 16, ref, 4);
-	key[20] = '\0';
+	if (e->key) {		/* a collected event keeps its node's key */
+		if (strlen(e->key) != EVKEY_LEN)
+			return EINVAL;
+		memcpy(key, e->key, EVKEY_LEN + 1);
+	} else {
+		hex16(key, (uint64_t)e->time_us);
+		hex16(ref, ((uint64_t)s->ev_order++) << 48);
+		memcpy(key + 16, ref, 4);
+		key[EVKEY_LEN] = '\0';
+	}
 	hex16(ref, e->seq);
 	hex16(msg, e->msg);
-	/* the same JSON a jansson object would give, written directly */
 	buf_reset(&s->evbuf);
-	if (buf_puts(&s->evbuf, "{\"time\":") ||
-	    put_i64(&s->evbuf, e->time_us) ||
-	    buf_puts(&s->evbuf, click ? ",\"type\":\"click\",\"link\":\"" :
-	    ",\"type\":\"open\",\"ref\":\"") ||
-	    buf_append(&s->evbuf, ref, 16) ||
-	    buf_puts(&s->evbuf, "\",\"msg\":\"") ||
-	    buf_append(&s->evbuf, msg, 16) ||
-	    buf_puts(&s->evbuf, "\",\"ip\":") ||
-	    jesc(&s->evbuf, e->ip) || buf_puts(&s->evbuf, ",\"ua\":") ||
-	    jesc(&s->evbuf, e->ua) || buf_puts(&s->evbuf, ",\"method\":") ||
-	    jesc(&s->evbuf, e->method) || buf_puts(&s->evbuf, ",\"host\":") ||
-	    jesc(&s->evbuf, e->host) || buf_puts(&s->evbuf, ",\"class\":") ||
-	    jesc(&s->evbuf, e->verdict ? e->verdict : "human") ||
-	    buf_puts(&s->evbuf, ",\"reason\":") ||
-	    jesc(&s->evbuf, e->reason ? e->reason : "-") ||
-	    buf_putc(&s->evbuf, '}'))
+	if (event_json(&s->evbuf, e, ref, msg) == -1)
 		return ENOMEM;
 	k.mv_data = key;
-	k.mv_size = 20;
+	k.mv_size = EVKEY_LEN;
 	v.mv_data = s->evbuf.data;
 	v.mv_size = s->evbuf.len;
 	if ((rc = put_ordered(txn, s->dbi[DB_EVENTS], &k, &v)) != 0)
@@ -1399,6 +1420,126 @@ apply_event(struct store *s, MDB_txn *txn, const struct store_event *e)
 	if (rc == 0 && e->reason && strcmp(e->reason, "honeypot") == 0)
 		rc = honeypot_sweep(s, txn, msg, e->ip, e->time_us, key);
 	return rc;
+}
+
+/* collected_exists - the store holds key in database db already */
+static int
+collected_exists(struct store *s, MDB_txn *txn, int db, const char *key,
+    size_t klen)
+{
+	MDB_val k, v;
+
+	k.mv_data = (void *)key;
+	k.mv_size = klen;
+	return mdb_get(txn, s->dbi[db], &k, &v) == 0;
+}
+
+/*
+ * unpark - the events parked for message msg16: applied now that it is
+ * here, and removed
+ */
+static int
+unpark(struct store *s, MDB_txn *txn, const char msg16[16])
+{
+	MDB_cursor	*c;
+	MDB_val		 k, v;
+	struct record_ev r;
+	char		 evkey[EVKEY_LEN + 1];
+	int		 rc;
+
+	if ((rc = mdb_cursor_open(txn, s->dbi[DB_PARKED], &c)) != 0)
+		return rc;
+	k.mv_data = (void *)msg16;
+	k.mv_size = 16;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != 16 + EVKEY_LEN || memcmp(k.mv_data, msg16,
+		    16) != 0)
+			break;
+		memcpy(evkey, (char *)k.mv_data + 16, EVKEY_LEN);
+		evkey[EVKEY_LEN] = '\0';
+		if (record_ev_parse(v.mv_data, v.mv_size, &r) == -1) {
+			rc = EINVAL;
+			break;
+		}
+		r.e.key = evkey;
+		rc = apply_event(s, txn, &r.e);
+		record_ev_free(&r);
+		if (rc != 0 || (rc = mdb_cursor_del(c, 0)) != 0)
+			break;
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* park - keep an event until its message comes */
+static int
+park(struct store *s, MDB_txn *txn, const struct store_event *e,
+    const char msg16[16])
+{
+	char	ref[17], pkey[16 + EVKEY_LEN];
+	MDB_val	k, v;
+
+	hex16(ref, e->seq);
+	buf_reset(&s->evbuf);
+	if (event_json(&s->evbuf, e, ref, msg16) == -1)
+		return ENOMEM;
+	memcpy(pkey, msg16, 16);
+	memcpy(pkey + 16, e->key, EVKEY_LEN);
+	k.mv_data = pkey;
+	k.mv_size = sizeof(pkey);
+	v.mv_data = s->evbuf.data;
+	v.mv_size = s->evbuf.len;
+	return mdb_put(txn, s->dbi[DB_PARKED], &k, &v, 0);
+}
+
+/*
+ * apply_collected - one record of another node: once by its key, an
+ * event after its message. A message, its links and the events parked
+ * for it go in together.
+ */
+static int
+apply_collected(struct store *s, MDB_txn *txn, struct store_rec *r)
+{
+	struct msginfo	*mi;
+	char		 msg16[17], pkey[16 + EVKEY_LEN];
+	int		 rc;
+
+	if (r->msg) {
+		hex16(msg16, r->msg->seq);
+		if (collected_exists(s, txn, DB_MESSAGES, msg16, 16)) {
+			r->result = STORE_REC_DUPLICATE;
+			return 0;
+		}
+		if ((rc = apply_msg(s, txn, r->msg)) != 0)
+			return rc;
+		/* the writer's cache may say it is missing: forget that */
+		memset(&s->mcache[r->msg->seq % MCACHE], 0,
+		    sizeof(*s->mcache));
+		s->mcache_gen[r->msg->seq % MCACHE] = 0;
+		r->result = STORE_REC_APPLIED;
+		return unpark(s, txn, msg16);
+	}
+	if (r->ev == NULL || r->ev->key == NULL ||
+	    strlen(r->ev->key) != EVKEY_LEN) {
+		r->result = STORE_REC_BAD;
+		return 0;
+	}
+	hex16(msg16, r->ev->msg);
+	memcpy(pkey, msg16, 16);
+	memcpy(pkey + 16, r->ev->key, EVKEY_LEN);
+	if (collected_exists(s, txn, DB_EVENTS, r->ev->key, EVKEY_LEN) ||
+	    collected_exists(s, txn, DB_PARKED, pkey, sizeof(pkey))) {
+		r->result = STORE_REC_DUPLICATE;
+		return 0;
+	}
+	mi = msginfo_get(s, txn, r->ev->msg);
+	if (!mi->found) {
+		r->result = STORE_REC_PARKED;
+		return park(s, txn, r->ev, msg16);
+	}
+	r->result = STORE_REC_APPLIED;
+	return apply_event(s, txn, r->ev);
 }
 
 /* how counters_flush treats link scopes */
@@ -1744,6 +1885,17 @@ store_writer(void *arg)
 					rc = j->rc;
 				continue;
 			}
+			/* collected records count like events: all or none */
+			if (j->recs) {
+				size_t i;
+
+				for (i = 0; i < j->nrecs && j->rc == 0; i++)
+					j->rc = apply_collected(s, txn,
+					    &j->recs[i]);
+				if (j->rc != 0)
+					rc = j->rc;
+				continue;
+			}
 			if ((j->rc = mdb_txn_begin(s->env, txn, 0, &child)) != 0)
 				continue;
 			if ((j->rc = apply_msg(s, child, j->msg)) == 0)
@@ -1883,6 +2035,54 @@ store_put_message(struct store *s, const struct store_msg *m)
 		errno = EIO;
 		return -1;
 	}
+	return 0;
+}
+
+int
+store_collect(struct store *s, struct store_rec *recs, size_t n)
+{
+	struct wjob	 j;
+	uint64_t	 ticket;
+	int		 rc;
+
+	if (s->rdonly) {
+		errno = EROFS;
+		return -1;
+	}
+	memset(&j, 0, sizeof(j));
+	j.is_msg = 1;
+	j.recs = recs;
+	j.nrecs = n;
+	if (store_enqueue(s, &j, &ticket) == -1)
+		return -1;
+	pthread_mutex_lock(&s->q_lock);
+	while (!j.done)
+		pthread_cond_wait(&s->q_done, &s->q_lock);
+	rc = j.rc;
+	pthread_mutex_unlock(&s->q_lock);
+	if (rc != 0) {
+		log_warnx("store op=collect records=%zu error=\"%s\"", n,
+		    mdb_strerror(rc));
+		errno = EIO;
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_parked(struct store *s, uint64_t *n)
+{
+	MDB_txn		*txn;
+	MDB_stat	 st;
+	int		 rc;
+
+	if ((txn = rtx_get(s)) == NULL)
+		return -1;
+	rc = mdb_stat(txn, s->dbi[DB_PARKED], &st);
+	rtx_put(s, txn);
+	if (rc != 0)
+		return -1;
+	*n = st.ms_entries;
 	return 0;
 }
 

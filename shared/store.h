@@ -24,6 +24,8 @@
  *   uniq      "o:MSG:WHO", "c:MSG:WHO", "l:LINK:WHO" (+ ":h" for people)
  *             -> "1": who was already counted as unique
  *   domains   tracking domain, or "@" + sending domain -> JSON (domain.h)
+ *   parked    message seq (16 hex) + event key (20 hex) -> event record:
+ *             a collector's events that came before their message
  *
  * Concurrency: one struct store per process, opened after any fork,
  * shared by all threads. Writes go through the store's writer thread,
@@ -114,6 +116,9 @@ struct store_event {
 	const char	*host;		/* may be NULL */
 	const char	*verdict;	/* class, may be NULL */
 	const char	*reason;	/* may be NULL */
+	const char	*key;		/* NULL: a new key; else the key given
+					   by the node that recorded it
+					   (store_collect) */
 };
 
 /*
@@ -122,6 +127,27 @@ struct store_event {
  * The strings are copied. 0, or -1 when the store stops or memory is short.
  */
 int	store_put_event(struct store *s, const struct store_event *e);
+/* a record of another node, for a collector's store (store_collect) */
+struct store_rec {
+	const struct store_msg		*msg;	/* a message with its links, or */
+	const struct store_event	*ev;	/* an event (ev->key set) */
+	int				 result;	/* STORE_REC_* */
+};
+enum { STORE_REC_APPLIED, STORE_REC_DUPLICATE, STORE_REC_PARKED,
+    STORE_REC_BAD };
+
+/*
+ * store_collect - apply n records of other nodes in one commit and wait
+ * until it is durable. The keys of the records are their nodes' keys:
+ * a record the store holds already is a duplicate and changes nothing.
+ * An event whose message the store does not hold yet is parked, and
+ * counted in the commit that brings its message. Each record's result
+ * says what happened to it. 0, or -1 when nothing was committed.
+ */
+int	store_collect(struct store *s, struct store_rec *recs, size_t n);
+/* store_parked - events parked waiting for their message; 0 or -1 */
+int	store_parked(struct store *s, uint64_t *n);
+
 /* store_flush - wait until everything queued so far is committed; 0 or -1 */
 int	store_flush(struct store *s);
 
