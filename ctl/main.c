@@ -23,6 +23,7 @@ static const struct {
 	{ "show", ctl_show, "show MESSAGE-ID [--json]" },
 	{ "export", ctl_export, "export [--since TIME] [--until TIME]" },
 	{ "prune", ctl_prune, "prune --older-than DAYS" },
+	{ "collect", ctl_collect, "collect      (until SIGTERM: every node's stream into this store)" },
 	{ "domain", ctl_domain, "domain add DOMAIN | check DOMAIN [--resolver IP[:PORT]] [--json] | list" },
 };
 #define NCMDS	(sizeof(ctl_cmds) / sizeof(ctl_cmds[0]))
