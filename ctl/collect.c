@@ -132,7 +132,7 @@ ctl_collect(struct ctl *c, int argc, char **argv)
 		return 1;
 	}
 	/* the only writer of events to this store, as a tracker is to its own */
-	if ((s = ctl_store(c, STORE_EVENTS)) == NULL)
+	if ((s = ctl_store(c, STORE_EVENTS | STORE_ANYNODE)) == NULL)
 		goto out;
 	if ((st = stream_open(&c->cfg, "mtrackctl-collect", err,
 	    sizeof(err))) == NULL) {

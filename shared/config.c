@@ -50,6 +50,7 @@ static const char *const level_names[] = { "error", "warning", "info",
 #define MB	(1024LL * 1024)
 
 static const struct cfg_key cfg_table[] = {
+	{ "node", CFG_INT, OFF(node), "0", 0, 255, NULL, NULL },
 	{ "db_path", CFG_STR, OFF(db_path), "./var/db", 0, 0, NULL, NULL },
 	{ "db_map_size", CFG_SIZE, OFF(db_map_size), "8G", 1 * MB,
 	    1024LL * 1024 * MB, NULL, NULL },

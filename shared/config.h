@@ -17,6 +17,7 @@
 enum pixel_position { PIXEL_BOTTOM, PIXEL_TOP };
 
 struct config {
+	int		 node;			/* this host's number among many (0-255) */
 	char		*db_path;		/* LMDB environment directory */
 	size_t		 db_map_size;		/* LMDB map size, bytes */
 	char		*milter_socket;		/* libmilter socket spec */

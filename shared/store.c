@@ -32,6 +32,7 @@
 #include "store.h"
 #include "delta.h"
 #include "record.h"
+#include "store_node.h"
 
 enum { DB_META, DB_MESSAGES, DB_MSGIDS, DB_LINKS, DB_EVENTS, DB_COUNTERS,
     DB_DOMAINS, DB_UNIQ, DB_MSGEVENTS, DB_PENDING, DB_PARKED, DB_COUNT };
@@ -104,6 +105,7 @@ struct store {
 	MDB_env		*env;
 	MDB_dbi		 dbi[DB_COUNT];
 	int		 rdonly;
+	int		 anynode;	/* a collector's store (STORE_ANYNODE) */
 	struct id_key	 key;
 	struct store_opts opts;
 
@@ -127,7 +129,7 @@ struct store {
 	int		 writer_started;
 	pthread_t	 writer;
 	struct store_wstats ws;
-	uint16_t	 ev_order;
+	uint8_t		 ev_order;	/* events of one microsecond apart */
 	/* writer state */
 	struct delta	*delta;		/* counter changes of the batch */
 	struct msginfo	*mcache;	/* [MCACHE] */
@@ -223,6 +225,22 @@ store_mkdirs(const char *path)
 }
 
 /* store_init_meta - create the databases and the ID key if missing */
+/* store_claim - the store belongs to this writer's node, or refuse */
+static int
+store_claim(struct store *s, MDB_txn *txn, char *err, size_t errlen)
+{
+	static const int	 data[] = { DB_MESSAGES, DB_LINKS, DB_EVENTS };
+	MDB_stat		 st;
+	int			 has = 0;
+	size_t			 i;
+
+	for (i = 0; i < sizeof(data) / sizeof(data[0]); i++)
+		if (mdb_stat(txn, s->dbi[data[i]], &st) == 0 && st.ms_entries)
+			has = 1;
+	return store_node_check(txn, s->dbi[DB_META], has, s->anynode ?
+	    STORE_NODE_ANY : s->opts.node, err, errlen);
+}
+
 static int
 store_init(struct store *s, char *err, size_t errlen)
 {
@@ -280,6 +298,8 @@ store_init(struct store *s, char *err, size_t errlen)
 		}
 	}
 	id_key_init(&s->key, raw);
+	if (!s->rdonly && store_claim(s, txn, err, errlen) == -1)
+		goto fail_quiet;
 	if ((rc = mdb_txn_commit(txn)) != 0) {
 		txn = NULL;
 		goto fail;
@@ -302,6 +322,7 @@ store_opts_config(struct store_opts *o, const struct config *c)
 	o->batch_ms = c->batch_ms;
 	o->batch_max = c->batch_max;
 	o->honeypot_window_us = (int64_t)c->honeypot_window * 1000000;
+	o->node = c->node;
 }
 
 struct store *
@@ -319,6 +340,7 @@ store_open(const char *path, const struct store_opts *o, int flags,
 	if (s->opts.batch_max <= 0)
 		s->opts.batch_max = 4096;
 	s->rdonly = (flags & STORE_RDONLY) != 0;
+	s->anynode = (flags & STORE_ANYNODE) != 0;
 	s->events = (flags & STORE_EVENTS) != 0 && !s->rdonly;
 	s->lockfd = -1;
 	pthread_mutex_init(&s->seq_lock, NULL);
@@ -335,6 +357,11 @@ store_open(const char *path, const struct store_opts *o, int flags,
 	pthread_cond_init(&s->q_done, NULL);
 	s->q_tail = &s->q_head;
 
+	if (s->opts.node < 0 || s->opts.node > STORE_NODE_MAX) {
+		snprintf(err, errlen, "node %d out of range 0..%d",
+		    s->opts.node, STORE_NODE_MAX);
+		goto fail;
+	}
 	if (!s->rdonly && store_mkdirs(path) == -1) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		goto fail;
@@ -579,7 +606,7 @@ store_reserve(struct store *s, enum id_type type, uint64_t n, uint64_t *first)
 		b->next = last + 1;
 		b->end = last + 1 + block;
 	}
-	*first = b->next;
+	*first = store_node_seq(s->opts.node, b->next);
 	b->next += n;
 	pthread_mutex_unlock(&s->seq_lock);
 	return 0;
@@ -1373,7 +1400,7 @@ apply_event(struct store *s, MDB_txn *txn, const struct store_event *e)
 		memcpy(key, e->key, EVKEY_LEN + 1);
 	} else {
 		hex16(key, (uint64_t)e->time_us);
-		hex16(ref, ((uint64_t)s->ev_order++) << 48);
+		hex16(ref, ((uint64_t)s->opts.node << 8 | s->ev_order++) << 48);
 		memcpy(key + 16, ref, 4);
 		key[EVKEY_LEN] = '\0';
 	}

@@ -6,13 +6,14 @@
  *
  *   meta      "id_key" -> 32 hex digits (secret of the public IDs),
  *             "link_seq", "msg_seq" -> last reserved sequence, decimal,
- *             "schema" -> "1"
+ *             "schema" -> "1", "node" -> decimal or "*" (store_node.h)
  *   messages  16 hex digits (message seq) -> JSON {"time","message_id",
  *             "queue_id","from","rcpt":[..],"campaign","domain","links",
  *             "link_seqs":[..],"pixel","honeypot"}
  *   msgids    Message-ID header value -> message seq (16 hex)
  *   links     16 hex digits (link seq) -> JSON {"msg","n","t","url"[,"honeypot"]}
- *   events    16 hex digits (time, us) + 4 hex digits (order) -> JSON
+ *   events    16 hex digits (time, us) + 4 hex digits (order: node, then
+ *             a counter; one byte each) -> JSON
  *             {"time","type","link"|"ref","msg","ip","ua","method","host",
  *             "class","reason"}
  *   msgevents message seq (16 hex) + event key (20 hex) -> "" (an index)
@@ -47,6 +48,7 @@ struct store;
 
 #define STORE_RDONLY	0x01	/* never write (mtrackctl stats/export) */
 #define STORE_EVENTS	0x02	/* writes events (the tracker): at start, index them again if a crash lost it */
+#define STORE_ANYNODE	0x04	/* a collector's store: records of every node (store_node.h) */
 
 struct store_opts {
 	size_t	map_size;	/* bytes of address space for the map */
@@ -54,6 +56,7 @@ struct store_opts {
 	int	batch_max;	/* writer: most jobs in one commit */
 	int64_t	honeypot_window_us; /* a honeypot hit re-labels the source's
 				   events of that message this far back */
+	int	node;		/* this host's node number (store_node.h) */
 };
 
 struct config;
@@ -61,7 +64,10 @@ struct config;
 /* store_opts_config - the options a configuration gives */
 void	store_opts_config(struct store_opts *o, const struct config *c);
 
-/* store_open - open (create) the environment at path; NULL with err set */
+/*
+ * store_open - open (create) the environment at path; NULL with err set,
+ * also when a writer's node differs from the one the store belongs to
+ */
 struct store	*store_open(const char *path, const struct store_opts *o,
 		    int flags, char *err, size_t errlen);
 /* store_close - drain and stop the writer, close the environment */
@@ -72,7 +78,8 @@ const struct id_key *store_key(const struct store *s);
 /*
  * store_reserve - reserve n consecutive sequence numbers of a type
  * (ID_LINK or ID_MSG) for this process; *first receives the first.
- * Sequences are reserved in blocks: gaps are normal. 0 or -1.
+ * Sequences are reserved in blocks: gaps are normal; the top 8 bits are
+ * the node number (store_node.h). 0 or -1.
  */
 int	store_reserve(struct store *s, enum id_type type, uint64_t n,
 	    uint64_t *first);
