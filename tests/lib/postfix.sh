@@ -225,7 +225,6 @@ pf_setup() {
 	[ "$PF_MILTER" = - ] && PF_MILTER=
 	shift 3
 	[ $# -gt 0 ] && shift
-	PF_CONF=$PF_DIR/etc
 	PF_SINK_DIR=$PF_DIR/sink
 	PF_SINK_PID=
 
@@ -538,7 +537,6 @@ EOF
 pf_use() {
 	[ -f "$1/$PF_MARKER" ] || { _pf_say "pf_use: no instance in $1"; return 1; }
 	_pf_load "$1"
-	PF_CONF=$PF_DIR/etc
 }
 
 # pf_cleanup: stop the instance, the sink and the pf_own processes; remove
