@@ -24,6 +24,8 @@
  *   uniq      "o:MSG:WHO", "c:MSG:WHO", "l:LINK:WHO" (+ ":h" for people)
  *             -> "1": who was already counted as unique
  *   domains   tracking domain, or "@" + sending domain -> JSON (domain.h)
+ *   feed      16 hex digits (a growing sequence) -> "m:" + message key or
+ *             "e:" + event key: the outbox of webhooks and streams (feed.h)
  *
  * Concurrency: one struct store per process, opened after any fork,
  * shared by all threads. Writes go through the store's writer thread,
@@ -45,6 +47,7 @@ struct store;
 
 #define STORE_RDONLY	0x01	/* never write (mtrackctl stats/export) */
 #define STORE_EVENTS	0x02	/* writes events (the tracker): at start, index them again if a crash lost it */
+#define STORE_FEED	0x04	/* append every message and event written to the feed (feed.h) */
 
 struct store_opts {
 	size_t	map_size;	/* bytes of address space for the map */
