@@ -31,14 +31,16 @@
 #include "counter.h"
 #include "store.h"
 #include "delta.h"
+#include "feed.h"
 #include "record.h"
 #include "store_node.h"
 
 enum { DB_META, DB_MESSAGES, DB_MSGIDS, DB_LINKS, DB_EVENTS, DB_COUNTERS,
-    DB_DOMAINS, DB_UNIQ, DB_MSGEVENTS, DB_PENDING, DB_PARKED, DB_COUNT };
+    DB_DOMAINS, DB_UNIQ, DB_MSGEVENTS, DB_PENDING, DB_FEED, DB_PARKED,
+    DB_COUNT };
 static const char *const db_names[DB_COUNT] = { "meta", "messages", "msgids",
     "links", "events", "counters", "domains", "uniq", "msgevents",
-    "pending", "parked" };
+    "pending", "feed", "parked" };
 
 /*
  * Events waiting for the writer, in batches: when the writer falls
@@ -144,11 +146,13 @@ struct store {
 	int64_t		 fold_us;	/* the last index fold (monotonic) */
 	int		 fold_now;	/* this batch must fold */
 	int		 events;	/* STORE_EVENTS */
+	int		 feed;		/* STORE_FEED: append to the feed */
 	int		 lockfd;	/* STORE_EVENTS: the writer's lock, or -1 */
 	struct delta	*ldelta;	/* link counter changes not folded yet */
 	uint64_t	 wal_seq;	/* the next "pending" record */
 	int		 ldelta_in_txn;	/* ldelta applied in the batch's txn */
 	int		 ldelta_lost;	/* ldelta misses changes "pending" holds */
+	struct feed_writer fw;		/* opts.feed: the next feed sequence */
 };
 
 static void	*store_writer(void *);
@@ -342,6 +346,7 @@ store_open(const char *path, const struct store_opts *o, int flags,
 	s->rdonly = (flags & STORE_RDONLY) != 0;
 	s->anynode = (flags & STORE_ANYNODE) != 0;
 	s->events = (flags & STORE_EVENTS) != 0 && !s->rdonly;
+	s->feed = (flags & STORE_FEED) != 0 && !s->rdonly;
 	s->lockfd = -1;
 	pthread_mutex_init(&s->seq_lock, NULL);
 	pthread_mutex_init(&s->rtx_lock, NULL);
@@ -847,7 +852,9 @@ apply_msg(struct store *s, MDB_txn *txn, const struct store_msg *m)
 	k.mv_size = 16;
 	v.mv_data = b.data;
 	v.mv_size = b.len;
-	if ((rc = put_ordered(txn, s->dbi[DB_MESSAGES], &k, &v)) != 0)
+	if ((rc = put_ordered(txn, s->dbi[DB_MESSAGES], &k, &v)) != 0 ||
+	    (s->feed && (rc = feed_append(&s->fw, txn, s->dbi[DB_FEED],
+	    'm', mkey, 16)) != 0))
 		goto out;
 	if (m->message_id && *m->message_id) {
 		k.mv_data = (void *)m->message_id;
@@ -1413,7 +1420,9 @@ apply_event(struct store *s, MDB_txn *txn, const struct store_event *e)
 	k.mv_size = EVKEY_LEN;
 	v.mv_data = s->evbuf.data;
 	v.mv_size = s->evbuf.len;
-	if ((rc = put_ordered(txn, s->dbi[DB_EVENTS], &k, &v)) != 0)
+	if ((rc = put_ordered(txn, s->dbi[DB_EVENTS], &k, &v)) != 0 ||
+	    (s->feed && (rc = feed_append(&s->fw, txn, s->dbi[DB_FEED],
+	    'e', key, EVKEY_LEN)) != 0))
 		return rc;
 	/* the index of a message's events (message seq + event key), later */
 	if ((rc = pidx_add(s, msg, key)) != 0)
@@ -1894,6 +1903,7 @@ store_writer(void *arg)
 		delta_reset(s->delta);
 		s->pidx_base = s->npidx;
 		s->fold_now = 0;
+		feed_writer_reset(&s->fw);
 		rc = mdb_txn_begin(s->env, NULL, 0, &txn);
 		began = rc == 0;
 		for (j = batch; j; j = j->next) {
@@ -1927,15 +1937,20 @@ store_writer(void *arg)
 				continue;
 			if ((j->rc = apply_msg(s, child, j->msg)) == 0)
 				j->rc = mdb_txn_commit(child);
-			else
+			else {
 				mdb_txn_abort(child);
+				feed_writer_reset(&s->fw);
+			}
 		}
 		fold = idle || s->fold_now || s->npidx >= INDEX_FOLD_MAX ||
 		    delta_size(s->ldelta) >= LDELTA_MAX ||
 		    t0 - s->fold_us >= FOLD_US;
 		if (began && rc == 0) {
 			if ((rc = counters_flush(s, txn, fold)) != 0 ||
-			    (fold && (rc = index_fold(s, txn)) != 0))
+			    (fold && (rc = index_fold(s, txn)) != 0) ||
+			    (fold && s->feed && (rc = feed_trim(txn,
+			    s->dbi[DB_FEED], s->dbi[DB_META], FEED_TRIM_MAX,
+			    NULL)) != 0))
 				mdb_txn_abort(txn);
 			else
 				rc = mdb_txn_commit(txn);

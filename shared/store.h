@@ -27,6 +27,8 @@
  *   domains   tracking domain, or "@" + sending domain -> JSON (domain.h)
  *   parked    message seq (16 hex) + event key (20 hex) -> event record:
  *             a collector's events that came before their message
+ *   feed      16 hex digits (a growing sequence) -> "m:" + message key or
+ *             "e:" + event key: the outbox of webhooks and streams (feed.h)
  *
  * Concurrency: one struct store per process, opened after any fork,
  * shared by all threads. Writes go through the store's writer thread,
@@ -49,6 +51,7 @@ struct store;
 #define STORE_RDONLY	0x01	/* never write (mtrackctl stats/export) */
 #define STORE_EVENTS	0x02	/* writes events (the tracker): at start, index them again if a crash lost it */
 #define STORE_ANYNODE	0x04	/* a collector's store: records of every node (store_node.h) */
+#define STORE_FEED	0x08	/* append every message and event written to the feed (feed.h) */
 
 struct store_opts {
 	size_t	map_size;	/* bytes of address space for the map */
