@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "publish.h"
 #include "rewrite.h"
 
 /* the top-level header block ends at the first empty line */
@@ -88,7 +89,9 @@ ctl_rewrite(struct ctl *c, int argc, char **argv)
 		perror("mtrackctl: stdin");
 		goto out;
 	}
-	if ((st = ctl_store(c, 0)) == NULL)
+	/* recorded as the milter records: for its publisher too */
+	if ((st = ctl_store(c, publish_wanted(&c->cfg) ? STORE_FEED :
+	    0)) == NULL)
 		goto out;
 	if (rewrite_message(&c->cfg, st, &info, in.data ? in.data : "", in.len,
 	    &r) == -1) {

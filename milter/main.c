@@ -21,6 +21,7 @@
 #include "log.h"
 #include "milter.h"
 #include "mime.h"
+#include "publish.h"
 #include "store.h"
 
 static void
@@ -91,6 +92,7 @@ main(int argc, char **argv)
 	struct config		 cfg;
 	struct store_opts	 so;
 	struct store		*st;
+	struct publish		*pub = NULL;
 	const char		*conf = NULL;
 	char			 err[512];
 	int			 ch, check = 0, detach = 0, rc;
@@ -149,8 +151,16 @@ main(int argc, char **argv)
 	}
 	/* the store after any fork: one LMDB environment per process */
 	store_opts_config(&so, &cfg);
-	if ((st = store_open(cfg.db_path, &so, 0, err, sizeof(err))) == NULL) {
+	if ((st = store_open(cfg.db_path, &so, publish_wanted(&cfg) ?
+	    STORE_FEED : 0, err, sizeof(err))) == NULL) {
 		log_err("store %s: %s", cfg.db_path, err);
+		return 1;
+	}
+	/* messages go to the stream from the store, never from the mail path */
+	if (publish_wanted(&cfg) && (pub = publish_start(&cfg, st,
+	    PUBLISH_MESSAGES, "mtrack-milter", err, sizeof(err))) == NULL) {
+		log_err("stream: %s", err);
+		store_close(st);
 		return 1;
 	}
 	milter_setup(&cfg, st);
@@ -159,6 +169,7 @@ main(int argc, char **argv)
 	    cfg.db_path, cfg.tracking_url);
 	/* smfi_main stops on SIGTERM, SIGINT and SIGHUP */
 	rc = smfi_main();
+	publish_stop(pub);
 	store_close(st);
 	log_info("stop");
 	config_free(&cfg);

@@ -35,6 +35,7 @@
 #include "id.h"
 #include "log.h"
 #include "net.h"
+#include "publish.h"
 #include "store.h"
 #include "tls.h"
 #include "verdict.h"
@@ -123,6 +124,7 @@ struct http {
 	int64_t			 lib_sec;	/* atomic: rate limit window */
 	unsigned int		 lib_n;		/* atomic */
 	int			 started;
+	struct publish		*publish;	/* atomic: the stream's publisher, or NULL */
 	time_t			 start_time;
 	unsigned int		 threads;
 };
@@ -821,6 +823,12 @@ http_metrics_tls(struct http *h, struct buf *b)
 	return bad ? -1 : 0;
 }
 
+void
+http_set_publish(struct http *h, struct publish *p)
+{
+	__atomic_store_n(&h->publish, p, __ATOMIC_RELEASE);
+}
+
 /* http_metrics - every counter in the Prometheus text format */
 static enum MHD_Result
 http_metrics(struct http *h, struct http_worker *w,
@@ -831,6 +839,7 @@ http_metrics(struct http *h, struct http_worker *w,
 	struct store_wstats	 ws;
 	struct store_counts	 sc;
 	struct MHD_Response	*r;
+	struct publish		*pub;
 	const union MHD_DaemonInfo *di;
 	uint64_t		 req[RT_COUNT][ST_COUNT], clicks = 0, opens = 0;
 	uint64_t		 dropped = 0, serr = 0, unsafe = 0, conns = 0;
@@ -910,6 +919,8 @@ http_metrics(struct http *h, struct http_worker *w,
 		    plain[i].v);
 	}
 	bad |= http_metrics_tls(h, &b) != 0;
+	if ((pub = __atomic_load_n(&h->publish, __ATOMIC_ACQUIRE)) != NULL)
+		bad |= publish_metrics(pub, &b) != 0;
 	bad |= http_family(&b, "mtrack_store_commit_seconds_total", "counter",
 	    "Time spent committing.");
 	bad |= buf_printf(&b, "mtrack_store_commit_seconds_total %.6f\n",

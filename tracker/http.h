@@ -57,6 +57,9 @@ struct http	*http_start(const struct config *c, struct store *s, int fd,
  */
 int		 http_reload(struct http *h, const struct config *c, char *err,
 		    size_t errlen);
+struct publish;
+/* http_set_publish - p's backlog and errors go into /metrics (NULL: none) */
+void		 http_set_publish(struct http *h, struct publish *p);
 /* http_quiesce - stop accepting connections; open ones are still served */
 void		 http_quiesce(struct http *h);
 /* http_active - requests being handled right now (not idle keep-alives) */

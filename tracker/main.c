@@ -28,6 +28,7 @@
 #include "config.h"
 #include "http.h"
 #include "log.h"
+#include "publish.h"
 #include "store.h"
 #include "tls.h"
 
@@ -412,6 +413,7 @@ main(int argc, char **argv)
 	struct config		 cfg;
 	struct store_opts	 so;
 	struct store		*store = NULL;
+	struct publish		*pub = NULL;
 	struct http		*h = NULL;
 	struct janitor		 jan;
 	const char		*path = NULL;
@@ -515,10 +517,17 @@ main(int argc, char **argv)
 		goto done;
 
 	store_opts_config(&so, &cfg);
-	store = store_open(cfg.db_path, &so, STORE_EVENTS, err, sizeof(err));
+	store = store_open(cfg.db_path, &so, STORE_EVENTS |
+	    (publish_wanted(&cfg) ? STORE_FEED : 0), err, sizeof(err));
 	if (store == NULL) {
 		log_err("store=%s error=%s", cfg.db_path,
 		    log_str(q, sizeof(q), err));
+		goto done;
+	}
+	/* events go to the stream from the store, never from a request */
+	if (publish_wanted(&cfg) && (pub = publish_start(&cfg, store,
+	    PUBLISH_EVENTS, "mtrack-tracker", err, sizeof(err))) == NULL) {
+		log_err("stream=failed error=%s", log_str(q, sizeof(q), err));
 		goto done;
 	}
 	h = http_start(&cfg, store, fd, tls_fd, admin_fd, err, sizeof(err));
@@ -527,6 +536,7 @@ main(int argc, char **argv)
 		log_err("start=failed error=%s", log_str(q, sizeof(q), err));
 		goto done;
 	}
+	http_set_publish(h, pub);
 	if (janitor_start(&jan, store, cfg.raw_retention_days) == -1) {
 		log_warn("op=janitor");
 		goto done;
@@ -550,6 +560,7 @@ done:
 	if (h)
 		http_stop(h);
 	janitor_stop(&jan);
+	publish_stop(pub);
 	if (store)
 		store_close(store);
 	tls_unload();
