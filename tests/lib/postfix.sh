@@ -225,6 +225,7 @@ pf_setup() {
 	[ "$PF_MILTER" = - ] && PF_MILTER=
 	shift 3
 	[ $# -gt 0 ] && shift
+	PF_CONF=$PF_DIR/etc
 	PF_SINK_DIR=$PF_DIR/sink
 	PF_SINK_PID=
 
