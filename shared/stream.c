@@ -244,8 +244,12 @@ stream_consume(struct stream *st, const char *durable)
 	so.Stream = st->name;
 	so.Config.AckPolicy = js_AckExplicit;
 	so.Config.DeliverPolicy = js_DeliverAll;
-	/* a batch is applied in one commit: seconds, even on a busy disk */
-	so.Config.AckWait = 60LL * 1000000000LL;
+	/*
+	 * A batch is applied in one commit (well under a second); what a
+	 * killed collector fetched but never acknowledged comes again after
+	 * this long.
+	 */
+	so.Config.AckWait = (int64_t)STREAM_ACK_WAIT_S * 1000000000LL;
 	if ((s = js_PullSubscribe(&st->sub, st->js, subj, durable, NULL, &so,
 	    &jerr)) != NATS_OK) {
 		log_warnx("stream op=consume durable=%s error=\"%s\" jerr=%d",

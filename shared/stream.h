@@ -24,6 +24,8 @@ struct stream;
 
 /* the server drops a resend with the same Msg-Id within this window */
 #define STREAM_DUP_WINDOW_S	(2 * 3600)
+/* a consumer's message not acknowledged within this is delivered again */
+#define STREAM_ACK_WAIT_S	10
 
 /*
  * stream_open - start connecting to the servers of c->stream_url (not

@@ -215,17 +215,41 @@ send 1 4 && send 2 4
 ok $? "8 more messages while the collector is down"
 react 1 "$TPORT_1" && react 2 "$TPORT_2"
 ok $? "and their clicks and opens"
+# a backlog of several of the collector's batches (512 records each)
+url=$(mail hrefs "$W/got.eml" | grep -o '/click/[A-Za-z0-9_-]*' | head -1)
+for i in $(seq 1500); do
+	printf 'url = "http://127.0.0.1:%s%s"\noutput = /dev/null\n' "$TPORT_2" "$url"
+done > "$W/burst.curl"
+n=$(curl -s -K "$W/burst.curl" -w '%{http_code}\n' | grep -c '^302$')
+EXP_CLICK=$((EXP_CLICK + n))
+is "$n" 1500 "1500 more clicks on tracker 2"
+# kill it again as soon as it has committed its first batch (it logs the
+# batch after the commit, before the acknowledgement)
+base=$(grep -c 'collect batch=' "$W/collector.log")
 start_collector
-# kill it again as soon as it has applied some of the backlog
-base=$(totals | cut -d' ' -f1)
-for i in $(seq 200); do
-	[ "$(totals | cut -d' ' -f1)" != "$base" ] && break
-	sleep 0.05
+for i in $(seq 2000); do
+	[ "$(grep -c 'collect batch=' "$W/collector.log")" != "$base" ] && break
+	sleep 0.01
 done
 kill -9 "$COLLECT_PID"; wait "$COLLECT_PID" 2>/dev/null; COLLECT_PID=
 diag "collector killed at $(totals) of $EXP_MSG $((EXP_MSG * 5)) $EXP_OPEN $EXP_CLICK"
 start_collector
 exact "after a SIGKILL of the collector"
+
+# --- the whole stream read again into the same store: all duplicates -------
+kill -TERM "$COLLECT_PID"; wait "$COLLECT_PID" 2>/dev/null; COLLECT_PID=
+sed 's/^log_level = .*/log_level = debug\ncollect_consumer = replay/' \
+	"$W/collector.conf" > "$W/replay.conf"
+"$CTL" -c "$W/replay.conf" collect 2>>"$W/replay.log" &
+COLLECT_PID=$!
+all=$((EXP_MSG + EXP_OPEN + EXP_CLICK))
+for i in $(seq 600); do
+	grep -q "duplicates=$all " "$W/replay.log" && break
+	sleep 0.2
+done
+like "$(grep -o 'duplicates=[0-9]* ' "$W/replay.log" | tail -1)" "=$all " \
+	"a second consumer re-reads all $all records: each one a duplicate"
+exact "after the whole stream was read twice"
 
 # --- the collector's store reads like a single host's ----------------------
 out=$("$CTL" -c "$W/collector.conf" show "<cluster-1@example.com>" 2>&1)
