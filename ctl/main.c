@@ -24,6 +24,7 @@ static const struct {
 	{ "export", ctl_export, "export [--since TIME] [--until TIME]" },
 	{ "prune", ctl_prune, "prune --older-than DAYS" },
 	{ "domain", ctl_domain, "domain add DOMAIN | check DOMAIN [--resolver IP[:PORT]] [--json] | list" },
+	{ "keygen", ctl_keygen, "keygen ID   (a new link_keys line, ID 1-255)" },
 };
 #define NCMDS	(sizeof(ctl_cmds) / sizeof(ctl_cmds[0]))
 

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "milter.h"
 #include "mime.h"
+#include "seal_keys.h"
 #include "store.h"
 
 static void
@@ -91,6 +92,7 @@ main(int argc, char **argv)
 	struct config		 cfg;
 	struct store_opts	 so;
 	struct store		*st;
+	struct seal_keys	*keys = NULL;
 	const char		*conf = NULL;
 	char			 err[512];
 	int			 ch, check = 0, detach = 0, rc;
@@ -109,7 +111,15 @@ main(int argc, char **argv)
 		fprintf(stderr, "mtrack-milter: %s\n", err);
 		return 2;
 	}
+	/* read before the privileges go: the file may be root's alone */
+	if (cfg.link_mode == LINK_SEALED &&
+	    (keys = seal_keys_load(cfg.link_keys, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "mtrack-milter: link_keys: %s\n", err);
+		config_free(&cfg);
+		return 2;
+	}
 	if (check) {
+		seal_keys_free(keys);
 		config_dump(&cfg, stdout);
 		config_free(&cfg);
 		return 0;
@@ -153,13 +163,14 @@ main(int argc, char **argv)
 		log_err("store %s: %s", cfg.db_path, err);
 		return 1;
 	}
-	milter_setup(&cfg, st);
+	milter_setup(&cfg, st, keys);
 	smfi_settimeout(300);
 	log_info("start socket=%s db=%s tracking_url=%s", cfg.milter_socket,
 	    cfg.db_path, cfg.tracking_url);
 	/* smfi_main stops on SIGTERM, SIGINT and SIGHUP */
 	rc = smfi_main();
 	store_close(st);
+	seal_keys_free(keys);
 	log_info("stop");
 	config_free(&cfg);
 	log_close();

@@ -41,6 +41,7 @@ static int	cfg_check_addr(const char *, char *, size_t);
 static int	cfg_check_certpair(const char *, char *, size_t);
 
 static const char *const pixel_names[] = { "bottom", "top", NULL };
+static const char *const link_mode_names[] = { "stored", "sealed", NULL };
 static const char *const level_names[] = { "error", "warning", "info",
     "debug", NULL };
 
@@ -90,6 +91,9 @@ static const struct cfg_key cfg_table[] = {
 	    NULL, NULL },
 	{ "fallback_url", CFG_STR, OFF(fallback_url), NULL, 0, 0, NULL,
 	    cfg_check_url },
+	{ "link_mode", CFG_ENUM, OFF(link_mode), "stored", 0, 0,
+	    link_mode_names, NULL },
+	{ "link_keys", CFG_STR, OFF(link_keys), NULL, 0, 0, NULL, NULL },
 	{ "tracker_threads", CFG_INT, OFF(tracker_threads), "0", 0, 256, NULL,
 	    NULL },
 	{ "tracker_connection_limit", CFG_INT, OFF(tracker_connection_limit),
@@ -591,6 +595,11 @@ config_load(struct config *c, const char *path, char *err, size_t errlen)
 	}
 	if (ferror(fp)) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (c->link_mode == LINK_SEALED && c->link_keys == NULL) {
+		snprintf(err, errlen, "%s: link_mode = sealed needs link_keys",
+		    path);
 		goto fail;
 	}
 	free(line);

@@ -15,6 +15,7 @@
 #include "net.h"
 
 enum pixel_position { PIXEL_BOTTOM, PIXEL_TOP };
+enum link_mode { LINK_STORED, LINK_SEALED };
 
 struct config {
 	int		 node;			/* this host's number among many (0-255) */
@@ -41,6 +42,8 @@ struct config {
 	int		 track_dkim_signed;	/* rewrite mail already DKIM-signed */
 	int		 track_text_links;	/* also links in text/plain parts */
 	char		*fallback_url;		/* tracker: unknown id redirects here (NULL: 404) */
+	int		 link_mode;		/* enum link_mode: what the milter writes */
+	char		*link_keys;		/* keys file of sealed links (seal_keys.h) */
 	int		 tracker_threads;	/* tracker worker threads (0: one per core) */
 	int		 tracker_connection_limit;
 	int		 tracker_timeout;	/* idle connection timeout, seconds */

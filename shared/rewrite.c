@@ -17,6 +17,7 @@
 #include "log.h"
 #include "mime.h"
 #include "rewrite.h"
+#include "seal.h"
 #include "text.h"
 
 /*
@@ -33,6 +34,8 @@ struct splice {
 	int		 trim_nl;	/* drop the encoder's last line end */
 };
 
+_Static_assert(SEAL_URL_MAX >= REWRITE_URL_MAX, "a link too long to seal");
+
 struct rw {
 	const struct config	*cfg;
 	const char		*turl;		/* this message's tracking URL */
@@ -45,6 +48,9 @@ struct rw {
 	struct buf		 urls;		/* the URLs, each NUL-terminated */
 	int			 clicks;	/* rewrite links */
 	int			 failed;
+	const struct seal_keys	*keys;		/* sealed links; NULL: stored IDs */
+	uint64_t		 mseq;		/* the message's sequence */
+	int64_t			 time_us;	/* its send time */
 };
 
 static int64_t
@@ -131,6 +137,35 @@ rw_grow(struct rw *rw)
 	return 0;
 }
 
+/*
+ * rw_ref - append the public reference of a link (SEAL_CLICK: seq, its
+ * position and URL) or of the message (SEAL_OPEN): a sealed token with
+ * link_mode = sealed, else the stored ID; 0 or -1
+ */
+static int
+rw_ref(const struct rw *rw, enum seal_kind kind, uint64_t seq, size_t pos,
+    const char *url, size_t url_len, int honeypot, struct buf *out)
+{
+	struct seal_msg	sm;
+	char		id[ID_LEN + 1];
+
+	if (rw->keys == NULL) {
+		id_encode(store_key(rw->st), kind == SEAL_CLICK ? ID_LINK :
+		    ID_MSG, seq, id);
+		return buf_append(out, id, ID_LEN);
+	}
+	memset(&sm, 0, sizeof(sm));
+	sm.kind = kind;
+	sm.honeypot = honeypot;
+	sm.msg = rw->mseq;
+	sm.link = kind == SEAL_CLICK ? seq : 0;
+	sm.pos = (unsigned)pos;
+	sm.sent_us = rw->time_us;
+	sm.url = url;
+	sm.url_len = url_len;
+	return seal_token(rw->keys, &sm, out);
+}
+
 /* rw_link - the html callback: allocate an ID, remember the URL */
 static int
 rw_link(void *arg, const struct html_link *l, struct buf *repl)
@@ -139,7 +174,6 @@ rw_link(void *arg, const struct html_link *l, struct buf *repl)
 	const char		*turl = rw->turl, *host;
 	size_t			 hlen;
 	uint64_t		 seq;
-	char			 id[ID_LEN + 1];
 
 	if (!rw->clicks)
 		return 0;
@@ -161,12 +195,13 @@ rw_link(void *arg, const struct html_link *l, struct buf *repl)
 	rw->url_off[rw->nlinks] = rw->urls.len;
 	if (buf_append(&rw->urls, l->url, l->url_len + 1) == -1)
 		goto fail;
-	rw->links[rw->nlinks++].seq = seq;
-	id_encode(store_key(rw->st), ID_LINK, seq, id);
+	rw->links[rw->nlinks].seq = seq;
 	if (buf_append(repl, turl, rw->turl_len) == -1 ||
 	    buf_append(repl, "/click/", 7) == -1 ||
-	    buf_append(repl, id, ID_LEN) == -1)
+	    rw_ref(rw, SEAL_CLICK, seq, rw->nlinks, l->url, l->url_len, 0,
+	    repl) == -1)
 		goto fail;
+	rw->nlinks++;
 	return 1;
 fail:
 	rw->failed = 1;
@@ -435,6 +470,8 @@ rewrite_message(const struct config *cfg, struct store *st,
 	rw.cfg = cfg;
 	rw.st = st;
 	rw.clicks = cfg->track_clicks;
+	rw.keys = info ? info->keys : NULL;
+	rw.time_us = now_us();
 	opens = cfg->track_opens;
 
 	if (len > cfg->max_message_size) {
@@ -515,19 +552,26 @@ rewrite_message(const struct config *cfg, struct store *st,
 		r->skip = "store: cannot reserve an id";
 		goto fail;
 	}
-	id_encode(store_key(st), ID_MSG, mseq, r->msg_id);
+	rw.mseq = mseq;
+	if (rw_ref(&rw, SEAL_OPEN, mseq, 0, NULL, 0, 0, &px) == -1 ||
+	    px.len > REWRITE_MSGID_MAX) {
+		r->skip = "cannot seal the message's reference";
+		goto fail;
+	}
+	memcpy(r->msg_id, px.data, px.len + 1);
+	buf_reset(&px);
 	/* an invisible link no person clicks: whoever follows it is a scanner */
 	if (cfg->honeypot && rw.clicks) {
-		char hid[ID_LEN + 1];
-
 		if (store_reserve(st, ID_LINK, 1, &hpseq) == -1) {
 			r->skip = "store: cannot reserve an id";
 			goto fail;
 		}
-		id_encode(store_key(st), ID_LINK, hpseq, hid);
-		if (buf_printf(&px, "<a href=\"%s/click/%s\" style=\"display:none"
-		    "!important;mso-hide:all\" aria-hidden=\"true\" tabindex=\"-1\">"
-		    "</a>", rw.turl, hid) == -1)
+		/* sealed, it leads to the tracking URL itself */
+		if (buf_printf(&px, "<a href=\"%s/click/", rw.turl) == -1 ||
+		    rw_ref(&rw, SEAL_CLICK, hpseq, 0, rw.turl, rw.turl_len, 1,
+		    &px) == -1 ||
+		    buf_puts(&px, "\" style=\"display:none!important;mso-hide:all\""
+		    " aria-hidden=\"true\" tabindex=\"-1\"></a>") == -1)
 			goto nomem;
 	}
 	if (opens && buf_printf(&px, "<img src=\"%s/open/%s.png\" width=\"1\""
@@ -630,7 +674,7 @@ rewrite_message(const struct config *cfg, struct store *st,
 	mid = mime_header(&m, "Message-ID");
 	memset(&sm, 0, sizeof(sm));
 	sm.seq = mseq;
-	sm.time_us = now_us();
+	sm.time_us = rw.time_us;
 	sm.message_id = mid ? mid + strspn(mid, " ") : NULL;
 	sm.queue_id = info ? info->queue_id : NULL;
 	sm.from = info ? info->from : NULL;

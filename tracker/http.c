@@ -35,6 +35,7 @@
 #include "id.h"
 #include "log.h"
 #include "net.h"
+#include "seal.h"
 #include "store.h"
 #include "tls.h"
 #include "verdict.h"
@@ -98,6 +99,7 @@ struct http_conf {
 	struct verdict_opts	 vopts;
 	int			 anonymize_ip;	/* store a /24 or /48 only */
 	int			 store_ua;	/* store the User-Agent */
+	struct seal_keys	*keys;		/* open sealed links (NULL: none) */
 };
 
 /* what one thread owns; counters are read by the metrics thread */
@@ -141,6 +143,7 @@ http_conf_free(struct http_conf *cf)
 	if (cf == NULL)
 		return;
 	free(cf->fallback_url);
+	seal_keys_free(cf->keys);
 	net_list_free(&cf->proxies);
 	verdict_nets_free(&cf->nets);
 	free(cf);
@@ -176,6 +179,16 @@ http_conf_new(const struct config *c, char *err, size_t errlen)
 	cf->ua_max = c->user_agent_max;
 	cf->anonymize_ip = c->anonymize_ip;
 	cf->store_ua = c->store_user_agent;
+	/* sealed links open here whatever link_mode the milters use */
+	if (c->link_keys) {
+		char why[512];
+
+		if ((cf->keys = seal_keys_load(c->link_keys, why,
+		    sizeof(why))) == NULL) {
+			snprintf(err, errlen, "link_keys: %s", why);
+			goto fail;
+		}
+	}
 	return cf;
 fail:
 	http_conf_free(cf);
@@ -691,21 +704,34 @@ http_click(struct http *h, struct http_worker *w, const struct http_conf *cf,
     const char *method)
 {
 	struct store_linkinfo	li;
+	struct seal_msg		sm;
 	struct MHD_Response	*r302;
 	const char		*loc;
 	uint64_t		seq;
 	int			r;
 
-	if (idlen != ID_LEN || id_decode(store_key(h->store), ID_LINK, id,
-	    idlen, &seq) == -1)
-		goto unknown;
-	buf_reset(&w->url);
-	if ((r = store_get_link(h->store, seq, &w->url, &li)) == -1) {
-		HTTP_INC(&w->store_errors);
-		return http_queue(w, conn, RT_CLICK, ST_503, w->unavailable);
+	if (idlen != ID_LEN) {
+		/* a sealed link says it all: no store lookup */
+		if (seal_open(cf->keys, SEAL_CLICK, id, idlen, &sm,
+		    &w->url) == -1)
+			goto unknown;
+		seq = sm.link;
+		li.msg = sm.msg;
+		li.sent_us = sm.sent_us;
+		li.honeypot = sm.honeypot;
+	} else {
+		if (id_decode(store_key(h->store), ID_LINK, id, idlen,
+		    &seq) == -1)
+			goto unknown;
+		buf_reset(&w->url);
+		if ((r = store_get_link(h->store, seq, &w->url, &li)) == -1) {
+			HTTP_INC(&w->store_errors);
+			return http_queue(w, conn, RT_CLICK, ST_503,
+			    w->unavailable);
+		}
+		if (r == 1)
+			goto unknown;
 	}
-	if (r == 1)
-		goto unknown;
 	if ((loc = http_location(&w->loc, w->url.data ? w->url.data : "",
 	    w->url.len)) == NULL) {
 		char q[LOG_STR_MAX];
@@ -735,19 +761,33 @@ http_open(struct http *h, struct http_worker *w, const struct http_conf *cf,
     struct MHD_Connection *conn, const char *id, size_t idlen,
     const char *method)
 {
+	struct seal_msg	sm;
 	uint64_t	seq;
 	int64_t		sent_us = 0;
 	int		r;
 
-	if (idlen != ID_LEN || id_decode(store_key(h->store), ID_MSG, id,
-	    idlen, &seq) == -1)
-		return http_queue(w, conn, RT_OPEN, ST_404, w->notfound);
-	if ((r = store_get_message(h->store, seq, &sent_us)) == -1) {
-		HTTP_INC(&w->store_errors);
-		return http_queue(w, conn, RT_OPEN, ST_503, w->unavailable);
+	if (idlen != ID_LEN) {
+		/* a sealed pixel: no store lookup */
+		if (seal_open(cf->keys, SEAL_OPEN, id, idlen, &sm,
+		    &w->url) == -1)
+			return http_queue(w, conn, RT_OPEN, ST_404,
+			    w->notfound);
+		seq = sm.msg;
+		sent_us = sm.sent_us;
+	} else {
+		if (id_decode(store_key(h->store), ID_MSG, id, idlen,
+		    &seq) == -1)
+			return http_queue(w, conn, RT_OPEN, ST_404,
+			    w->notfound);
+		if ((r = store_get_message(h->store, seq, &sent_us)) == -1) {
+			HTTP_INC(&w->store_errors);
+			return http_queue(w, conn, RT_OPEN, ST_503,
+			    w->unavailable);
+		}
+		if (r == 1)
+			return http_queue(w, conn, RT_OPEN, ST_404,
+			    w->notfound);
 	}
-	if (r == 1)
-		return http_queue(w, conn, RT_OPEN, ST_404, w->notfound);
 	http_event(h, w, cf, conn, STORE_EV_OPEN, seq, seq, method, sent_us, 0);
 	return http_queue(w, conn, RT_OPEN, ST_200, w->pixel);
 }

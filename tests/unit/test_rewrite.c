@@ -81,7 +81,7 @@ assemble(const char *in, size_t len, const struct rewrite_result *r,
 static int
 run(const char *in, size_t len, struct rewrite_result *r)
 {
-	struct rewrite_info	 info = { "news@example.com", NULL, 0, "TESTQ" };
+	struct rewrite_info	 info = { "news@example.com", NULL, 0, "TESTQ", NULL };
 	const char		*rcpt[] = { "reader@example.net" };
 
 	info.rcpt = rcpt;
