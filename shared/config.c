@@ -94,6 +94,7 @@ static const struct cfg_key cfg_table[] = {
 	{ "link_mode", CFG_ENUM, OFF(link_mode), "stored", 0, 0,
 	    link_mode_names, NULL },
 	{ "link_keys", CFG_STR, OFF(link_keys), NULL, 0, 0, NULL, NULL },
+	{ "link_revoked", CFG_STR, OFF(link_revoked), NULL, 0, 0, NULL, NULL },
 	{ "tracker_threads", CFG_INT, OFF(tracker_threads), "0", 0, 256, NULL,
 	    NULL },
 	{ "tracker_connection_limit", CFG_INT, OFF(tracker_connection_limit),

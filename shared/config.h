@@ -44,6 +44,7 @@ struct config {
 	char		*fallback_url;		/* tracker: unknown id redirects here (NULL: 404) */
 	int		 link_mode;		/* enum link_mode: what the milter writes */
 	char		*link_keys;		/* keys file of sealed links (seal_keys.h) */
+	char		*link_revoked;		/* tracker: links answered as unknown (seal_revoked.h) */
 	int		 tracker_threads;	/* tracker worker threads (0: one per core) */
 	int		 tracker_connection_limit;
 	int		 tracker_timeout;	/* idle connection timeout, seconds */

@@ -36,6 +36,7 @@
 #include "log.h"
 #include "net.h"
 #include "seal.h"
+#include "seal_revoked.h"
 #include "store.h"
 #include "tls.h"
 #include "verdict.h"
@@ -100,6 +101,7 @@ struct http_conf {
 	int			 anonymize_ip;	/* store a /24 or /48 only */
 	int			 store_ua;	/* store the User-Agent */
 	struct seal_keys	*keys;		/* open sealed links (NULL: none) */
+	struct seal_revoked	 revoked;	/* links answered as unknown */
 };
 
 /* what one thread owns; counters are read by the metrics thread */
@@ -144,6 +146,7 @@ http_conf_free(struct http_conf *cf)
 		return;
 	free(cf->fallback_url);
 	seal_keys_free(cf->keys);
+	seal_revoked_free(&cf->revoked);
 	net_list_free(&cf->proxies);
 	verdict_nets_free(&cf->nets);
 	free(cf);
@@ -186,6 +189,15 @@ http_conf_new(const struct config *c, char *err, size_t errlen)
 		if ((cf->keys = seal_keys_load(c->link_keys, why,
 		    sizeof(why))) == NULL) {
 			snprintf(err, errlen, "link_keys: %s", why);
+			goto fail;
+		}
+	}
+	if (c->link_revoked) {
+		char why[512];
+
+		if (seal_revoked_load(&cf->revoked, c->link_revoked, why,
+		    sizeof(why)) == -1) {
+			snprintf(err, errlen, "link_revoked: %s", why);
 			goto fail;
 		}
 	}
@@ -732,6 +744,9 @@ http_click(struct http *h, struct http_worker *w, const struct http_conf *cf,
 		if (r == 1)
 			goto unknown;
 	}
+	if (seal_revoked_has(&cf->revoked, seq) ||
+	    seal_revoked_has(&cf->revoked, li.msg))
+		goto unknown;
 	if ((loc = http_location(&w->loc, w->url.data ? w->url.data : "",
 	    w->url.len)) == NULL) {
 		char q[LOG_STR_MAX];
@@ -788,6 +803,8 @@ http_open(struct http *h, struct http_worker *w, const struct http_conf *cf,
 			return http_queue(w, conn, RT_OPEN, ST_404,
 			    w->notfound);
 	}
+	if (seal_revoked_has(&cf->revoked, seq))
+		return http_queue(w, conn, RT_OPEN, ST_404, w->notfound);
 	http_event(h, w, cf, conn, STORE_EV_OPEN, seq, seq, method, sent_us, 0);
 	return http_queue(w, conn, RT_OPEN, ST_200, w->pixel);
 }

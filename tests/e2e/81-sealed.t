@@ -153,6 +153,26 @@ is "$(code "$BASE/click/AAAAAAAAAAAAAAAAAAAAAA")" "302 https://fallback.example/
     "(an unknown stored ID)"
 stop
 
+# a revocation list: the first mail's message number, as export shows it
+MSG1=$("$CTL" export -c "$T/b.conf" | head -1 | sed -n 's/.*"msg":"\([0-9a-f]*\)".*/\1/p')
+like "$MSG1" '^[0-9a-f]{16}$' "export names the message of a sealed click"
+printf '# revoked\n%s\n' "$MSG1" > "$T/revoked"
+conf "$T/br.conf" "$T/dbB" "link_keys = $T/k12" "node = 1" "link_revoked = $T/revoked"
+start "$T/br.conf" || bail "tracker did not start"
+is "$(code "$FIRST")" "404 " "a link of a revoked message: 404"
+is "$(code "$OPEN")" "404 " "its pixel: 404"
+is "$(code "$BASE/click/$TOK2")" "302 https://example.com/news?id=1&src=mail" \
+    "another message's link still works"
+stop
+printf '%s\nnot-a-number\n' "$MSG1" > "$T/revoked"
+: > "$T/trk.log"
+"$TRACKER" -c "$T/br.conf" >> "$T/trk.log" 2>&1 &
+PID=$!
+for i in $(seq 200); do running "$PID" || break; sleep 0.05; done
+wait "$PID"; RC=$?; PID=
+ok $((RC == 0)) "a bad revocation list stops the tracker ($RC)"
+like "$(cat "$T/trk.log")" "revoked:2: want a sequence number" "with the line and reason"
+
 # stored IDs beside sealed ones, on the store that recorded both
 conf "$T/s.conf" "$T/dbA" "link_keys = $T/k12"
 seal "$T/s.conf" "$T/out3.eml" > "$T/urls3" || bail "rewrite failed"
