@@ -87,7 +87,7 @@ url_deflate(const char *url, size_t len, uint8_t *out, size_t outsz)
 	size_t		n = 0;
 
 	memset(&zs, 0, sizeof(zs));
-	if (deflateInit2(&zs, Z_BEST_COMPRESSION, Z_DEFLATED, -WBITS, 5,
+	if (deflateInit2(&zs, Z_BEST_COMPRESSION, Z_DEFLATED, -WBITS, 3,
 	    Z_DEFAULT_STRATEGY) != Z_OK)
 		return 0;
 	if (deflateSetDictionary(&zs, (const Bytef *)url_dict,
