@@ -94,7 +94,7 @@ minfo_get(struct st *t, uint64_t seq)
 {
 	struct minfo	*m;
 	struct buf	 b = BUF_INIT;
-	char		 key[17];
+	char		 key[DB_SEQ_LEN + 1];
 
 	if (t->mc == NULL) {
 		t->mccap = 16384;
@@ -104,9 +104,9 @@ minfo_get(struct st *t, uint64_t seq)
 	m = &t->mc[seq % t->mccap];
 	if (m->seq == seq && seq != 0)
 		return m;
-	snprintf(key, sizeof(key), "%016" PRIx64, seq);
+	db_hex16(key, seq);
 	memset(m, 0, sizeof(*m));
-	if (query_get(t->s, "messages", key, &b) == 0)
+	if (query_get(t->s, DB_MESSAGES, key, &b) == 0)
 		minfo_parse(b.data, b.len, m);
 	m->seq = seq;
 	buf_free(&b);
@@ -397,7 +397,7 @@ msg_rows(void *arg, const char *key, size_t klen, const char *val, size_t vlen)
 	if (!minfo_match(t, &m) || m.h.time_us < t->since || m.h.time_us >= t->until)
 		return 0;
 	if (t->by == BY_MESSAGE) {
-		snprintf(scope, sizeof(scope), "m:%016" PRIx64, m.seq);
+		db_scope_seq(scope, 'm', m.seq);
 		if ((r = row_add(t, m.h.message_id[0] ? m.h.message_id : key,
 		    scope)) == NULL)
 			return -1;
@@ -414,8 +414,8 @@ msg_rows(void *arg, const char *key, size_t klen, const char *val, size_t vlen)
 			continue;
 		if (store_get_link(t->s, strtoull(json_string_value(x), NULL,
 		    16), &b, NULL) == 0 && b.data) {
-			snprintf(scope, sizeof(scope), "l:%s",
-			    json_string_value(x));
+			db_scope_seq(scope, 'l', strtoull(json_string_value(x),
+			    NULL, 16));
 			if ((r = row_add(t, b.data, scope)) != NULL)
 				report_from_counters(t->s, r);
 		}
@@ -509,7 +509,7 @@ ctl_stats(struct ctl *c, int argc, char **argv)
 	if (t.message) {
 		struct buf b = BUF_INIT;
 
-		if (query_get(t.s, "msgids", t.message, &b) != 0) {
+		if (query_get(t.s, DB_MSGIDS, t.message, &b) != 0) {
 			fprintf(stderr, "mtrackctl: no message %s\n", t.message);
 			buf_free(&b);
 			goto out;
@@ -530,8 +530,7 @@ ctl_stats(struct ctl *c, int argc, char **argv)
 			else if (t.domain)
 				snprintf(scope, sizeof(scope), "d:%s", t.domain);
 			else if (t.message)
-				snprintf(scope, sizeof(scope), "m:%016" PRIx64,
-				    t.msgseq);
+				db_scope_seq(scope, 'm', t.msgseq);
 			if ((r = row_add(&t, "total", scope)) == NULL ||
 			    report_from_counters(t.s, r) == -1)
 				goto out;
