@@ -334,8 +334,9 @@ tracker_reload(const char *path, const struct config *cur, struct http *h,
 		restart = "tls_priorities";
 	else if (tracker_differs(nc.admin_listen, cur->admin_listen))
 		restart = "admin_listen";
-	else if (tracker_differs(nc.db_path, cur->db_path))
-		restart = "db_path";
+	else if (tracker_differs(nc.db_path, cur->db_path) ||
+	    nc.node != cur->node)
+		restart = "db_path/node";
 	else if (tracker_differs(nc.user, cur->user))
 		restart = "user";
 	else if (nc.tracker_threads != cur->tracker_threads ||
