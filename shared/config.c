@@ -13,7 +13,7 @@
 #include <arpa/inet.h>
 
 #include "config.h"
-#include "domain.h"
+#include "dnsname.h"
 #include "log.h"
 
 enum cfg_type { CFG_STR, CFG_INT, CFG_SIZE, CFG_BOOL, CFG_ENUM, CFG_LIST,
@@ -215,11 +215,11 @@ cfg_check_socket(const char *v, char *err, size_t errlen)
 	return -1;
 }
 
-/* cfg_check_host - a DNS name (domain_valid) */
+/* cfg_check_host - a DNS name (dnsname_valid) */
 static int
 cfg_check_host(const char *v, char *err, size_t errlen)
 {
-	if (!domain_valid(v)) {
+	if (!dnsname_valid(v)) {
 		snprintf(err, errlen, "not a domain name: \"%.64s\"", v);
 		return -1;
 	}

@@ -32,11 +32,9 @@ relabel_uniques(struct store *s, MDB_txn *txn, const struct scopes *sc,
 	uk.mv_data = ukey;
 	uk.mv_size = strlen(ukey);
 	if (mdb_del(txn, s->dbi[DB_UNIQ], &uk, NULL) == 0) {
-		struct scopes ms = *sc;
+		struct scopes ms;
 
-		if (click)
-			memmove(&ms.v[2], &ms.v[3], sizeof(ms.v[0]) *
-			    (size_t)(--ms.n - 2));
+		store_count_scopes_nolink(sc, click, &ms);
 		rc = store_count_add(s->delta, &ms, click ? "uclicks.human" :
 		    "uopens.human", TALLY_SUM, -1);
 	}

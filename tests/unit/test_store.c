@@ -320,6 +320,15 @@ test_scoped_counters(void **state)
 	/* 10.0.0.1 was one of two people who opened: one is left */
 	snprintf(key, sizeof(key), "m:%016" PRIx64 "|uopens.human", mseq);
 	assert_int_equal(counter(s, key), 1);
+	/* and the only person who clicked: none is left, in every scope */
+	snprintf(key, sizeof(key), "m:%016" PRIx64 "|uclicks.human", mseq);
+	assert_int_equal(counter(s, key), 0);
+	snprintf(key, sizeof(key), "l:%016" PRIx64 "|uclicks.human", first);
+	assert_int_equal(counter(s, key), 0);
+	assert_int_equal(counter(s, "c:spring|uclicks.human"), 0);
+	assert_int_equal(counter(s, "d:example.com|uclicks.human"), 0);
+	assert_int_equal(counter(s, "t:2026-01-01|uclicks.human"), 0);
+	assert_int_equal(counter(s, "t:2026-01-01|uopens.human"), 1);
 	store_close(s);
 }
 
