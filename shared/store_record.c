@@ -17,22 +17,6 @@
 #include "store_impl.h"
 
 int
-store_record_i64(struct buf *b, int64_t v)
-{
-	char		 tmp[24];
-	size_t		 n = sizeof(tmp);
-	uint64_t	 u = v < 0 ? -(uint64_t)v : (uint64_t)v;
-
-	do {
-		tmp[--n] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
-	if (v < 0)
-		tmp[--n] = '-';
-	return buf_append(b, tmp + n, sizeof(tmp) - n);
-}
-
-int
 store_record_put(MDB_txn *txn, MDB_dbi dbi, MDB_val *k, MDB_val *v)
 {
 	int rc = mdb_put(txn, dbi, k, v, MDB_APPEND);
@@ -130,7 +114,7 @@ store_record_message(struct buf *b, const struct store_msg *m)
 	int	first;
 
 	/* "time" comes first: readers take it without parsing the record */
-	if (buf_puts(b, "{\"time\":") || store_record_i64(b, m->time_us) ||
+	if (buf_puts(b, "{\"time\":") || buf_put_i64(b, m->time_us) ||
 	    buf_puts(b, ",\"message_id\":") || store_record_str(b, m->message_id) ||
 	    buf_puts(b, ",\"queue_id\":") || store_record_str(b, m->queue_id) ||
 	    buf_puts(b, ",\"from\":") || store_record_str(b, m->from) ||
@@ -142,7 +126,7 @@ store_record_message(struct buf *b, const struct store_msg *m)
 	if (buf_puts(b, "],\"campaign\":") || store_record_str(b, m->campaign) ||
 	    buf_puts(b, ",\"domain\":") || store_record_str(b, m->domain) ||
 	    buf_puts(b, ",\"links\":") ||
-	    store_record_i64(b, (int64_t)(m->nlinks - (m->honeypot != 0))) ||
+	    buf_put_i64(b, (int64_t)(m->nlinks - (m->honeypot != 0))) ||
 	    buf_puts(b, ",\"link_seqs\":["))
 		return -1;
 	for (i = 0, first = 1; i < m->nlinks; i++) {
@@ -169,8 +153,8 @@ store_record_link(struct buf *b, const struct store_msg *m, size_t i,
     const char msg16[DB_SEQ_LEN + 1])
 {
 	if (buf_puts(b, "{\"msg\":\"") || buf_append(b, msg16, DB_SEQ_LEN) ||
-	    buf_puts(b, "\",\"n\":") || store_record_i64(b, (int64_t)i) ||
-	    buf_puts(b, ",\"t\":") || store_record_i64(b, m->time_us) ||
+	    buf_puts(b, "\",\"n\":") || buf_put_i64(b, (int64_t)i) ||
+	    buf_puts(b, ",\"t\":") || buf_put_i64(b, m->time_us) ||
 	    buf_puts(b, ",\"url\":") || store_record_str(b, m->links[i].url) ||
 	    buf_puts(b, m->links[i].seq == m->honeypot ?
 	    ",\"honeypot\":true}" : "}"))
@@ -182,7 +166,7 @@ int
 store_record_event(struct buf *b, const struct store_event *e,
     const char ref16[DB_SEQ_LEN + 1], const char msg16[DB_SEQ_LEN + 1])
 {
-	if (buf_puts(b, "{\"time\":") || store_record_i64(b, e->time_us) ||
+	if (buf_puts(b, "{\"time\":") || buf_put_i64(b, e->time_us) ||
 	    buf_puts(b, e->type == STORE_EV_CLICK ?
 	    ",\"type\":\"click\",\"link\":\"" : ",\"type\":\"open\",\"ref\":\"") ||
 	    buf_append(b, ref16, DB_SEQ_LEN) ||
