@@ -129,6 +129,32 @@ is "$(code "$BASE/click/$TOK2")" "302 https://example.com/news?id=1&src=mail" \
     "the current key's link works"
 stop
 
+# SIGHUP reads the keys again: a rotation without a restart
+cp "$T/k12" "$T/khup" && chmod 600 "$T/khup"
+conf "$T/bh.conf" "$T/dbB" "link_keys = $T/khup" "node = 1"
+start "$T/bh.conf" || bail "tracker did not start"
+is "$(code "$FIRST")" "302 https://example.com/news?id=1&src=mail" "before SIGHUP key 1 opens"
+keys "$T/khup" "$K2"
+kill -HUP "$PID"
+for i in $(seq 200); do
+	[ "$(code "$FIRST")" = "404 " ] && break
+	sleep 0.05
+done
+is "$(code "$FIRST")" "404 " "after SIGHUP with key 1 retired: 404"
+is "$(code "$BASE/click/$TOK2")" "302 https://example.com/news?id=1&src=mail" \
+    "and key 2 still opens"
+printf '1 zz\n' > "$T/khup"
+kill -HUP "$PID"
+for i in $(seq 200); do
+	grep -q 'khup:1: ' "$T/trk.log" && break
+	sleep 0.05
+done
+like "$(cat "$T/trk.log")" "reload=failed.*khup:1: the key must be 64 hex digits" \
+    "a bad file on SIGHUP is refused with the line and reason"
+is "$(code "$BASE/click/$TOK2")" "302 https://example.com/news?id=1&src=mail" \
+    "and the keys in use stay"
+stop
+
 # another key under the same ID: 404, or fallback_url as for unknown IDs
 conf "$T/bo.conf" "$T/dbB" "link_keys = $T/k1other" "node = 1"
 start "$T/bo.conf" || bail "tracker did not start"
