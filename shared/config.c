@@ -200,23 +200,14 @@ cfg_check_url(const char *v, char *err, size_t errlen)
 	return 0;
 }
 
+/* cfg_check_listen - HOST:PORT, [IPV6]:PORT or *:PORT */
 static int
 cfg_check_listen(const char *v, char *err, size_t errlen)
 {
-	const char	*colon = strrchr(v, ':');
-	char		*end;
-	long		 port;
+	char		 host[256];
+	const char	*port;
 
-	if (colon == NULL || colon == v) {
-		snprintf(err, errlen, "must be HOST:PORT");
-		return -1;
-	}
-	port = strtol(colon + 1, &end, 10);
-	if (colon[1] == '\0' || *end != '\0' || port < 1 || port > 65535) {
-		snprintf(err, errlen, "bad port");
-		return -1;
-	}
-	return 0;
+	return net_listen_split(v, host, sizeof(host), &port, err, errlen);
 }
 
 static int
@@ -253,21 +244,34 @@ cfg_check_host(const char *v, char *err, size_t errlen)
 	return 0;
 }
 
+int
+config_tdomain(const char *entry, struct config_tdomain *td)
+{
+	const char *eq = strchr(entry, '=');
+
+	if (eq == NULL)
+		return -1;
+	td->domain = entry;
+	td->len = (size_t)(eq - entry);
+	td->url = eq + 1;
+	return 0;
+}
+
 /* cfg_check_tdomain - one tracking_domains entry: SENDING_DOMAIN=URL */
 static int
 cfg_check_tdomain(const char *v, char *err, size_t errlen)
 {
-	const char	*eq = strchr(v, '=');
-	char		 dom[256], why[128];
+	struct config_tdomain	td;
+	char			dom[256], why[128];
 
-	if (eq == NULL || (size_t)(eq - v) >= sizeof(dom)) {
+	if (config_tdomain(v, &td) == -1 || td.len >= sizeof(dom)) {
 		snprintf(err, errlen, "\"%.64s\": want SENDING_DOMAIN=URL", v);
 		return -1;
 	}
-	memcpy(dom, v, (size_t)(eq - v));
-	dom[eq - v] = '\0';
+	memcpy(dom, td.domain, td.len);
+	dom[td.len] = '\0';
 	if (cfg_check_host(dom, why, sizeof(why)) == -1 ||
-	    cfg_check_url(eq + 1, why, sizeof(why)) == -1) {
+	    cfg_check_url(td.url, why, sizeof(why)) == -1) {
 		snprintf(err, errlen, "\"%.64s\": %s", v, why);
 		return -1;
 	}

@@ -1089,35 +1089,11 @@ http_listen(const char *spec, int *fdp, char *err, size_t errlen)
 {
 	struct addrinfo	 hints, *res = NULL;
 	char		 host[256];
-	const char	*colon, *port, *hs;
-	size_t		 hn;
+	const char	*port, *hs;
 	int		 fd = -1, one = 1, rc;
 
-	if ((colon = strrchr(spec, ':')) == NULL || colon == spec ||
-	    colon[1] == '\0') {
-		snprintf(err, errlen, "\"%.64s\": want HOST:PORT", spec);
+	if (net_listen_split(spec, host, sizeof(host), &port, err, errlen) == -1)
 		return -1;
-	}
-	port = colon + 1;
-	hs = spec;
-	hn = (size_t)(colon - spec);
-	if (hs[0] == '[') {
-		if (hn < 3 || hs[hn - 1] != ']') {
-			snprintf(err, errlen, "\"%.64s\": want [IPV6]:PORT", spec);
-			return -1;
-		}
-		hs++;
-		hn -= 2;
-	} else if (memchr(hs, ':', hn)) {
-		snprintf(err, errlen, "\"%.64s\": IPv6 addresses go in []", spec);
-		return -1;
-	}
-	if (hn >= sizeof(host)) {
-		snprintf(err, errlen, "\"%.64s\": host too long", spec);
-		return -1;
-	}
-	memcpy(host, hs, hn);
-	host[hn] = '\0';
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
