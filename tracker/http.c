@@ -1281,6 +1281,17 @@ http_reload(struct http *h, const struct config *c, char *err, size_t errlen)
 	return 0;
 }
 
+int
+http_check(const struct config *c, char *err, size_t errlen)
+{
+	struct http_conf *cf;
+
+	if ((cf = http_conf_new(c, err, errlen)) == NULL)
+		return -1;
+	http_conf_free(cf);
+	return 0;
+}
+
 void
 http_quiesce(struct http *h)
 {

@@ -418,7 +418,8 @@ main(int argc, char **argv)
 	    (cfg.tls_listen && http_listen(cfg.tls_listen, NULL, err,
 	    sizeof(err)) == -1) ||
 	    (have_admin && http_listen(cfg.admin_listen, NULL, err,
-	    sizeof(err)) == -1) || tls_check(&cfg, err, sizeof(err)) == -1) {
+	    sizeof(err)) == -1) || tls_check(&cfg, err, sizeof(err)) == -1 ||
+	    http_check(&cfg, err, sizeof(err)) == -1) {
 		fprintf(stderr, "%s: %s: %s\n", TRACKER_IDENT,
 		    path ? path : "defaults", err);
 		config_free(&cfg);

@@ -201,6 +201,9 @@ conf "$T/bad.conf" "$T/dbC" "link_mode = sealed" "link_keys = $T/bad"
 nd_refused "$T/bad.conf" "$T/refused.log"
 ok $((RC == 0 || RC == 124)) "tracker with a bad keys file stops at start ($RC)"
 like "$(cat "$T/refused.log")" "bad:2: the key must be 64 hex digits" "tracker names the line and reason"
+OUT=$("$TRACKER" -n -c "$T/bad.conf" 2>&1)
+ok $((! $?)) "mtrack-tracker -n fails on it"
+like "$OUT" "bad:2: the key must be 64 hex digits" "on stderr, with the line and reason"
 OUT=$(timeout 20 "$MILTER" -c "$T/bad.conf" 2>&1)
 RC=$?
 ok $((RC == 0 || RC == 124)) "milter with a bad keys file exits ($RC)"
