@@ -160,7 +160,7 @@ MKVARS=$(printf 'print-bench-vars:\n\t@echo "$(PKGS)"\n\t@echo "$(LIBS)"\n' |
 PKGS=$(printf '%s\n' "$MKVARS" | sed -n 1p)
 BCFLAGS="-std=gnu11 -O2 -g -D_GNU_SOURCE -Ishared $(pkg-config --cflags $PKGS)"
 BLIBS="build/libmtrack.a $(printf '%s\n' "$MKVARS" | sed -n 2p)"
-for d in mkstore writer_bench rewrite_bench idle_conns noop_milter; do
+for d in mkstore writer_bench rewrite_bench idle_conns noop_milter sealgen; do
 	# shellcheck disable=SC2086
 	${CC:-cc} $BCFLAGS -o "$WORK/bin/$d" "bench/$d.c" $BLIBS ||
 		{ say "bench: cannot build bench/$d.c"; exit 1; }
@@ -170,6 +170,9 @@ done
 mt_config "$WORK/mt" "log_level = warning" || exit 1
 APORT=$(free_port "$MT_MPORT" "$MT_TPORT")
 echo "admin_listen = 127.0.0.1:$APORT" >> "$MT_CONF"
+# the tracker opens sealed links too (section 1, sealed row)
+ctl/mtrackctl keygen 1 > "$WORK/link_keys" && chmod 600 "$WORK/link_keys" &&
+	echo "link_keys = $WORK/link_keys" >> "$MT_CONF" || exit 1
 stat_json() { ctl/mtrackctl -c "$MT_CONF" stats --json 2>/dev/null; }
 stat_of() { stat_json | sed -n "s/.*\"$1\": *\([0-9]*\).*/\1/p" | head -n 1; }
 
@@ -353,6 +356,7 @@ thread_split() {
 # ================================================================ 1-3: HTTP
 LINKS_IDS=$WORK/data/links.txt
 MSGS_IDS=$WORK/data/msgs.txt
+SEALED_IDS=$WORK/data/sealed.txt
 HTTP_OK=
 if want 1 || want 2 || want 3; then
 	say "# store: $NLINKS links"
@@ -389,6 +393,19 @@ if want 1; then
 		[ -n "$CLICK_SPLIT" ] && note "tracker CPU during the click rounds: $CLICK_SPLIT"
 		[ "$T_BAD" -gt 0 ] && note "click: $T_BAD tracker responses were errors or not 302"
 		[ "$N_BAD" -gt 0 ] && note "click: $N_BAD nginx responses were errors"
+		# sealed links: the URL in the token, no store lookup
+		say "# 1. click redirects, sealed links"
+		if ! "$WORK/bin/sealgen" "$WORK/link_keys" 100000 "$SEALED_IDS" >&2; then
+			na 1 "   sealed links: req/s" "sealgen failed"
+		else
+			http_section sealed "$SEALED_IDS" /click/ "" clicks
+			S_T_RPS=$(med "${T_RPS[@]}")
+			row 1 "   sealed links (no store lookup): req/s" "$(fmt "$S_T_RPS")" "nginx $(fmt "$(med "${N_RPS[@]}")")" "$(x "$(med "${R_RPS[@]}")")" ">= 1.0x" "$(met "$(med "${R_RPS[@]}")" '>=' 1)"
+			row 1 "   sealed vs stored click rate" "$(fmt "$S_T_RPS")" "stored $(fmt "$C_T_RPS")" "$(x "$(ratio "$S_T_RPS" "$C_T_RPS")")" "" ""
+			R=$(med "${R_CPU[@]}")
+			row 1 "   sealed: server CPU per request" "$(printf '%.1f' "$(med "${T_CPU[@]}")") us" "$(printf '%.1f' "$(med "${N_CPU[@]}")") us" "$(x "$R")" "" ""
+			[ "$T_BAD" -gt 0 ] && note "sealed: $T_BAD tracker responses were errors or not 302"
+		fi
 	fi
 fi
 

@@ -25,6 +25,7 @@ static const struct {
 	{ "prune", ctl_prune, "prune --older-than DAYS" },
 	{ "collect", ctl_collect, "collect      (until SIGTERM: every node's stream into this store)" },
 	{ "domain", ctl_domain, "domain add DOMAIN | check DOMAIN [--resolver IP[:PORT]] [--json] | list" },
+	{ "keygen", ctl_keygen, "keygen ID   (a new link_keys line, ID 1-255)" },
 };
 #define NCMDS	(sizeof(ctl_cmds) / sizeof(ctl_cmds[0]))
 

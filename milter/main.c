@@ -22,6 +22,7 @@
 #include "milter.h"
 #include "mime.h"
 #include "publish.h"
+#include "seal_keys.h"
 #include "store.h"
 
 static void
@@ -93,6 +94,7 @@ main(int argc, char **argv)
 	struct store_opts	 so;
 	struct store		*st;
 	struct publish		*pub = NULL;
+	struct seal_keys	*keys = NULL;
 	const char		*conf = NULL;
 	char			 err[512];
 	int			 ch, check = 0, detach = 0, rc;
@@ -111,7 +113,15 @@ main(int argc, char **argv)
 		fprintf(stderr, "mtrack-milter: %s\n", err);
 		return 2;
 	}
+	/* read before the privileges go: the file may be root's alone */
+	if (cfg.link_mode == LINK_SEALED &&
+	    (keys = seal_keys_load(cfg.link_keys, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "mtrack-milter: link_keys: %s\n", err);
+		config_free(&cfg);
+		return 2;
+	}
 	if (check) {
+		seal_keys_free(keys);
 		config_dump(&cfg, stdout);
 		config_free(&cfg);
 		return 0;
@@ -163,7 +173,7 @@ main(int argc, char **argv)
 		store_close(st);
 		return 1;
 	}
-	milter_setup(&cfg, st);
+	milter_setup(&cfg, st, keys);
 	smfi_settimeout(300);
 	log_info("start socket=%s db=%s tracking_url=%s", cfg.milter_socket,
 	    cfg.db_path, cfg.tracking_url);
@@ -171,6 +181,7 @@ main(int argc, char **argv)
 	rc = smfi_main();
 	publish_stop(pub);
 	store_close(st);
+	seal_keys_free(keys);
 	log_info("stop");
 	config_free(&cfg);
 	log_close();

@@ -62,15 +62,18 @@ struct cctx {				/* one SMTP connection */
 
 static const struct config	*milter_cfg;
 static struct store		*milter_store;
+static const struct seal_keys	*milter_keys;
 static struct netlist		 loopback;
 
 void
-milter_setup(const struct config *cfg, struct store *st)
+milter_setup(const struct config *cfg, struct store *st,
+    const struct seal_keys *keys)
 {
 	char err[64];
 
 	milter_cfg = cfg;
 	milter_store = st;
+	milter_keys = keys;
 	net_list_parse(&loopback, "127.0.0.0/8 ::1", err, sizeof(err));
 }
 
@@ -373,6 +376,7 @@ mlfi_eom(SMFICTX *ctx)
 	info.rcpt = (const char *const *)m->rcpt;
 	info.nrcpt = m->nrcpt;
 	info.queue_id = q;
+	info.keys = milter_keys;
 	if (rewrite_message(milter_cfg, milter_store, &info,
 	    m->raw.data ? m->raw.data : "", m->raw.len, &r) == -1) {
 		log_warnx("%s: unchanged reason=%s", q,

@@ -15,6 +15,7 @@
 #include "net.h"
 
 enum pixel_position { PIXEL_BOTTOM, PIXEL_TOP };
+enum link_mode { LINK_STORED, LINK_SEALED };
 
 struct config {
 	int		 node;			/* this host's number among many (0-255) */
@@ -41,6 +42,9 @@ struct config {
 	int		 track_dkim_signed;	/* rewrite mail already DKIM-signed */
 	int		 track_text_links;	/* also links in text/plain parts */
 	char		*fallback_url;		/* tracker: unknown id redirects here (NULL: 404) */
+	int		 link_mode;		/* enum link_mode: what the milter writes */
+	char		*link_keys;		/* keys file of sealed links (seal_keys.h) */
+	char		*link_revoked;		/* tracker: links answered as unknown (seal_revoked.h) */
 	int		 tracker_threads;	/* tracker worker threads (0: one per core) */
 	int		 tracker_connection_limit;
 	int		 tracker_timeout;	/* idle connection timeout, seconds */
@@ -87,6 +91,37 @@ int	config_set(struct config *c, const char *key, const char *value,
 void	config_free(struct config *c);
 /* config_dump - print every key with its value, as a valid config file */
 void	config_dump(const struct config *c, void *fp);
+/* a tracking_domains entry, split */
+struct config_tdomain {
+	const char	*domain;	/* the sending domain: len bytes, no NUL */
+	size_t		 len;
+	const char	*url;		/* its tracking URL (config_load took a trailing '/' off) */
+};
+/* config_tdomain - split a tracking_domains entry "SENDING_DOMAIN=URL"; 0, or -1 without '=' */
+int	config_tdomain(const char *entry, struct config_tdomain *td);
+
+/* the daemons, for the reload column of the table */
+enum config_prog { CONFIG_MILTER, CONFIG_TRACKER };
+/* what a change of a key means to a program */
+enum config_reload {
+	CONFIG_UNUSED,		/* the program does not read it */
+	CONFIG_START,		/* read at start: a change needs a restart */
+	CONFIG_HUP		/* applied again on SIGHUP */
+};
+
+/* config_reload_of - what a change of key means to prog (CONFIG_UNUSED for an unknown key) */
+enum config_reload config_reload_of(const char *key, enum config_prog prog);
+/*
+ * config_changed - the keys prog reads as how (CONFIG_START: those that
+ * need a restart) whose values differ between a and b, comma-separated
+ * into out ("" when none; cut to fit). Returns how many there are.
+ */
+size_t	config_changed(const struct config *a, const struct config *b,
+	    enum config_prog prog, enum config_reload how, char *out,
+	    size_t outlen);
+/* config_keys - the keys prog reads as how, comma-separated into out (for the docs and -n); how many */
+size_t	config_keys(enum config_prog prog, enum config_reload how, char *out,
+	    size_t outlen);
 /* config_host_in - host (hostlen bytes) equals an entry of list or is a subdomain of one */
 int	config_host_in(char *const *list, const char *host, size_t hostlen);
 

@@ -625,6 +625,30 @@ qp_nl(char *o, const char *nl, size_t nllen)
 }
 
 /*
+ * qp_space_end - white space that ends a line (o: past the line's last
+ * byte, col its length) as =XX, after a soft break when it would pass 76
+ */
+static char *
+qp_space_end(char *o, const char *line, size_t col, const char *nl,
+    size_t nllen)
+{
+	static const char	hex[] = "0123456789ABCDEF";
+	unsigned char		w;
+
+	if (o == line || (o[-1] != ' ' && o[-1] != '\t'))
+		return o;
+	w = (unsigned char)*--o;
+	if (col - 1 + 3 > 75) {
+		*o++ = '=';
+		o = qp_nl(o, nl, nllen);
+	}
+	*o++ = '=';
+	*o++ = hex[w >> 4];
+	*o++ = hex[w & 15];
+	return o;
+}
+
+/*
  * qp_encode - lines of at most 76 characters (a soft break's '=' counted),
  * hard line breaks where the data has nl, white space before them and at
  * the end encoded, no line starting with a literal '.' or '-'. Runs of
@@ -681,19 +705,7 @@ qp_encode(const char *nl, const unsigned char *d, size_t len, struct buf *out)
 		if (c == nl0 && len - i >= nllen &&
 		    (nllen == 1 || d[i + 1] == (unsigned char)nl[1])) {
 			/* white space before a line break must be encoded */
-			if (o > line && (o[-1] == ' ' || o[-1] == '\t')) {
-				unsigned char w = (unsigned char)o[-1];
-
-				o--;
-				col--;
-				if (col + 3 > 75) {
-					*o++ = '=';
-					o = qp_nl(o, nl, nllen);
-				}
-				*o++ = '=';
-				*o++ = hex[w >> 4];
-				*o++ = hex[w & 15];
-			}
+			o = qp_space_end(o, line, col, nl, nllen);
 			o = qp_nl(o, nl, nllen);
 			line = o;
 			col = 0;
@@ -713,19 +725,7 @@ qp_encode(const char *nl, const unsigned char *d, size_t len, struct buf *out)
 		i++;
 	}
 	/* trailing white space at the very end is encoded too, within 76 */
-	if (o > line && (o[-1] == ' ' || o[-1] == '\t')) {
-		unsigned char w = (unsigned char)o[-1];
-
-		o--;
-		col--;
-		if (col + 3 > 75) {
-			*o++ = '=';
-			o = qp_nl(o, nl, nllen);
-		}
-		*o++ = '=';
-		*o++ = hex[w >> 4];
-		*o++ = hex[w & 15];
-	}
+	o = qp_space_end(o, line, col, nl, nllen);
 	out->len = (size_t)(o - out->data);
 	out->data[out->len] = '\0';
 	return 0;

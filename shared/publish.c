@@ -230,29 +230,3 @@ publish_stats(struct publish *p, struct publish_stats *out)
 	out->errors = atomic_load(&p->errors);
 	out->connected = stream_connected(p->st);
 }
-
-int
-publish_metrics(struct publish *p, struct buf *b)
-{
-	struct publish_stats ps;
-
-	publish_stats(p, &ps);
-	return buf_printf(b,
-	    "# HELP mtrack_stream_backlog Records waiting to be published"
-	    " (feed entries after the acknowledged cursor).\n"
-	    "# TYPE mtrack_stream_backlog gauge\n"
-	    "mtrack_stream_backlog %" PRIu64 "\n"
-	    "# HELP mtrack_stream_published_total Records the stream"
-	    " acknowledged.\n"
-	    "# TYPE mtrack_stream_published_total counter\n"
-	    "mtrack_stream_published_total %" PRIu64 "\n"
-	    "# HELP mtrack_stream_errors_total Rounds of publishes that failed"
-	    " and were sent again.\n"
-	    "# TYPE mtrack_stream_errors_total counter\n"
-	    "mtrack_stream_errors_total %" PRIu64 "\n"
-	    "# HELP mtrack_stream_connected 1 while connected to a NATS"
-	    " server.\n"
-	    "# TYPE mtrack_stream_connected gauge\n"
-	    "mtrack_stream_connected %d\n",
-	    ps.backlog, ps.published, ps.errors, ps.connected);
-}

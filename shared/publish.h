@@ -17,8 +17,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
-
 struct config;
 struct store;
 struct publish;
@@ -51,7 +49,5 @@ struct publish_stats {
 };
 /* publish_stats - what /metrics shows (backlog read from the store) */
 void		 publish_stats(struct publish *p, struct publish_stats *out);
-/* publish_metrics - the same in the Prometheus text format, onto b; 0 or -1 */
-int		 publish_metrics(struct publish *p, struct buf *b);
 
 #endif

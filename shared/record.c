@@ -63,7 +63,7 @@ link_record(struct store *s, const char *key, struct buf *b)
 	json_t	*o;
 
 	buf_reset(b);
-	if (query_get(s, "links", key, b) != 0 ||
+	if (query_get(s, DB_LINKS, key, b) != 0 ||
 	    (o = json_loadb(b->data, b->len, 0, NULL)) == NULL)
 		return NULL;
 	json_object_set_new(o, "key", json_string(key));
@@ -78,7 +78,7 @@ record_message(struct store *s, const char *key, struct buf *out)
 	size_t		 i;
 	int		 rc = -1, r;
 
-	if ((r = query_get(s, "messages", key, &b)) != 0) {
+	if ((r = query_get(s, DB_MESSAGES, key, &b)) != 0) {
 		buf_free(&b);
 		return r;
 	}
@@ -133,7 +133,7 @@ record_event(struct store *s, struct record_cache *rc, const char *key,
 			struct buf b = BUF_INIT;
 
 			json_decref(rc->msg);
-			rc->msg = query_get(s, "messages", msg, &b) == 0 ?
+			rc->msg = query_get(s, DB_MESSAGES, msg, &b) == 0 ?
 			    json_loadb(b.data, b.len, 0, NULL) : NULL;
 			snprintf(rc->last, sizeof(rc->last), "%s", msg);
 			buf_free(&b);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db.h"
 #include "store_node.h"
 
 /* store_node_put - remember the store's node */
@@ -14,8 +15,8 @@ store_node_put(MDB_txn *txn, MDB_dbi meta, int node)
 	MDB_val	k, v;
 	char	num[8];
 
-	k.mv_data = (void *)"node";
-	k.mv_size = 4;
+	k.mv_data = (void *)DB_META_NODE;
+	k.mv_size = strlen(DB_META_NODE);
 	if (node == STORE_NODE_ANY)
 		snprintf(num, sizeof(num), "*");
 	else
@@ -34,8 +35,8 @@ store_node_check(MDB_txn *txn, MDB_dbi meta, int has_records, int node,
 	long	 had;
 	int	 rc;
 
-	k.mv_data = (void *)"node";
-	k.mv_size = 4;
+	k.mv_data = (void *)DB_META_NODE;
+	k.mv_size = strlen(DB_META_NODE);
 	rc = mdb_get(txn, meta, &k, &v);
 	if (rc == MDB_NOTFOUND) {
 		/* records from before node numbers are node 0's */

@@ -786,7 +786,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const rcpt[] = { "reader@example.net" };
 	const struct config	*c = &cfg[size & 1];
-	struct rewrite_info	 info = { "news@example.com", rcpt, 1, "FUZZQ" };
+	struct rewrite_info	 info = { "news@example.com", rcpt, 1, "FUZZQ", NULL };
 	struct rewrite_result	 r;
 	const char		*msg = (const char *)data;
 	char			*copy;

@@ -125,7 +125,7 @@ counters(struct store *s, const char *scope)
 {
 	struct buf b = BUF_INIT;
 
-	assert_int_equal(query_get(s, "counters", scope, &b), 0);
+	assert_int_equal(query_get(s, DB_COUNTERS, scope, &b), 0);
 	return b.data;
 }
 

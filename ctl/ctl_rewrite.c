@@ -1,5 +1,5 @@
 /*
- * rewrite - "mtrackctl rewrite": the milter's transform on a file.
+ * ctl_rewrite - "mtrackctl rewrite": the milter's transform on a file.
  * Records the IDs exactly as the milter does; prints the message as
  * Postfix would send it. Notes go to stderr.
  */
@@ -12,6 +12,7 @@
 #include "ctl.h"
 #include "publish.h"
 #include "rewrite.h"
+#include "seal_keys.h"
 
 /* the top-level header block ends at the first empty line */
 static size_t
@@ -47,6 +48,7 @@ ctl_rewrite(struct ctl *c, int argc, char **argv)
 	struct rewrite_result	 r;
 	struct rewrite_info	 info;
 	struct store		*st = NULL;
+	struct seal_keys	*keys = NULL;
 	struct buf		 in = BUF_INIT, out = BUF_INIT;
 	const char		**rcpt = NULL;
 	char			 chunk[65536];
@@ -89,6 +91,16 @@ ctl_rewrite(struct ctl *c, int argc, char **argv)
 		perror("mtrackctl: stdin");
 		goto out;
 	}
+	if (c->cfg.link_mode == LINK_SEALED) {
+		char err[512];
+
+		if ((keys = seal_keys_load(c->cfg.link_keys, err,
+		    sizeof(err))) == NULL) {
+			fprintf(stderr, "mtrackctl: link_keys: %s\n", err);
+			goto out;
+		}
+		info.keys = keys;
+	}
 	/* recorded as the milter records: for its publisher too */
 	if ((st = ctl_store(c, publish_wanted(&c->cfg) ? STORE_FEED :
 	    0)) == NULL)
@@ -130,6 +142,7 @@ ctl_rewrite(struct ctl *c, int argc, char **argv)
 out:
 	rewrite_result_free(&r);
 	store_close(st);
+	seal_keys_free(keys);
 	buf_free(&in);
 	buf_free(&out);
 	free(rcpt);
