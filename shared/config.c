@@ -15,9 +15,11 @@
 #include "config.h"
 #include "domain.h"
 #include "log.h"
+#include "whsign.h"
 
+/* CFG_SECRET: a string that -n shows masked and that is wiped when freed */
 enum cfg_type { CFG_STR, CFG_INT, CFG_SIZE, CFG_BOOL, CFG_ENUM, CFG_LIST,
-    CFG_NETS };
+    CFG_NETS, CFG_SECRET };
 
 /* one validation hook for string keys whose form matters */
 typedef int (*cfg_check_fn)(const char *v, char *err, size_t errlen);
@@ -39,6 +41,8 @@ static int	cfg_check_host(const char *, char *, size_t);
 static int	cfg_check_tdomain(const char *, char *, size_t);
 static int	cfg_check_addr(const char *, char *, size_t);
 static int	cfg_check_certpair(const char *, char *, size_t);
+static int	cfg_check_secret(const char *, char *, size_t);
+static int	cfg_check_hook(const char *, char *, size_t);
 
 static const char *const pixel_names[] = { "bottom", "top", NULL };
 static const char *const level_names[] = { "error", "warning", "info",
@@ -129,14 +133,28 @@ static const struct cfg_key cfg_table[] = {
 	{ "honeypot", CFG_BOOL, OFF(honeypot), "no", 0, 0, NULL, NULL },
 	{ "honeypot_window", CFG_INT, OFF(honeypot_window), "300", 1, 86400,
 	    NULL, NULL },
+	{ "webhook_url", CFG_LIST, OFF(webhook_url), "", 0, 0, NULL,
+	    cfg_check_hook },
+	{ "webhook_secret", CFG_SECRET, OFF(webhook_secret), NULL, 0, 0, NULL,
+	    cfg_check_secret },
+	{ "webhooks", CFG_STR, OFF(webhooks), NULL, 0, 0, NULL, NULL },
+	{ "webhook_batch", CFG_INT, OFF(webhook_batch), "0", 0, 1000, NULL, NULL },
+	{ "webhook_timeout", CFG_INT, OFF(webhook_timeout), "15", 1, 300, NULL,
+	    NULL },
+	{ "webhook_concurrency", CFG_INT, OFF(webhook_concurrency), "8", 1, 256,
+	    NULL, NULL },
+	{ "webhook_backoff_ms", CFG_INT, OFF(webhook_backoff_ms), "5000", 10,
+	    3600000, NULL, NULL },
+	{ "webhook_retry_seconds", CFG_INT, OFF(webhook_retry_seconds), "86400",
+	    1, 30 * 86400, NULL, NULL },
 	{ "log_level", CFG_ENUM, OFF(log_level), "info", 0, 0, level_names,
 	    NULL },
 	{ "syslog", CFG_BOOL, OFF(syslog), "no", 0, 0, NULL, NULL },
 };
 #define NKEYS	(sizeof(cfg_table) / sizeof(cfg_table[0]))
 
-static int
-cfg_check_url(const char *v, char *err, size_t errlen)
+int
+config_url_check(const char *v, int query, char *err, size_t errlen)
 {
 	const char	*host;
 	size_t		 i;
@@ -160,11 +178,24 @@ cfg_check_url(const char *v, char *err, size_t errlen)
 			    " in a URL");
 			return -1;
 		}
-	if (strchr(host, '?') || strchr(host, '#')) {
+	if ((!query && strchr(host, '?')) || strchr(host, '#')) {
 		snprintf(err, errlen, "must not have a query or fragment");
 		return -1;
 	}
 	return 0;
+}
+
+static int
+cfg_check_url(const char *v, char *err, size_t errlen)
+{
+	return config_url_check(v, 0, err, errlen);
+}
+
+/* cfg_check_hook - a webhook endpoint: its query is the receiver's business */
+static int
+cfg_check_hook(const char *v, char *err, size_t errlen)
+{
+	return config_url_check(v, 1, err, errlen);
 }
 
 static int
@@ -268,6 +299,18 @@ cfg_check_certpair(const char *v, char *err, size_t errlen)
 	return 0;
 }
 
+/* cfg_check_secret - a Standard Webhooks secret; the reason never quotes it */
+static int
+cfg_check_secret(const char *v, char *err, size_t errlen)
+{
+	struct whsign_key	k;
+	int			rc;
+
+	rc = whsign_key_parse(&k, v, err, errlen);
+	memset(&k, 0, sizeof(k));
+	return rc;
+}
+
 /* cfg_size - "123", "64K", "20M", "8G" into bytes */
 static int
 cfg_size(const char *v, long long *out)
@@ -336,6 +379,10 @@ cfg_clear(struct config *c, const struct cfg_key *k)
 	void *p = (char *)c + k->off;
 
 	switch (k->type) {
+	case CFG_SECRET:
+		if (*(char **)p)
+			explicit_bzero(*(char **)p, strlen(*(char **)p));
+		/* FALLTHROUGH */
 	case CFG_STR:
 		free(*(char **)p);
 		*(char **)p = NULL;
@@ -362,6 +409,7 @@ cfg_apply(struct config *c, const struct cfg_key *k, const char *v,
 	size_t		 i, j;
 
 	switch (k->type) {
+	case CFG_SECRET:
 	case CFG_STR: {
 		char	*s;
 		size_t	 len = strlen(v);
@@ -630,6 +678,16 @@ config_dump(const struct config *c, void *vfp)
 				fprintf(fp, "%s = %s\n", k->name,
 				    *(char *const *)p);
 			else
+				fprintf(fp, "# %s is not set\n", k->name);
+			break;
+		case CFG_SECRET:
+			if (*(char *const *)p) {
+				char masked[64];
+
+				whsign_mask(*(char *const *)p, masked,
+				    sizeof(masked));
+				fprintf(fp, "# %s = %s\n", k->name, masked);
+			} else
 				fprintf(fp, "# %s is not set\n", k->name);
 			break;
 		case CFG_INT:

@@ -63,6 +63,14 @@ struct config {
 	int		 burst_window_ms;	/* ... this window from one source: scanner */
 	int		 honeypot;		/* add an invisible link scanners follow */
 	int		 honeypot_window;	/* seconds a honeypot source stays marked */
+	char		**webhook_url;		/* endpoints signed with webhook_secret */
+	char		*webhook_secret;	/* "whsec_" + base64; never logged */
+	char		*webhooks;		/* file of endpoints: URL SECRET [filters] */
+	int		 webhook_batch;		/* events per POST (0, 1: one each) */
+	int		 webhook_timeout;	/* seconds per request */
+	int		 webhook_concurrency;	/* requests in flight per endpoint */
+	int		 webhook_backoff_ms;	/* first retry delay; doubles */
+	int		 webhook_retry_seconds;	/* then an event is marked failed */
 	int		 log_level;		/* enum log_level */
 	int		 syslog;		/* log to syslog instead of stderr */
 };
@@ -81,6 +89,11 @@ int	config_set(struct config *c, const char *key, const char *value,
 void	config_free(struct config *c);
 /* config_dump - print every key with its value, as a valid config file */
 void	config_dump(const struct config *c, void *fp);
+/*
+ * config_url_check - v is an http(s) URL with a host and no blank, quote
+ * or fragment; a query only when query is set. 0, or -1 with the reason
+ */
+int	config_url_check(const char *v, int query, char *err, size_t errlen);
 /* config_host_in - host (hostlen bytes) equals an entry of list or is a subdomain of one */
 int	config_host_in(char *const *list, const char *host, size_t hostlen);
 
