@@ -48,7 +48,8 @@ ctl_store(struct ctl *c, int flags)
 	char			 err[512];
 
 	store_opts_config(&o, &c->cfg);
-	if ((s = store_open(c->cfg.db_path, &o, flags, err, sizeof(err))) == NULL)
+	if ((s = store_open(c->cfg.db_path, &o, flags |
+	    store_flags_config(&c->cfg), err, sizeof(err))) == NULL)
 		fprintf(stderr, "mtrackctl: store %s: %s\n", c->cfg.db_path, err);
 	return s;
 }

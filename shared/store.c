@@ -303,6 +303,13 @@ store_opts_config(struct store_opts *o, const struct config *c)
 	o->honeypot_window_us = (int64_t)c->honeypot_window * 1000000;
 }
 
+int
+store_flags_config(const struct config *c)
+{
+	return (c->webhook_url && c->webhook_url[0]) || c->webhooks ?
+	    STORE_FEED : 0;
+}
+
 struct store *
 store_open(const char *path, const struct store_opts *o, int flags,
     char *err, size_t errlen)

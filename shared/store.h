@@ -61,6 +61,8 @@ struct config;
 
 /* store_opts_config - the options a configuration gives */
 void	store_opts_config(struct store_opts *o, const struct config *c);
+/* store_flags_config - the flags a configuration adds: STORE_FEED when a feed consumer is configured */
+int	store_flags_config(const struct config *c);
 
 /* store_open - open (create) the environment at path; NULL with err set */
 struct store	*store_open(const char *path, const struct store_opts *o,

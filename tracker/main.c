@@ -515,7 +515,8 @@ main(int argc, char **argv)
 		goto done;
 
 	store_opts_config(&so, &cfg);
-	store = store_open(cfg.db_path, &so, STORE_EVENTS, err, sizeof(err));
+	store = store_open(cfg.db_path, &so, STORE_EVENTS |
+	    store_flags_config(&cfg), err, sizeof(err));
 	if (store == NULL) {
 		log_err("store=%s error=%s", cfg.db_path,
 		    log_str(q, sizeof(q), err));
