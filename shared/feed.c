@@ -333,6 +333,20 @@ feed_cursor_put(MDB_txn *txn, MDB_dbi meta, const char *name, uint64_t seq)
 	return mdb_put(txn, meta, &k, &v, 0);
 }
 
+int
+feed_cursor_del(MDB_txn *txn, MDB_dbi meta, const char *name)
+{
+	char	ck[sizeof(FEED_PREFIX) + FEED_NAME_MAX];
+	MDB_val	k;
+	int	rc;
+
+	if ((k.mv_size = feed_ckey(name, ck)) == 0)
+		return EINVAL;
+	k.mv_data = ck;
+	rc = mdb_del(txn, meta, &k, NULL);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
 /* feed_write - run fn in a write transaction of its own, committed; 0 or -1 */
 static int
 feed_write(struct store *s, int (*fn)(MDB_txn *, MDB_dbi, MDB_dbi, void *),

@@ -95,6 +95,8 @@ int	feed_cursor_set(struct store *s, const char *name, uint64_t seq);
 /* feed_cursor_put - the same inside the caller's write transaction; 0 or an LMDB error */
 int	feed_cursor_put(MDB_txn *txn, MDB_dbi meta, const char *name,
 	    uint64_t seq);
+/* feed_cursor_del - unregister a consumer inside the caller's write transaction; 0 or an LMDB error */
+int	feed_cursor_del(MDB_txn *txn, MDB_dbi meta, const char *name);
 /*
  * feed_register - a consumer's cursor, created at the current end of the
  * feed when it has none (a new consumer starts with what comes next).

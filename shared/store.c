@@ -34,10 +34,11 @@
 #include "feed.h"
 
 enum { DB_META, DB_MESSAGES, DB_MSGIDS, DB_LINKS, DB_EVENTS, DB_COUNTERS,
-    DB_DOMAINS, DB_UNIQ, DB_MSGEVENTS, DB_PENDING, DB_FEED, DB_COUNT };
+    DB_DOMAINS, DB_UNIQ, DB_MSGEVENTS, DB_PENDING, DB_FEED, DB_WEBHOOKS,
+    DB_COUNT };
 static const char *const db_names[DB_COUNT] = { "meta", "messages", "msgids",
     "links", "events", "counters", "domains", "uniq", "msgevents",
-    "pending", "feed" };
+    "pending", "feed", "webhooks" };
 
 /*
  * Events waiting for the writer, in batches: when the writer falls

@@ -26,6 +26,7 @@
  *   domains   tracking domain, or "@" + sending domain -> JSON (domain.h)
  *   feed      16 hex digits (a growing sequence) -> "m:" + message key or
  *             "e:" + event key: the outbox of webhooks and streams (feed.h)
+ *   webhooks  the state of webhook deliveries (whstate.h)
  *
  * Concurrency: one struct store per process, opened after any fork,
  * shared by all threads. Writes go through the store's writer thread,

@@ -32,6 +32,7 @@
 #include "buf.h"
 #include "config.h"
 #include "http.h"
+#include "whdeliver.h"
 #include "id.h"
 #include "log.h"
 #include "net.h"
@@ -125,6 +126,7 @@ struct http {
 	int			 started;
 	time_t			 start_time;
 	unsigned int		 threads;
+	struct whdeliver	*webhooks;	/* NULL: none */
 };
 
 /* the marker of a request seen once by the handler */
@@ -910,6 +912,8 @@ http_metrics(struct http *h, struct http_worker *w,
 		    plain[i].v);
 	}
 	bad |= http_metrics_tls(h, &b) != 0;
+	if (h->webhooks)
+		bad |= whdeliver_metrics(h->webhooks, &b) != 0;
 	bad |= http_family(&b, "mtrack_store_commit_seconds_total", "counter",
 	    "Time spent committing.");
 	bad |= buf_printf(&b, "mtrack_store_commit_seconds_total %.6f\n",
@@ -1345,6 +1349,12 @@ http_reload(struct http *h, const struct config *c, char *err, size_t errlen)
 	cf->older = h->conf;
 	__atomic_store_n(&h->conf, cf, __ATOMIC_RELEASE);
 	return 0;
+}
+
+void
+http_webhooks(struct http *h, struct whdeliver *w)
+{
+	h->webhooks = w;
 }
 
 void

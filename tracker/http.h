@@ -57,6 +57,9 @@ struct http	*http_start(const struct config *c, struct store *s, int fd,
  */
 int		 http_reload(struct http *h, const struct config *c, char *err,
 		    size_t errlen);
+struct whdeliver;
+/* http_webhooks - show the counters of w (NULL: none) in /metrics; set before requests come */
+void		 http_webhooks(struct http *h, struct whdeliver *w);
 /* http_quiesce - stop accepting connections; open ones are still served */
 void		 http_quiesce(struct http *h);
 /* http_active - requests being handled right now (not idle keep-alives) */

@@ -30,6 +30,8 @@
 #include "log.h"
 #include "store.h"
 #include "tls.h"
+#include "whconf.h"
+#include "whdeliver.h"
 
 #define TRACKER_IDENT		"mtrack-tracker"
 /* longest wait for requests in flight at shutdown */
@@ -414,6 +416,7 @@ main(int argc, char **argv)
 	struct store		*store = NULL;
 	struct http		*h = NULL;
 	struct janitor		 jan;
+	struct whdeliver	*wh = NULL;
 	const char		*path = NULL;
 	char			 err[512], q[LOG_STR_MAX];
 	sigset_t		 set;
@@ -469,6 +472,16 @@ main(int argc, char **argv)
 			return 1;
 		}
 		tls_unload();
+		{
+			struct whconf w;
+
+			if (whconf_load(&w, &cfg, err, sizeof(err)) == -1) {
+				fprintf(stderr, "%s: %s\n", TRACKER_IDENT, err);
+				config_free(&cfg);
+				return 1;
+			}
+			whconf_free(&w);
+		}
 		config_dump(&cfg, stdout);
 		config_free(&cfg);
 		return 0;
@@ -528,6 +541,13 @@ main(int argc, char **argv)
 		log_err("start=failed error=%s", log_str(q, sizeof(q), err));
 		goto done;
 	}
+	/* webhooks: a thread of their own, never on the request path */
+	if ((wh = whdeliver_start(store, &cfg, err, sizeof(err))) == NULL &&
+	    *err) {
+		log_err("webhooks=failed error=%s", log_str(q, sizeof(q), err));
+		goto done;
+	}
+	http_webhooks(h, wh);
 	if (janitor_start(&jan, store, cfg.raw_retention_days) == -1) {
 		log_warn("op=janitor");
 		goto done;
@@ -544,12 +564,15 @@ main(int argc, char **argv)
 	tracker_drain(&set, h);
 	http_stop(h);
 	h = NULL;
+	whdeliver_stop(wh);
+	wh = NULL;
 	if (store_flush(store) == -1)
 		log_warnx("shutdown=flush error=\"events may be lost\"");
 	rc = 0;
 done:
 	if (h)
 		http_stop(h);
+	whdeliver_stop(wh);
 	janitor_stop(&jan);
 	if (store)
 		store_close(store);
