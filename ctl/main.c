@@ -24,6 +24,7 @@ static const struct {
 	{ "export", ctl_export, "export [--since TIME] [--until TIME]" },
 	{ "prune", ctl_prune, "prune --older-than DAYS" },
 	{ "domain", ctl_domain, "domain add DOMAIN | check DOMAIN [--resolver IP[:PORT]] [--json] | list" },
+	{ "webhook", ctl_webhook, "webhook list | test URL | replay --since TIME [--endpoint URL]" },
 };
 #define NCMDS	(sizeof(ctl_cmds) / sizeof(ctl_cmds[0]))
 

@@ -643,6 +643,7 @@ whd_retries(struct whdeliver *w, struct whd_ep *ep, unsigned room,
 	struct whd_item		 it;
 	struct buf		 b = BUF_INIT;
 	MDB_txn			*txn;
+	char			*body;
 	size_t			 i, len;
 	int			 rc;
 
@@ -681,8 +682,8 @@ whd_retries(struct whdeliver *w, struct whd_ep *ep, unsigned room,
 		}
 		if (rc == -1)
 			continue;
-		if (whd_send(w, ep, &it, 1, buf_steal(&b, &len), len,
-		    info.id) == -1)
+		body = buf_steal(&b, &len);
+		if (whd_send(w, ep, &it, 1, body, len, info.id) == -1)
 			break;
 	}
 	buf_free(&b);
@@ -730,7 +731,7 @@ whd_batch(struct whdeliver *w, struct whd_ep *ep, size_t *i)
 {
 	struct whd_item	 items[1000];
 	struct buf	 b = BUF_INIT;
-	char		 id[64];
+	char		 id[64], *body;
 	size_t		 n = 0, len, j;
 
 	for (j = *i; j < ep->nwin && n < (size_t)w->batch; j++) {
@@ -751,7 +752,8 @@ whd_batch(struct whdeliver *w, struct whd_ep *ep, size_t *i)
 	if (n == 0 || buf_puts(&b, "]}"))
 		goto fail;
 	snprintf(id, sizeof(id), "batch_%s_%zu", items[0].evkey, n);
-	return whd_send(w, ep, items, n, buf_steal(&b, &len), len, id);
+	body = buf_steal(&b, &len);
+	return whd_send(w, ep, items, n, body, len, id);
 fail:
 	buf_free(&b);
 	return -1;
