@@ -52,8 +52,8 @@ webhook_list(struct ctl *c, const struct whconf *w)
 
 	if ((s = ctl_store(c, STORE_RDONLY)) == NULL)
 		return 1;
-	if (whstate_dbi(s, &dbi) == -1 || feed_last(s, &last) == -1 ||
-	    (txn = store_read_begin(s)) == NULL) {
+	dbi = store_dbi(s, DB_WEBHOOKS);
+	if (feed_last(s, &last) == -1 || (txn = store_read_begin(s)) == NULL) {
 		fprintf(stderr, "mtrackctl: cannot read the store\n");
 		store_close(s);
 		return 1;
@@ -200,8 +200,7 @@ replay_queue(struct store *s, const struct whconf *w,
 	int			 rc = 0;
 
 	*n = 0;
-	if (whstate_dbi(s, &dbi) == -1)
-		return -1;
+	dbi = store_dbi(s, DB_WEBHOOKS);
 	memset(&q, 0, sizeof(q));
 	q.first_us = webhook_now();	/* the retry time runs from now */
 	for (j = 0; j < w->n && rc == 0; j++) {

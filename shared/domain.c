@@ -241,11 +241,7 @@ domain_recent(int64_t changed, int64_t now)
 static int
 dom_txn(struct store *st, unsigned flags, MDB_txn **txn, MDB_dbi *dbi)
 {
-	unsigned int d;
-
-	if (store_dbi(st, "domains", &d) == -1)
-		return MDB_NOTFOUND;
-	*dbi = d;
+	*dbi = store_dbi(st, DB_DOMAINS);
 	return mdb_txn_begin(store_env(st), NULL, flags, txn);
 }
 

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include <glib.h>
 
@@ -16,6 +15,7 @@
 #include "html.h"
 #include "log.h"
 #include "mime.h"
+#include "now.h"
 #include "rewrite.h"
 #include "text.h"
 
@@ -46,15 +46,6 @@ struct rw {
 	int			 clicks;	/* rewrite links */
 	int			 failed;
 };
-
-static int64_t
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /* host of an absolute URL: after "://", without userinfo and port */
 static const char *

@@ -263,10 +263,10 @@ whd_body(struct whdeliver *w, const char *evkey, struct buf *out,
 	const char	*mk, *lk;
 	int		 rc = -1, hm = 0, hl = 0;
 
-	if (store_dbi(w->store, "events", &evs) == -1 ||
-	    store_dbi(w->store, "messages", &msgs) == -1 ||
-	    store_dbi(w->store, "links", &links) == -1 ||
-	    (txn = store_read_begin(w->store)) == NULL)
+	evs = store_dbi(w->store, DB_EVENTS);
+	msgs = store_dbi(w->store, DB_MESSAGES);
+	links = store_dbi(w->store, DB_LINKS);
+	if ((txn = store_read_begin(w->store)) == NULL)
 		return -1;
 	if ((rc = whd_get(txn, evs, evkey, WHSTATE_EVKEY, &ev)) != 0)
 		goto out;
@@ -971,10 +971,8 @@ whdeliver_start(struct store *s, const struct config *c, char *err,
 	w->backoff_ms = c->webhook_backoff_ms;
 	w->retry_us = (int64_t)c->webhook_retry_seconds * 1000000;
 	w->rng = (uint64_t)whd_now() ^ ((uint64_t)getpid() << 32) ^ 1;
-	if (whstate_dbi(s, &w->dbi) == -1 || store_dbi(s, "meta", &w->meta) == -1) {
-		snprintf(err, errlen, "store: no webhooks database");
-		goto fail;
-	}
+	w->dbi = store_dbi(s, DB_WEBHOOKS);
+	w->meta = store_dbi(s, DB_META);
 	w->nep = w->conf.n;
 	if ((w->ep = calloc(w->nep, sizeof(*w->ep))) == NULL ||
 	    (names = calloc(w->nep, sizeof(*names))) == NULL)

@@ -36,12 +36,6 @@ whstate_put(MDB_txn *txn, MDB_dbi dbi, const char *key, size_t klen,
 }
 
 int
-whstate_dbi(struct store *s, MDB_dbi *dbi)
-{
-	return store_dbi(s, "webhooks", dbi);
-}
-
-int
 whstate_ep_get(MDB_txn *txn, MDB_dbi dbi, const char *ep,
     struct whstate_ep *st)
 {

@@ -42,9 +42,6 @@ struct whstate_q {
 	unsigned	attempts;
 };
 
-/* whstate_dbi - the "webhooks" database of s; 0 or -1 */
-int	whstate_dbi(struct store *s, MDB_dbi *dbi);
-
 /* whstate_ep_get - an endpoint's record (zeros when none) */
 int	whstate_ep_get(MDB_txn *txn, MDB_dbi dbi, const char *ep,
 	    struct whstate_ep *st);
