@@ -11,7 +11,12 @@
  * when the configuration names a consumer), the store's writer appends an entry
  * in the same write transaction as the message or event record: after
  * any crash a record exists if and only if its entry does. Without it,
- * nothing is appended and nothing costs.
+ * nothing is appended and nothing costs. The appends sit in
+ * store_writer.c: apply_msg (a message record, in the nested transaction
+ * of its milter job) and apply_event (an event record: every path that
+ * writes one goes through it); writer_commit resets the sequence cache
+ * at each batch and trims at each fold. The consumer flag comes from
+ * store_flags_config (store.h), which names the configured consumers.
  *
  * Consuming: a consumer has a name ("nats", "wh:" + endpoint id) and a
  * cursor in "meta": "feed:" + NAME -> the last sequence it fully handled
