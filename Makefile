@@ -14,7 +14,7 @@ DESTDIR	?=
 O	?= build
 SAN	?=
 
-PKGS	 = gmime-3.0 libmicrohttpd lmdb jansson nettle libpsl gnutls ldns zlib libnats
+PKGS	 = gmime-3.0 libmicrohttpd lmdb jansson nettle libpsl gnutls ldns zlib libnats libcurl
 WARN	 = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wpointer-arith -Wformat=2 -Wno-format-nonliteral -Wwrite-strings -Werror
 CFLAGS	?= -O2 -g

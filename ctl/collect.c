@@ -108,6 +108,7 @@ int
 ctl_collect(struct ctl *c, int argc, char **argv)
 {
 	struct sigaction	 sa;
+	struct store_opts	 so;
 	struct stream		*st = NULL;
 	struct store		*s = NULL;
 	struct stream_batch	 b;
@@ -131,9 +132,16 @@ ctl_collect(struct ctl *c, int argc, char **argv)
 		fprintf(stderr, "mtrackctl: out of memory\n");
 		return 1;
 	}
-	/* the only writer of events to this store, as a tracker is to its own */
-	if ((s = ctl_store(c, STORE_EVENTS | STORE_ANYNODE)) == NULL)
+	/*
+	 * The only writer of events to this store, as a tracker is to its
+	 * own; records of every node; no feed (the nodes published them).
+	 */
+	store_opts_config(&so, &c->cfg);
+	if ((s = store_open(c->cfg.db_path, &so, STORE_EVENTS | STORE_ANYNODE,
+	    err, sizeof(err))) == NULL) {
+		fprintf(stderr, "mtrackctl: store %s: %s\n", c->cfg.db_path, err);
 		goto out;
+	}
 	if ((st = stream_open(&c->cfg, "mtrackctl-collect", err,
 	    sizeof(err))) == NULL) {
 		fprintf(stderr, "mtrackctl: %s\n", err);

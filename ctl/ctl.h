@@ -24,5 +24,6 @@ int	ctl_export(struct ctl *c, int argc, char **argv);
 int	ctl_prune(struct ctl *c, int argc, char **argv);
 int	ctl_collect(struct ctl *c, int argc, char **argv);
 int	ctl_keygen(struct ctl *c, int argc, char **argv);
+int	ctl_webhook(struct ctl *c, int argc, char **argv);
 
 #endif

@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include "ctl.h"
-#include "publish.h"
 #include "rewrite.h"
 #include "seal_keys.h"
 
@@ -101,9 +100,7 @@ ctl_rewrite(struct ctl *c, int argc, char **argv)
 		}
 		info.keys = keys;
 	}
-	/* recorded as the milter records: for its publisher too */
-	if ((st = ctl_store(c, publish_wanted(&c->cfg) ? STORE_FEED :
-	    0)) == NULL)
+	if ((st = ctl_store(c, 0)) == NULL)
 		goto out;
 	if (rewrite_message(&c->cfg, st, &info, in.data ? in.data : "", in.len,
 	    &r) == -1) {

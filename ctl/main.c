@@ -26,6 +26,7 @@ static const struct {
 	{ "collect", ctl_collect, "collect      (until SIGTERM: every node's stream into this store)" },
 	{ "domain", ctl_domain, "domain add DOMAIN | check DOMAIN [--resolver IP[:PORT]] [--json] | list" },
 	{ "keygen", ctl_keygen, "keygen ID   (a new link_keys line, ID 1-255)" },
+	{ "webhook", ctl_webhook, "webhook list | test URL | replay --since TIME [--endpoint URL]" },
 };
 #define NCMDS	(sizeof(ctl_cmds) / sizeof(ctl_cmds[0]))
 
@@ -50,7 +51,8 @@ ctl_store(struct ctl *c, int flags)
 	char			 err[512];
 
 	store_opts_config(&o, &c->cfg);
-	if ((s = store_open(c->cfg.db_path, &o, flags, err, sizeof(err))) == NULL)
+	if ((s = store_open(c->cfg.db_path, &o, flags |
+	    store_flags_config(&c->cfg), err, sizeof(err))) == NULL)
 		fprintf(stderr, "mtrackctl: store %s: %s\n", c->cfg.db_path, err);
 	return s;
 }

@@ -161,8 +161,8 @@ main(int argc, char **argv)
 	}
 	/* the store after any fork: one LMDB environment per process */
 	store_opts_config(&so, &cfg);
-	if ((st = store_open(cfg.db_path, &so, publish_wanted(&cfg) ?
-	    STORE_FEED : 0, err, sizeof(err))) == NULL) {
+	if ((st = store_open(cfg.db_path, &so, store_flags_config(&cfg), err,
+	    sizeof(err))) == NULL) {
 		log_err("store %s: %s", cfg.db_path, err);
 		return 1;
 	}

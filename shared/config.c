@@ -15,9 +15,11 @@
 #include "config.h"
 #include "dnsname.h"
 #include "log.h"
+#include "whsign.h"
 
+/* CFG_SECRET: a string that -n shows masked and that is wiped when freed */
 enum cfg_type { CFG_STR, CFG_INT, CFG_SIZE, CFG_BOOL, CFG_ENUM, CFG_LIST,
-    CFG_NETS };
+    CFG_NETS, CFG_SECRET };
 
 /* one validation hook for string keys whose form matters */
 typedef int (*cfg_check_fn)(const char *v, char *err, size_t errlen);
@@ -42,6 +44,8 @@ static int	cfg_check_addr(const char *, char *, size_t);
 static int	cfg_check_certpair(const char *, char *, size_t);
 static int	cfg_check_natsurl(const char *, char *, size_t);
 static int	cfg_check_subject(const char *, char *, size_t);
+static int	cfg_check_secret(const char *, char *, size_t);
+static int	cfg_check_hook(const char *, char *, size_t);
 
 static const char *const pixel_names[] = { "bottom", "top", NULL };
 static const char *const link_mode_names[] = { "stored", "sealed", NULL };
@@ -173,6 +177,22 @@ static const struct cfg_key cfg_table[] = {
 	    NULL, M_START | T_START },
 	{ "collect_consumer", CFG_STR, OFF(collect_consumer), "collector", 0, 0,
 	    NULL, cfg_check_subject, 0 },
+	{ "webhook_url", CFG_LIST, OFF(webhook_url), "", 0, 0, NULL,
+	    cfg_check_hook, M_START | T_START },
+	{ "webhook_secret", CFG_SECRET, OFF(webhook_secret), NULL, 0, 0, NULL,
+	    cfg_check_secret, T_START },
+	{ "webhooks", CFG_STR, OFF(webhooks), NULL, 0, 0, NULL, NULL,
+	    M_START | T_START },
+	{ "webhook_batch", CFG_INT, OFF(webhook_batch), "0", 0, 1000, NULL, NULL,
+	    T_START },
+	{ "webhook_timeout", CFG_INT, OFF(webhook_timeout), "15", 1, 300, NULL,
+	    NULL, T_START },
+	{ "webhook_concurrency", CFG_INT, OFF(webhook_concurrency), "8", 1, 256,
+	    NULL, NULL, T_START },
+	{ "webhook_backoff_ms", CFG_INT, OFF(webhook_backoff_ms), "5000", 10,
+	    3600000, NULL, NULL, T_START },
+	{ "webhook_retry_seconds", CFG_INT, OFF(webhook_retry_seconds), "86400",
+	    1, 30 * 86400, NULL, NULL, T_START },
 	{ "log_level", CFG_ENUM, OFF(log_level), "info", 0, 0, level_names,
 	    NULL, M_START | T_HUP },
 	{ "syslog", CFG_BOOL, OFF(syslog), "no", 0, 0, NULL, NULL,
@@ -214,8 +234,8 @@ cfg_check_subject(const char *v, char *err, size_t errlen)
 	return 0;
 }
 
-static int
-cfg_check_url(const char *v, char *err, size_t errlen)
+int
+config_url_check(const char *v, int query, char *err, size_t errlen)
 {
 	const char	*host;
 	size_t		 i;
@@ -239,11 +259,24 @@ cfg_check_url(const char *v, char *err, size_t errlen)
 			    " in a URL");
 			return -1;
 		}
-	if (strchr(host, '?') || strchr(host, '#')) {
+	if ((!query && strchr(host, '?')) || strchr(host, '#')) {
 		snprintf(err, errlen, "must not have a query or fragment");
 		return -1;
 	}
 	return 0;
+}
+
+static int
+cfg_check_url(const char *v, char *err, size_t errlen)
+{
+	return config_url_check(v, 0, err, errlen);
+}
+
+/* cfg_check_hook - a webhook endpoint: its query is the receiver's business */
+static int
+cfg_check_hook(const char *v, char *err, size_t errlen)
+{
+	return config_url_check(v, 1, err, errlen);
 }
 
 /* cfg_check_listen - HOST:PORT, [IPV6]:PORT or *:PORT */
@@ -351,6 +384,18 @@ cfg_check_certpair(const char *v, char *err, size_t errlen)
 	return 0;
 }
 
+/* cfg_check_secret - a Standard Webhooks secret; the reason never quotes it */
+static int
+cfg_check_secret(const char *v, char *err, size_t errlen)
+{
+	struct whsign_key	k;
+	int			rc;
+
+	rc = whsign_key_parse(&k, v, err, errlen);
+	memset(&k, 0, sizeof(k));
+	return rc;
+}
+
 /* cfg_size - "123", "64K", "20M", "8G" into bytes */
 static int
 cfg_size(const char *v, long long *out)
@@ -419,6 +464,10 @@ cfg_clear(struct config *c, const struct cfg_key *k)
 	void *p = (char *)c + k->off;
 
 	switch (k->type) {
+	case CFG_SECRET:
+		if (*(char **)p)
+			explicit_bzero(*(char **)p, strlen(*(char **)p));
+		/* FALLTHROUGH */
 	case CFG_STR:
 		free(*(char **)p);
 		*(char **)p = NULL;
@@ -445,6 +494,7 @@ cfg_apply(struct config *c, const struct cfg_key *k, const char *v,
 	size_t		 i, j;
 
 	switch (k->type) {
+	case CFG_SECRET:
 	case CFG_STR: {
 		char	*s;
 		size_t	 len = strlen(v);
@@ -720,6 +770,16 @@ config_dump(const struct config *c, void *vfp)
 			else
 				fprintf(fp, "# %s is not set\n", k->name);
 			break;
+		case CFG_SECRET:
+			if (*(char *const *)p) {
+				char masked[64];
+
+				whsign_mask(*(char *const *)p, masked,
+				    sizeof(masked));
+				fprintf(fp, "# %s = %s\n", k->name, masked);
+			} else
+				fprintf(fp, "# %s is not set\n", k->name);
+			break;
 		case CFG_INT:
 			fprintf(fp, "%s = %d\n", k->name, *(const int *)p);
 			break;
@@ -782,6 +842,7 @@ cfg_same(const struct cfg_key *k, const struct config *a,
 
 	switch (k->type) {
 	case CFG_STR:
+	case CFG_SECRET:
 		return cfg_same_str(*(char *const *)pa, *(char *const *)pb);
 	case CFG_INT:
 	case CFG_BOOL:

@@ -73,6 +73,14 @@ struct config {
 	char		*stream_name;		/* the JetStream stream */
 	int		 stream_replicas;	/* its replicas when it is created */
 	char		*collect_consumer;	/* durable consumer of mtrackctl collect */
+	char		**webhook_url;		/* endpoints signed with webhook_secret */
+	char		*webhook_secret;	/* "whsec_" + base64; never logged */
+	char		*webhooks;		/* file of endpoints: URL SECRET [filters] */
+	int		 webhook_batch;		/* events per POST (0, 1: one each) */
+	int		 webhook_timeout;	/* seconds per request */
+	int		 webhook_concurrency;	/* requests in flight per endpoint */
+	int		 webhook_backoff_ms;	/* first retry delay; doubles */
+	int		 webhook_retry_seconds;	/* then an event is marked failed */
 	int		 log_level;		/* enum log_level */
 	int		 syslog;		/* log to syslog instead of stderr */
 };
@@ -122,6 +130,11 @@ size_t	config_changed(const struct config *a, const struct config *b,
 /* config_keys - the keys prog reads as how, comma-separated into out (for the docs and -n); how many */
 size_t	config_keys(enum config_prog prog, enum config_reload how, char *out,
 	    size_t outlen);
+/*
+ * config_url_check - v is an http(s) URL with a host and no blank, quote
+ * or fragment; a query only when query is set. 0, or -1 with the reason
+ */
+int	config_url_check(const char *v, int query, char *err, size_t errlen);
 /* config_host_in - host (hostlen bytes) equals an entry of list or is a subdomain of one */
 int	config_host_in(char *const *list, const char *host, size_t hostlen);
 

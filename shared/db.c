@@ -18,6 +18,8 @@ static const char *const db_names[DB_COUNT] = {
 	[DB_UNIQ] = "uniq",
 	[DB_MSGEVENTS] = "msgevents",
 	[DB_PENDING] = "pending",
+	[DB_FEED] = "feed",
+	[DB_WEBHOOKS] = "webhooks",
 	[DB_PARKED] = "parked",
 };
 

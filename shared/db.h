@@ -24,6 +24,8 @@ enum db {
 	DB_UNIQ,	/* who was counted as unique -> "1" */
 	DB_MSGEVENTS,	/* message seq + event key -> "" (an index) */
 	DB_PENDING,	/* the writer's changes not folded yet */
+	DB_FEED,	/* sequence -> "m:" or "e:" + record key (feed.h) */
+	DB_WEBHOOKS,	/* webhook delivery state (whstate.h) */
 	DB_PARKED,	/* a collector's: message seq + event key -> event record */
 	DB_COUNT
 };

@@ -193,10 +193,9 @@ feed_read(struct store *s, uint64_t after, size_t max,
 
 	*out = NULL;
 	*n = 0;
-	if (store_dbi(s, "feed", &feed) == -1 ||
-	    store_dbi(s, "messages", &msgs) == -1 ||
-	    store_dbi(s, "events", &evs) == -1)
-		return -1;
+	feed = store_dbi(s, DB_FEED);
+	msgs = store_dbi(s, DB_MESSAGES);
+	evs = store_dbi(s, DB_EVENTS);
 	if (max == 0)
 		return 0;
 	if ((txn = store_read_begin(s)) == NULL)
@@ -258,8 +257,8 @@ feed_last(struct store *s, uint64_t *seq)
 	int		 rc;
 
 	*seq = 0;
-	if (store_dbi(s, "feed", &feed) == -1 ||
-	    (txn = store_read_begin(s)) == NULL)
+	feed = store_dbi(s, DB_FEED);
+	if ((txn = store_read_begin(s)) == NULL)
 		return -1;
 	if ((rc = mdb_cursor_open(txn, feed, &c)) == 0) {
 		rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
@@ -310,8 +309,8 @@ feed_cursor_get(struct store *s, const char *name, uint64_t *seq)
 	MDB_dbi	 meta;
 	int	 rc;
 
-	if (store_dbi(s, "meta", &meta) == -1 ||
-	    (txn = store_read_begin(s)) == NULL)
+	meta = store_dbi(s, DB_META);
+	if ((txn = store_read_begin(s)) == NULL)
 		return -1;
 	rc = feed_cursor_txn(txn, meta, name, seq);
 	store_read_end(s, txn);
@@ -333,6 +332,20 @@ feed_cursor_put(MDB_txn *txn, MDB_dbi meta, const char *name, uint64_t seq)
 	return mdb_put(txn, meta, &k, &v, 0);
 }
 
+int
+feed_cursor_del(MDB_txn *txn, MDB_dbi meta, const char *name)
+{
+	char	ck[sizeof(FEED_PREFIX) + FEED_NAME_MAX];
+	MDB_val	k;
+	int	rc;
+
+	if ((k.mv_size = feed_ckey(name, ck)) == 0)
+		return EINVAL;
+	k.mv_data = ck;
+	rc = mdb_del(txn, meta, &k, NULL);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
 /* feed_write - run fn in a write transaction of its own, committed; 0 or -1 */
 static int
 feed_write(struct store *s, int (*fn)(MDB_txn *, MDB_dbi, MDB_dbi, void *),
@@ -342,9 +355,8 @@ feed_write(struct store *s, int (*fn)(MDB_txn *, MDB_dbi, MDB_dbi, void *),
 	MDB_dbi	 meta, feed;
 	int	 rc;
 
-	if (store_dbi(s, "meta", &meta) == -1 ||
-	    store_dbi(s, "feed", &feed) == -1)
-		return -1;
+	meta = store_dbi(s, DB_META);
+	feed = store_dbi(s, DB_FEED);
 	if ((rc = mdb_txn_begin(store_env(s), NULL, 0, &txn)) != 0)
 		return -1;
 	if ((rc = fn(txn, meta, feed, arg)) != 0) {

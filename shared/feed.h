@@ -11,7 +11,12 @@
  * when the configuration names a consumer), the store's writer appends an entry
  * in the same write transaction as the message or event record: after
  * any crash a record exists if and only if its entry does. Without it,
- * nothing is appended and nothing costs.
+ * nothing is appended and nothing costs. The appends sit in
+ * store_writer.c: apply_msg (a message record, in the nested transaction
+ * of its milter job) and apply_event (an event record: every path that
+ * writes one goes through it); writer_commit resets the sequence cache
+ * at each batch and trims at each fold. The consumer flag comes from
+ * store_flags_config (store.h), which names the configured consumers.
  *
  * Consuming: a consumer has a name ("nats", "wh:" + endpoint id) and a
  * cursor in "meta": "feed:" + NAME -> the last sequence it fully handled
@@ -95,6 +100,8 @@ int	feed_cursor_set(struct store *s, const char *name, uint64_t seq);
 /* feed_cursor_put - the same inside the caller's write transaction; 0 or an LMDB error */
 int	feed_cursor_put(MDB_txn *txn, MDB_dbi meta, const char *name,
 	    uint64_t seq);
+/* feed_cursor_del - unregister a consumer inside the caller's write transaction; 0 or an LMDB error */
+int	feed_cursor_del(MDB_txn *txn, MDB_dbi meta, const char *name);
 /*
  * feed_register - a consumer's cursor, created at the current end of the
  * feed when it has none (a new consumer starts with what comes next).

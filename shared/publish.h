@@ -28,7 +28,7 @@ struct publish;
  */
 enum publish_kind { PUBLISH_MESSAGES = 'm', PUBLISH_EVENTS = 'e' };
 
-/* publish_wanted - 1 when c names NATS servers (stream_url): open the store with STORE_FEED and start */
+/* publish_wanted - 1 when c names NATS servers (stream_url): start (the store has STORE_FEED, store_flags_config) */
 int		 publish_wanted(const struct config *c);
 /*
  * publish_start - start the thread that publishes the records of one kind

@@ -145,6 +145,13 @@ store_opts_config(struct store_opts *o, const struct config *c)
 	o->node = c->node;
 }
 
+int
+store_flags_config(const struct config *c)
+{
+	return (c->webhook_url && c->webhook_url[0]) || c->webhooks ||
+	    (c->stream_url && c->stream_url[0]) ? STORE_FEED : 0;
+}
+
 /* store_lock_events - STORE_EVENTS: only one process writes events */
 static int
 store_lock_events(struct store *s, const char *path, char *err, size_t errlen)
@@ -212,6 +219,7 @@ store_open(const char *path, const struct store_opts *o, int flags,
 	s->rdonly = (flags & STORE_RDONLY) != 0;
 	s->anynode = (flags & STORE_ANYNODE) != 0;
 	s->events = (flags & STORE_EVENTS) != 0 && !s->rdonly;
+	s->feed = (flags & STORE_FEED) != 0 && !s->rdonly;
 	s->lockfd = -1;
 	s->honeypot_us = o->honeypot_window_us;
 	pthread_mutex_init(&s->seq_lock, NULL);

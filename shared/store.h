@@ -31,6 +31,7 @@
  *             a collector's events that came before their message
  *   feed      16 hex digits (a growing sequence) -> "m:" + message key or
  *             "e:" + event key: the outbox of webhooks and streams (feed.h)
+ *   webhooks  the state of webhook deliveries (whstate.h)
  *
  * Concurrency: one struct store per process, opened after any fork,
  * shared by all threads. Writes go through the store's writer thread,
@@ -74,6 +75,8 @@ struct config;
 
 /* store_opts_config - the options a configuration gives */
 void	store_opts_config(struct store_opts *o, const struct config *c);
+/* store_flags_config - the flags a configuration adds: STORE_FEED when a feed consumer is configured */
+int	store_flags_config(const struct config *c);
 
 /*
  * store_open - open (create) the environment at path; NULL with err set,

@@ -30,6 +30,7 @@
 #include "buf.h"
 #include "db.h"
 #include "delta.h"
+#include "feed.h"
 #include "store.h"
 #include "store_node.h"
 
@@ -85,6 +86,7 @@ struct store {
 	int		 rdonly;
 	int		 anynode;	/* a collector's store (STORE_ANYNODE) */
 	int		 events;	/* STORE_EVENTS */
+	int		 feed;		/* STORE_FEED: append to the feed */
 	int		 lockfd;	/* STORE_EVENTS: the writer's lock, or -1 */
 	struct id_key	 key;
 	struct store_opts opts;
@@ -113,6 +115,7 @@ struct store {
 	/* store_writer.c: the writer thread's own */
 	uint8_t		 ev_order;	/* events of one microsecond apart */
 	struct buf	 evbuf;		/* the event being written */
+	struct feed_writer fw;		/* STORE_FEED: the next feed sequence */
 
 	/* store_count.c */
 	struct delta	*delta;		/* counter changes of the batch */

@@ -49,7 +49,9 @@ store_writer_msg(struct store *s, MDB_txn *txn, const struct store_msg *m)
 	k.mv_size = DB_SEQ_LEN;
 	v.mv_data = b.data;
 	v.mv_size = b.len;
-	if ((rc = store_record_put(txn, s->dbi[DB_MESSAGES], &k, &v)) != 0)
+	if ((rc = store_record_put(txn, s->dbi[DB_MESSAGES], &k, &v)) != 0 ||
+	    (s->feed && (rc = feed_append(&s->fw, txn, s->dbi[DB_FEED], 'm',
+	    mkey, DB_SEQ_LEN)) != 0))
 		goto out;
 	if (m->message_id && *m->message_id) {
 		k.mv_data = (void *)m->message_id;
@@ -105,6 +107,8 @@ store_writer_event(struct store *s, MDB_txn *txn, const struct store_event *e)
 	v.mv_data = s->evbuf.data;
 	v.mv_size = s->evbuf.len;
 	if ((rc = store_record_put(txn, s->dbi[DB_EVENTS], &k, &v)) != 0 ||
+	    (s->feed && (rc = feed_append(&s->fw, txn, s->dbi[DB_FEED], 'e',
+	    key, DB_EVKEY_LEN)) != 0) ||
 	    (rc = store_pending_index(s, msg, key)) != 0 ||
 	    (rc = store_count_event(s, txn, e, ref, msg)) != 0)
 		return rc;
@@ -204,8 +208,10 @@ writer_apply(struct store *s, MDB_txn *txn, struct wjob *batch)
 			continue;
 		if ((j->rc = store_writer_msg(s, child, j->msg)) == 0)
 			j->rc = mdb_txn_commit(child);
-		else
+		else {
 			mdb_txn_abort(child);
+			feed_writer_reset(&s->fw);
+		}
 	}
 	return rc;
 }
@@ -220,6 +226,7 @@ writer_commit(struct store *s, struct wjob *batch, uint64_t n, int idle,
 
 	store_count_begin(s);
 	store_pending_begin(s);
+	feed_writer_reset(&s->fw);
 	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
 		txn = NULL;
 	else
@@ -227,7 +234,9 @@ writer_commit(struct store *s, struct wjob *batch, uint64_t n, int idle,
 	fold = store_pending_fold_due(s, idle, t0);
 	if (txn && rc == 0) {
 		if ((rc = store_pending_flush(s, txn, fold)) != 0 ||
-		    (fold && (rc = store_pending_fold_index(s, txn)) != 0))
+		    (fold && (rc = store_pending_fold_index(s, txn)) != 0) ||
+		    (fold && s->feed && (rc = feed_trim(txn, s->dbi[DB_FEED],
+		    s->dbi[DB_META], FEED_TRIM_MAX, NULL)) != 0))
 			mdb_txn_abort(txn);
 		else
 			rc = mdb_txn_commit(txn);

@@ -32,6 +32,7 @@
 #include "buf.h"
 #include "config.h"
 #include "http.h"
+#include "whdeliver.h"
 #include "id.h"
 #include "log.h"
 #include "metrics.h"
@@ -131,6 +132,7 @@ struct http {
 	time_t			 start_time;
 	unsigned int		 threads;
 	struct publish		*publish;	/* atomic: the stream's publisher, or NULL */
+	struct whdeliver	*webhooks;	/* NULL: none */
 };
 
 /* the marker of a request seen once by the handler */
@@ -872,6 +874,7 @@ http_metrics_sum(struct http *h, struct metrics_http *m,
 	m->https_conns = http_daemon_conns(h->tls);
 	m->start_time = h->start_time;
 	m->publish = __atomic_load_n(&h->publish, __ATOMIC_ACQUIRE);
+	m->webhooks = h->webhooks;
 }
 
 void
@@ -1298,6 +1301,12 @@ http_check(const struct config *c, char *err, size_t errlen)
 		return -1;
 	http_conf_free(cf);
 	return 0;
+}
+
+void
+http_webhooks(struct http *h, struct whdeliver *w)
+{
+	h->webhooks = w;
 }
 
 void

@@ -66,6 +66,9 @@ int		 http_check(const struct config *c, char *err, size_t errlen);
 struct publish;
 /* http_set_publish - p's backlog and results go into /metrics (NULL: none) */
 void		 http_set_publish(struct http *h, struct publish *p);
+struct whdeliver;
+/* http_webhooks - show the counters of w (NULL: none) in /metrics; set before requests come */
+void		 http_webhooks(struct http *h, struct whdeliver *w);
 /* http_quiesce - stop accepting connections; open ones are still served */
 void		 http_quiesce(struct http *h);
 /* http_active - requests being handled right now (not idle keep-alives) */

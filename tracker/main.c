@@ -31,6 +31,8 @@
 #include "publish.h"
 #include "store.h"
 #include "tls.h"
+#include "whconf.h"
+#include "whdeliver.h"
 
 #define TRACKER_IDENT		"mtrack-tracker"
 /* longest wait for requests in flight at shutdown */
@@ -380,6 +382,7 @@ main(int argc, char **argv)
 	struct publish		*pub = NULL;
 	struct http		*h = NULL;
 	struct janitor		 jan;
+	struct whdeliver	*wh = NULL;
 	const char		*path = NULL;
 	char			 err[512], q[LOG_STR_MAX];
 	sigset_t		 set;
@@ -436,6 +439,16 @@ main(int argc, char **argv)
 			return 1;
 		}
 		tls_unload();
+		{
+			struct whconf w;
+
+			if (whconf_load(&w, &cfg, err, sizeof(err)) == -1) {
+				fprintf(stderr, "%s: %s\n", TRACKER_IDENT, err);
+				config_free(&cfg);
+				return 1;
+			}
+			whconf_free(&w);
+		}
 		config_dump(&cfg, stdout);
 		config_free(&cfg);
 		return 0;
@@ -483,7 +496,7 @@ main(int argc, char **argv)
 
 	store_opts_config(&so, &cfg);
 	store = store_open(cfg.db_path, &so, STORE_EVENTS |
-	    (publish_wanted(&cfg) ? STORE_FEED : 0), err, sizeof(err));
+	    store_flags_config(&cfg), err, sizeof(err));
 	if (store == NULL) {
 		log_err("store=%s error=%s", cfg.db_path,
 		    log_str(q, sizeof(q), err));
@@ -501,6 +514,13 @@ main(int argc, char **argv)
 		log_err("start=failed error=%s", log_str(q, sizeof(q), err));
 		goto done;
 	}
+	/* webhooks: a thread of their own, never on the request path */
+	if ((wh = whdeliver_start(store, &cfg, err, sizeof(err))) == NULL &&
+	    *err) {
+		log_err("webhooks=failed error=%s", log_str(q, sizeof(q), err));
+		goto done;
+	}
+	http_webhooks(h, wh);
 	http_set_publish(h, pub);
 	if (janitor_start(&jan, store, cfg.raw_retention_days) == -1) {
 		log_warn("op=janitor");
@@ -518,12 +538,15 @@ main(int argc, char **argv)
 	tracker_drain(&set, h);
 	http_stop(h);
 	h = NULL;
+	whdeliver_stop(wh);
+	wh = NULL;
 	if (store_flush(store) == -1)
 		log_warnx("shutdown=flush error=\"events may be lost\"");
 	rc = 0;
 done:
 	if (h)
 		http_stop(h);
+	whdeliver_stop(wh);
 	janitor_stop(&jan);
 	publish_stop(pub);
 	if (store)

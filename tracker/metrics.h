@@ -16,6 +16,7 @@
 #include "store.h"
 
 struct publish;
+struct whdeliver;
 
 /* what the HTTP service counted, summed over its threads */
 struct metrics_http {
@@ -33,6 +34,7 @@ struct metrics_http {
 	uint64_t		 https_conns;
 	time_t			 start_time;
 	struct publish		*publish;	/* the stream's publisher, or NULL */
+	struct whdeliver	*webhooks;	/* the webhook engine, or NULL */
 };
 
 /* metrics_text - every counter of m, s and TLS appended to b; 0 or -1 (memory) */

@@ -1,0 +1,61 @@
+# webhook.sh - a webhook receiver for end-to-end tests (sourced, bash; needs postfix.sh).
+# shellcheck disable=SC2034  # WH_* are for the sourcing test
+#
+#   wh_start DIR SECRET [PORT]   start tests/lib/whreceiver.py on a free (or
+#                                the given) port; sets WH_PORT, WH_URL, WH_LOG, WH_PID
+#   wh_stop                      stop it (the port closes)
+#   wh_ctl QUERY                 e.g. wh_ctl 'fail=5&status=500', wh_ctl 'hang=3'
+#   wh_ids                       webhook-ids answered 2xx with a valid signature, sorted
+#   wh_wait N [SECONDS]          wait until wh_ids counts N distinct ids (default 120 s)
+#   wh_bad                       requests whose signature did not verify
+
+wh_start() {
+	local dir=$1 secret=$2 i
+	WH_PORT=${3:-$(free_port)} || return 1
+	WH_URL=http://127.0.0.1:$WH_PORT/hook
+	WH_LOG=$dir/received.jsonl
+	touch "$WH_LOG"
+	python3 "$TOP/tests/lib/whreceiver.py" "$WH_PORT" "$secret" "$WH_LOG" \
+	    2>>"$dir/receiver.err" &
+	WH_PID=$!
+	for i in $(seq 200); do
+		curl -sf "http://127.0.0.1:$WH_PORT/_ctl" >/dev/null 2>&1 && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+wh_stop() {
+	[ -n "$WH_PID" ] || return 0
+	kill "$WH_PID" 2>/dev/null
+	wait "$WH_PID" 2>/dev/null
+	WH_PID=
+}
+
+wh_ctl() { curl -sf "http://127.0.0.1:$WH_PORT/_ctl?$1" >/dev/null; }
+
+wh_ids() {
+	python3 -c '
+import json, sys
+ids = set()
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r["sig_ok"] and 200 <= r["answer"] < 300:
+        ids.add(r["id"])
+print("\n".join(sorted(ids)))' "$WH_LOG"
+}
+
+wh_wait() {
+	local n=$1 t=${2:-120} i
+	for i in $(seq $((t * 5))); do
+		[ "$(wh_ids | grep -c .)" -ge "$n" ] && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+wh_bad() {
+	python3 -c '
+import json, sys
+print(sum(1 for l in open(sys.argv[1]) if not json.loads(l)["sig_ok"]))' "$WH_LOG"
+}
