@@ -2,8 +2,9 @@
 # 85-cluster.t - many hosts, one set of numbers: a three-node NATS JetStream
 # cluster, two mail hosts (a private Postfix and mtrack-milter each, nodes 1
 # and 2), two trackers, one collector (mtrackctl collect). Mail through both
-# MTAs, clicks and opens on both trackers, and the collector's
-# "stats --json" holds the exact totals. Then: one NATS node killed during
+# MTAs with sealed links, every click and open on the other host's tracker
+# (which has no record of the message), and the collector's "stats --json"
+# holds the exact totals. Then: one NATS node killed during
 # the run (nothing lost); all of NATS stopped during mail and clicks (mail
 # and clicks unaffected, the backlog waits in the stores, exact totals once
 # NATS is back); the collector killed with SIGKILL mid-stream (exact totals
@@ -42,6 +43,9 @@ nats_cluster "$W/nats" 3
 ok $? "three-node NATS JetStream cluster up ($NATS_URLS)"
 
 # --- two hosts: Postfix + milter + tracker on one store each (nodes 1, 2) ---
+# sealed links, one key for every host: any tracker answers any link
+"$CTL" keygen 1 > "$W/link.keys" && chmod 600 "$W/link.keys"
+ok $? "a link key"
 USED=
 for h in 1 2; do
 	for v in MPORT TPORT APORT SMTP SINK; do
@@ -61,6 +65,8 @@ tracker_listen = 127.0.0.1:$tport
 admin_listen = 127.0.0.1:$aport
 tracking_url = http://127.0.0.1:$tport
 click_min_seconds = 0
+link_mode = sealed
+link_keys = $W/link.keys
 stream_url = $NATS_URLS
 stream_replicas = 3
 log_level = debug
@@ -114,7 +120,8 @@ send() {
 }
 
 # react HOST PORT - for each new delivered message of host HOST: two
-# clicks and one open on the tracker at PORT; counts what was answered
+# clicks and one open on the tracker at PORT (the other host's); counts
+# what was answered
 react() {
 	local h=$1 port=$2 f url code bad=0
 	pf_use "$W/pf$h"
@@ -122,12 +129,12 @@ react() {
 		[ -n "${DONE[$f]:-}" ] && continue
 		DONE[$f]=1
 		sink_message "$f" > "$W/got.eml"
-		for url in $(mail hrefs "$W/got.eml" | grep -o '/click/[A-Za-z0-9_-]*' | head -2); do
+		for url in $(mail hrefs "$W/got.eml" | grep -o '/click/[A-Za-z0-9_.~-]*' | head -2); do
 			code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 20 \
 				"http://127.0.0.1:$port$url")
 			if [ "$code" = 302 ]; then EXP_CLICK=$((EXP_CLICK + 1)); else bad=1; fi
 		done
-		url=$(mail html "$W/got.eml" | grep -o '/open/[A-Za-z0-9_-]*\.png' | head -1)
+		url=$(mail html "$W/got.eml" | grep -o '/open/[A-Za-z0-9_.~-]*\.png' | head -1)
 		code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 20 \
 			"http://127.0.0.1:$port$url")
 		if [ "$code" = 200 ]; then EXP_OPEN=$((EXP_OPEN + 1)); else bad=1; fi
@@ -165,17 +172,21 @@ metric() {
 		awk -v m="$2" '$1 == m { print $2 }'
 }
 
-# --- 1. mail through both MTAs, clicks and opens on both trackers ----------
+# --- 1. mail through both MTAs, clicks and opens crossing over -------------
 send 1 3 && send 2 3
 ok $? "6 messages delivered through two MTAs"
-react 1 "$TPORT_1" && react 2 "$TPORT_2"
+react 1 "$TPORT_2" && react 2 "$TPORT_1"
 ok $? "every click redirected and every open answered"
 exact "both hosts"
-# the hosts' own numbers add up to the collector's
+# each host's store: its own messages, the other host's clicks and opens;
+# its stats still answer, and the two add up to the collector's
 read -r m1 l1 o1 c1 <<< "$(totals "$W/h1/mtrack.conf")"
 read -r m2 l2 o2 c2 <<< "$(totals "$W/h2/mtrack.conf")"
+is "$m1 $o1 $c1" "3 3 6" "host 1's stats: its 3 messages, the opens and clicks of host 2's"
 is "$((m1 + m2)) $((l1 + l2)) $((o1 + o2)) $((c1 + c2))" \
 	"$(totals)" "the collector's totals are the sum of the two hosts'"
+out=$("$CTL" -c "$W/h1/mtrack.conf" stats --by campaign 2>&1)
+ok $? "stats --by campaign on a tracker's store without those messages"
 is "$(metric 1 mtrack_stream_connected)" 1 "tracker 1 is connected to NATS"
 like "$(metric 1 mtrack_stream_published_total)" '^[1-9]' "tracker 1 published its events"
 
@@ -184,7 +195,7 @@ nats_kill 1
 ok $? "NATS node 1 killed (SIGKILL)"
 send 1 2 && send 2 2
 ok $? "mail goes through while a NATS node is down"
-react 1 "$TPORT_1" && react 2 "$TPORT_2"
+react 1 "$TPORT_2" && react 2 "$TPORT_1"
 ok $? "clicks and opens answered while a NATS node is down"
 exact "one NATS node down"
 nats_start 1
@@ -196,7 +207,7 @@ nats_stop_all
 ok $? "every NATS node stopped"
 send 1 2 && send 2 2
 ok $? "mail delivered with NATS away"
-react 1 "$TPORT_1" && react 2 "$TPORT_2"
+react 1 "$TPORT_2" && react 2 "$TPORT_1"
 ok $? "clicks redirected and opens answered with NATS away"
 for i in $(seq 100); do
 	b=$(metric 1 mtrack_stream_backlog)
@@ -213,16 +224,16 @@ exact "after NATS returned"
 kill -9 "$COLLECT_PID"; wait "$COLLECT_PID" 2>/dev/null; COLLECT_PID=
 send 1 4 && send 2 4
 ok $? "8 more messages while the collector is down"
-react 1 "$TPORT_1" && react 2 "$TPORT_2"
+react 1 "$TPORT_2" && react 2 "$TPORT_1"
 ok $? "and their clicks and opens"
 # a backlog of several of the collector's batches (512 records each)
-url=$(mail hrefs "$W/got.eml" | grep -o '/click/[A-Za-z0-9_-]*' | head -1)
+url=$(mail hrefs "$W/got.eml" | grep -o '/click/[A-Za-z0-9_.~-]*' | head -1)
 for i in $(seq 1500); do
-	printf 'url = "http://127.0.0.1:%s%s"\noutput = /dev/null\n' "$TPORT_2" "$url"
+	printf 'url = "http://127.0.0.1:%s%s"\noutput = /dev/null\n' "$TPORT_1" "$url"
 done > "$W/burst.curl"
 n=$(curl -s -K "$W/burst.curl" -w '%{http_code}\n' | grep -c '^302$')
 EXP_CLICK=$((EXP_CLICK + n))
-is "$n" 1500 "1500 more clicks on tracker 2"
+is "$n" 1500 "1500 more clicks on tracker 1"
 # kill it again as soon as it has committed its first batch (it logs the
 # batch after the commit, before the acknowledgement)
 base=$(grep -c 'collect batch=' "$W/collector.log")
