@@ -175,6 +175,8 @@ static const struct cfg_key cfg_table[] = {
 	    cfg_check_subject, M_START | T_START },
 	{ "stream_replicas", CFG_INT, OFF(stream_replicas), "1", 1, 5, NULL,
 	    NULL, M_START | T_START },
+	{ "stream_retention_days", CFG_INT, OFF(stream_retention_days), "30", 0,
+	    36500, NULL, NULL, M_START | T_START },
 	{ "collect_consumer", CFG_STR, OFF(collect_consumer), "collector", 0, 0,
 	    NULL, cfg_check_subject, 0 },
 	{ "webhook_url", CFG_LIST, OFF(webhook_url), "", 0, 0, NULL,

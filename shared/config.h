@@ -72,6 +72,7 @@ struct config {
 	char		*stream_subject;	/* subject prefix: PREFIX.msg.NODE, PREFIX.event.NODE */
 	char		*stream_name;		/* the JetStream stream */
 	int		 stream_replicas;	/* its replicas when it is created */
+	int		 stream_retention_days;	/* its records' age limit then (0: none) */
 	char		*collect_consumer;	/* durable consumer of mtrackctl collect */
 	char		**webhook_url;		/* endpoints signed with webhook_secret */
 	char		*webhook_secret;	/* "whsec_" + base64; never logged */

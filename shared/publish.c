@@ -18,7 +18,7 @@
 #include "store.h"
 #include "stream.h"
 
-#define BATCH		256	/* entries per round of publishes */
+#define BATCH		1024	/* entries per round of publishes */
 #define ACK_WAIT_MS	10000	/* for the acks of one round */
 #define IDLE_MS		100	/* between looks at an empty feed */
 #define RETRY_MAX_MS	5000	/* longest pause after failures */

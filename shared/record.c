@@ -1,12 +1,14 @@
 /*
  * record - messages and events as JSON between hosts (see record.h).
  */
+#include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
+#include <lmdb.h>
 
 #include "query.h"
 #include "record.h"
@@ -42,118 +44,205 @@ str(json_t *o, const char *name)
 	return json_string_value(json_object_get(o, name));
 }
 
-/* dump_onto - o as compact JSON appended to out; 0 or -1 */
+/* link_onto - the "links" record seq16 with its key, onto out; 0, or -1 */
 static int
-dump_onto(json_t *o, struct buf *out)
+link_onto(MDB_txn *txn, MDB_dbi links, const char *seq16, struct buf *out,
+    long *n)
 {
-	char	*text = json_dumps(o, JSON_COMPACT);
-	int	 rc;
+	MDB_val		 k, v;
+	const char	*p;
 
-	if (text == NULL)
+	k.mv_data = (void *)seq16;
+	k.mv_size = 16;
+	if (mdb_get(txn, links, &k, &v) != 0 || v.mv_size < 2 ||
+	    ((char *)v.mv_data)[v.mv_size - 1] != '}')
 		return -1;
-	rc = buf_puts(out, text);
-	free(text);
-	return rc;
+	if (n && ((p = memmem(v.mv_data, v.mv_size, "\"n\":", 4)) == NULL ||
+	    (*n = strtol(p + 4, NULL, 10)) < 0))
+		return -1;
+	if (buf_append(out, v.mv_data, v.mv_size - 1) ||
+	    buf_puts(out, ",\"key\":\"") || buf_append(out, seq16, 16) ||
+	    buf_puts(out, "\"}"))
+		return -1;
+	return 0;
 }
 
-/* link_record - the "links" record key as an object with its key; NULL if absent */
-static json_t *
-link_record(struct store *s, const char *key, struct buf *b)
+/* hex_at - the 16 hex digits in quotes that follow name in rec, or NULL */
+static const char *
+hex_at(const char *rec, size_t len, const char *name)
 {
-	json_t	*o;
+	const char	*p = memmem(rec, len, name, strlen(name));
+	size_t		 i;
 
-	buf_reset(b);
-	if (query_get(s, DB_LINKS, key, b) != 0 ||
-	    (o = json_loadb(b->data, b->len, 0, NULL)) == NULL)
+	if (p == NULL || (size_t)(p - rec) + strlen(name) + 17 > len)
 		return NULL;
-	json_object_set_new(o, "key", json_string(key));
-	return o;
+	p += strlen(name);
+	for (i = 0; i < 16; i++)
+		if (!isxdigit((unsigned char)p[i]))
+			return NULL;
+	return p[16] == '"' ? p : NULL;
 }
 
+/*
+ * The records are JSON the store wrote: extended and joined as text, in
+ * one read transaction, not parsed and written again (the milter's
+ * publisher reads one message record and one record per link).
+ */
 int
 record_message(struct store *s, const char *key, struct buf *out)
 {
-	struct buf	 b = BUF_INIT;
-	json_t		*o = NULL, *links = NULL, *l, *seqs, *hp;
-	size_t		 i;
-	int		 rc = -1, r;
+	MDB_txn		*txn;
+	MDB_val		 k, v;
+	MDB_dbi		 links = store_dbi(s, DB_LINKS);
+	const char	*rec, *p, *end, *hp;
+	size_t		 len, pos = 0;
+	long		 hpn = -1;
+	int		 rc = -1, first = 1;
 
-	if ((r = query_get(s, DB_MESSAGES, key, &b)) != 0) {
-		buf_free(&b);
-		return r;
+	if ((txn = store_read_begin(s)) == NULL)
+		return -1;
+	k.mv_data = (void *)key;
+	k.mv_size = strlen(key);
+	if ((rc = mdb_get(txn, store_dbi(s, DB_MESSAGES), &k, &v)) != 0) {
+		store_read_end(s, txn);
+		return rc == MDB_NOTFOUND ? 1 : -1;
 	}
-	if ((o = json_loadb(b.data, b.len, 0, NULL)) == NULL ||
-	    (links = json_array()) == NULL)
+	rc = -1;
+	rec = v.mv_data;
+	len = v.mv_size;
+	if (len < 2 || rec[len - 1] != '}' ||
+	    (p = memmem(rec, len, "\"link_seqs\":[", 13)) == NULL)
 		goto out;
-	/* in position order: link_seqs are, the honeypot goes where it was */
-	seqs = json_object_get(o, "link_seqs");
-	hp = json_object_get(o, "honeypot");
-	for (i = 0; i < json_array_size(seqs); i++) {
-		const char *k = json_string_value(json_array_get(seqs, i));
+	p += 13;
+	end = rec + len;
+	/* the honeypot link is not in link_seqs: it goes back at its position */
+	if ((hp = hex_at(rec, len, "\"honeypot\":\"")) != NULL) {
+		struct buf tmp = BUF_INIT;
 
-		if (k == NULL || (l = link_record(s, k, &b)) == NULL ||
-		    json_array_append_new(links, l) == -1)
+		if (link_onto(txn, links, hp, &tmp, &hpn) == -1) {
+			buf_free(&tmp);
 			goto out;
+		}
+		buf_free(&tmp);
 	}
-	if (json_is_string(hp)) {
-		json_int_t	 n;
-		size_t		 at;
+	if (buf_append(out, rec, len - 1) || buf_puts(out, ",\"key\":\"") ||
+	    buf_puts(out, key) || buf_puts(out, "\",\"link_records\":["))
+		goto out;
+	for (;;) {
+		if (hp && (long)pos == hpn) {
+			if ((!first && buf_putc(out, ',')) ||
+			    link_onto(txn, links, hp, out, NULL) == -1)
+				goto out;
+			first = 0;
+			pos++;
+			hp = NULL;
+			continue;
+		}
+		if (p < end && *p == ',')
+			p++;
+		if (p >= end || *p == ']')
+			break;
+		if (end - p < 18 || *p != '"' || p[17] != '"')
+			goto out;
+		{
+			char seq[17];
 
-		if ((l = link_record(s, json_string_value(hp), &b)) == NULL)
-			goto out;
-		n = json_integer_value(json_object_get(l, "n"));
-		at = n >= 0 && (size_t)n < json_array_size(links) ? (size_t)n :
-		    json_array_size(links);
-		if (json_array_insert_new(links, at, l) == -1)
-			goto out;
+			memcpy(seq, p + 1, 16);
+			seq[16] = '\0';
+			if ((!first && buf_putc(out, ',')) ||
+			    link_onto(txn, links, seq, out, NULL) == -1)
+				goto out;
+		}
+		first = 0;
+		pos++;
+		p += 18;
 	}
-	json_object_set_new(o, "key", json_string(key));
-	json_object_set(o, "link_records", links);
-	rc = dump_onto(o, out);
+	/* a honeypot after every other link */
+	if (hp && ((!first && buf_putc(out, ',')) ||
+	    link_onto(txn, links, hp, out, NULL) == -1))
+		goto out;
+	rc = buf_puts(out, "]}");
 out:
-	json_decref(links);
-	json_decref(o);
-	buf_free(&b);
+	store_read_end(s, txn);
 	return rc;
 }
 
+/* json_str_onto - s as a JSON string (or null) onto b; 0 or -1 */
+static int
+json_str_onto(struct buf *b, const char *s)
+{
+	json_t	*v;
+	char	*t;
+	int	 rc;
+
+	if (*s == '\0')
+		return buf_puts(b, "null");
+	if ((v = json_string(s)) == NULL)	/* not UTF-8: as the store has none */
+		return buf_puts(b, "null");
+	t = json_dumps(v, JSON_ENCODE_ANY);
+	json_decref(v);
+	if (t == NULL)
+		return -1;
+	rc = buf_puts(b, t);
+	free(t);
+	return rc;
+}
+
+/* cache_message - what the events of message msg16 add, into rc->tail */
+static int
+cache_message(struct store *s, struct record_cache *rc, const char *msg16)
+{
+	struct store_msghead	h;
+	struct buf		b = BUF_INIT;
+	int			r = 0;
+
+	memcpy(rc->last, msg16, 16);
+	rc->last[16] = '\0';
+	buf_reset(&rc->tail);
+	if (query_get(s, DB_MESSAGES, rc->last, &b) == 0 &&
+	    store_msghead_parse(b.data, b.len, &h) == 0)
+		r = buf_puts(&rc->tail, ",\"message_id\":") ||
+		    json_str_onto(&rc->tail, h.message_id) ||
+		    buf_puts(&rc->tail, ",\"campaign\":") ||
+		    json_str_onto(&rc->tail, h.campaign) ? -1 : 0;
+	buf_free(&b);
+	return r;
+}
+
+/*
+ * The stored record is JSON the store wrote: it is extended in place, not
+ * parsed and written again (the publisher's hot path).
+ */
 int
 record_event(struct store *s, struct record_cache *rc, const char *key,
     size_t klen, const char *val, size_t vlen, struct buf *out)
 {
-	json_t		*o, *v;
-	const char	*msg;
-	int		 r;
+	const char	*m;
 
-	if ((o = json_loadb(val, vlen, 0, NULL)) == NULL)
+	if (vlen < 2 || val[0] != '{' || val[vlen - 1] != '}')
 		return -1;
-	json_object_set_new(o, "key", json_stringn(key, klen));
-	if ((msg = str(o, "msg")) != NULL) {
-		if (strcmp(msg, rc->last) != 0) {
-			struct buf b = BUF_INIT;
-
-			json_decref(rc->msg);
-			rc->msg = query_get(s, DB_MESSAGES, msg, &b) == 0 ?
-			    json_loadb(b.data, b.len, 0, NULL) : NULL;
-			snprintf(rc->last, sizeof(rc->last), "%s", msg);
-			buf_free(&b);
-		}
-		if (rc->msg) {
-			if ((v = json_object_get(rc->msg, "message_id")))
-				json_object_set(o, "message_id", v);
-			if ((v = json_object_get(rc->msg, "campaign")))
-				json_object_set(o, "campaign", v);
-		}
+	if ((m = memmem(val, vlen, "\"msg\":\"", 7)) != NULL &&
+	    (size_t)(m - val) + 7 + 16 < vlen) {
+		m += 7;
+		if (memcmp(m, rc->last, 16) != 0 &&
+		    cache_message(s, rc, m) == -1)
+			return -1;
+	} else {
+		rc->last[0] = '\0';
+		buf_reset(&rc->tail);
 	}
-	r = dump_onto(o, out);
-	json_decref(o);
-	return r;
+	if (buf_append(out, val, vlen - 1) || buf_puts(out, ",\"key\":\"") ||
+	    buf_append(out, key, klen) || buf_putc(out, '"') ||
+	    buf_append(out, rc->tail.data ? rc->tail.data : "", rc->tail.len) ||
+	    buf_putc(out, '}'))
+		return -1;
+	return 0;
 }
 
 void
 record_cache_free(struct record_cache *rc)
 {
-	json_decref(rc->msg);
+	buf_free(&rc->tail);
 	memset(rc, 0, sizeof(*rc));
 }
 

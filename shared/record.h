@@ -24,14 +24,15 @@
 int	record_message(struct store *s, const char *key, struct buf *out);
 /* the last message record_event read (events come in runs of one message) */
 struct record_cache {
-	char	 last[17];
-	void	*msg;		/* json_t of its record, or NULL */
+	char		last[17];
+	struct buf	tail;	/* its ',"message_id":..,"campaign":..', or empty */
 };
 /*
  * record_event - the JSON of an event (its key and its stored record,
- * val/vlen) with its message's Message-ID and campaign, appended to out;
- * rc (zeroed before the first call) keeps the last message read, and is
- * freed by record_cache_free. 0, or -1 on error.
+ * val/vlen, as the store wrote it) with its message's Message-ID and
+ * campaign when the store holds the message, appended to out; rc (zeroed
+ * before the first call) keeps the last message read, and is freed by
+ * record_cache_free. 0, or -1 when val is no record or memory is short.
  */
 int	record_event(struct store *s, struct record_cache *rc,
 	    const char *key, size_t klen, const char *val, size_t vlen,

@@ -25,6 +25,7 @@ struct stream {
 	char			 prefix[72];
 	char			 name[72];
 	int			 replicas;
+	int64_t			 max_age_ns;	/* 0: none */
 	uint64_t		 batch;		/* publishes since stream_complete */
 	atomic_uint_fast64_t	 errs;		/* async publish failures */
 	atomic_uint_fast64_t	 published, errors, reconnects;
@@ -81,6 +82,8 @@ stream_open(const struct config *c, const char *name, char *err,
 	snprintf(st->prefix, sizeof(st->prefix), "%s", c->stream_subject);
 	snprintf(st->name, sizeof(st->name), "%s", c->stream_name);
 	st->replicas = c->stream_replicas;
+	st->max_age_ns = (int64_t)c->stream_retention_days * 86400 *
+	    1000000000LL;
 	/*
 	 * Never give up on the servers: retry the first connect in the
 	 * background (Connect returns at once) and reconnect without limit.
@@ -173,6 +176,7 @@ stream_ensure(struct stream *st)
 	sc.Replicas = st->replicas;
 	/* nanoseconds (the server's unit; the header does not say) */
 	sc.Duplicates = (int64_t)STREAM_DUP_WINDOW_S * 1000000000LL;
+	sc.MaxAge = st->max_age_ns;
 	if ((s = js_AddStream(&si, st->js, &sc, NULL, &jerr)) != NATS_OK) {
 		log_warnx("stream op=create stream=%s replicas=%d error=\"%s\""
 		    " jerr=%d", st->name, st->replicas, natsStatus_GetText(s),

@@ -40,8 +40,9 @@ void		 stream_close(struct stream *st);
 int		 stream_connected(struct stream *st);
 /*
  * stream_ensure - create the stream when it does not exist: file storage,
- * stream_replicas, subjects PREFIX.>, the duplicate window above. An
- * existing stream is left as it is. 0, or -1 (logged).
+ * stream_replicas, subjects PREFIX.>, the duplicate window above, records
+ * kept stream_retention_days. An existing stream is left as it is (an
+ * operator may create it beforehand with other limits). 0, or -1 (logged).
  */
 int		 stream_ensure(struct stream *st);
 
