@@ -270,4 +270,10 @@ is "$out" "$EXP_CLICK" "export on the collector's store: every click once"
 grep -q 'collect record=bad' "$W/collector.log"
 ok $((! $?)) "the collector read every record"
 
+# the example of contrib/scale is a valid configuration for each host
+for f in mta1 mta2 track1 track2 collector; do
+	"$CTL" -n -c "$TOP/contrib/scale/$f.conf" >/dev/null 2>"$W/n.err"
+	ok $? "contrib/scale/$f.conf is a valid configuration $(head -c 200 "$W/n.err")"
+done
+
 done_testing
