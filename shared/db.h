@@ -66,6 +66,8 @@ db_hex16(char out[DB_SEQ_LEN + 1], uint64_t v)
 
 /* db_hex16_parse - the value of a key's first DB_SEQ_LEN hex digits */
 uint64_t	 db_hex16_parse(const char *key);
+/* db_hex16_get - p (len bytes) is exactly DB_SEQ_LEN lower-case hex digits: their value into *v; 0 or -1 */
+int		 db_hex16_get(const void *p, size_t len, uint64_t *v);
 
 /* db_scope_seq - the counters scope of a message ('m') or a link ('l') */
 static inline void

@@ -10,31 +10,15 @@
 #include <jansson.h>
 #include <lmdb.h>
 
+#include "db.h"
 #include "query.h"
 #include "record.h"
 
-/* hex16_parse - 16 hex digits into *v; 0 or -1 */
+/* hex16_parse - a string of 16 hex digits into *v; 0 or -1 */
 static int
 hex16_parse(const char *p, uint64_t *v)
 {
-	uint64_t	n = 0;
-	int		i;
-
-	if (p == NULL || strlen(p) != 16)
-		return -1;
-	for (i = 0; i < 16; i++) {
-		char c = p[i];
-
-		n <<= 4;
-		if (c >= '0' && c <= '9')
-			n |= (uint64_t)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			n |= (uint64_t)(c - 'a' + 10);
-		else
-			return -1;
-	}
-	*v = n;
-	return 0;
+	return p == NULL ? -1 : db_hex16_get(p, strlen(p), v);
 }
 
 /* str - a string member, or NULL */
