@@ -1,5 +1,5 @@
 /*
- * collect - "mtrackctl collect": read every node's messages and events
+ * ctl_collect - "mtrackctl collect": read every node's messages and events
  * from the NATS JetStream stream (a durable pull consumer) into this
  * store, until SIGTERM. stats, show and export on this store then give
  * the totals of all nodes.
