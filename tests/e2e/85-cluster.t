@@ -55,7 +55,9 @@ for h in 1 2; do
 	done
 done
 for h in 1 2; do
-	eval "tport=\$TPORT_$h mport=\$MPORT_$h aport=\$APORT_$h"
+	v=TPORT_$h; tport=${!v}
+	v=MPORT_$h; mport=${!v}
+	v=APORT_$h; aport=${!v}
 	mkdir -p "$W/h$h"
 	cat > "$W/h$h/mtrack.conf" <<EOF
 node = $h
@@ -77,7 +79,8 @@ EOF
 	eval "TRACKER_PID_$h=$!"
 	wait_port "$mport" 20 && wait_port "$tport" 20
 	ok $? "host $h: milter and tracker listen"
-	eval "smtp=\$SMTP_$h sink=\$SINK_$h"
+	v=SMTP_$h; smtp=${!v}
+	v=SINK_$h; sink=${!v}
 	pf_setup "$W/pf$h" "$smtp" "$sink" "inet:127.0.0.1:$mport" &&
 		sink_start && pf_start
 	ok $? "host $h: private Postfix and sink started"
@@ -99,19 +102,19 @@ start_collector
 # --- what the collector must end up with ---------------------------------
 EXP_MSG=0 EXP_CLICK=0 EXP_OPEN=0
 SEQ=0
-declare -A DONE
+declare -A HANDLED
 
 # send HOST N - N messages through host HOST's Postfix, each with its own
 # Message-ID; wait (bounded) until the sink has them all
 send() {
-	local h=$1 n=$2 i qid total
+	local h=$1 n=$2 i total
 	pf_use "$W/pf$h"
 	for i in $(seq "$n"); do
 		SEQ=$((SEQ + 1))
 		sed "s/^Message-ID: .*/Message-ID: <cluster-$SEQ@example.com>/" \
 			"$TOP/tests/data/e2e/links.eml" > "$W/msg.eml"
-		qid=$(pf_send news@example.com "reader$SEQ@example.net" "$W/msg.eml") ||
-			return 1
+		pf_send news@example.com "reader$SEQ@example.net" "$W/msg.eml" \
+			>/dev/null || return 1
 	done
 	eval "total=\$((\${SENT_$h:-0} + n))"
 	eval "SENT_$h=$total"
@@ -126,8 +129,8 @@ react() {
 	local h=$1 port=$2 f url code bad=0
 	pf_use "$W/pf$h"
 	for f in $(sink_files); do
-		[ -n "${DONE[$f]:-}" ] && continue
-		DONE[$f]=1
+		[ -n "${HANDLED[$f]:-}" ] && continue
+		HANDLED[$f]=1
 		sink_message "$f" > "$W/got.eml"
 		for url in $(mail hrefs "$W/got.eml" | grep -o '/click/[A-Za-z0-9_.~-]*' | head -2); do
 			code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 20 \
