@@ -389,6 +389,39 @@ cfg_clear(struct config *c, const struct cfg_key *k)
 	}
 }
 
+/*
+ * cfg_tdomain_norm - tracking_domains entry i of l (checked) as tracking_url
+ * is kept: no trailing '/'; its sending domain lowercased, and not listed
+ * before it. 0, or -1 with the reason in err.
+ */
+static int
+cfg_tdomain_norm(char **l, size_t i, char *err, size_t errlen)
+{
+	struct config_tdomain	td;
+	size_t			len = strlen(l[i]), j;
+
+	while (l[i][len - 1] == '/')
+		l[i][--len] = '\0';
+	if (config_tdomain(l[i], &td) == -1) {
+		snprintf(err, errlen, "want SENDING_DOMAIN=URL");
+		return -1;
+	}
+	for (j = 0; j < td.len; j++)
+		l[i][j] = (char)tolower((unsigned char)l[i][j]);
+	for (j = 0; j < i; j++)
+		if (strncmp(l[j], l[i], td.len + 1) == 0) {
+			snprintf(err, errlen, "%.*s: listed twice", (int)td.len,
+			    l[i]);
+			return -1;
+		}
+	return 0;
+}
+
+/*
+ * cfg_apply - v parsed and checked as key k's type, into c. Over 100
+ * lines on purpose: one case per type of the table, so that the rules of
+ * every type read in one place.
+ */
 static int
 cfg_apply(struct config *c, const struct cfg_key *k, const char *v,
     char *err, size_t errlen)
@@ -396,7 +429,7 @@ cfg_apply(struct config *c, const struct cfg_key *k, const char *v,
 	void		*p = (char *)c + k->off;
 	long long	 n;
 	char		*end;
-	size_t		 i, j;
+	size_t		 i;
 
 	switch (k->type) {
 	case CFG_STR: {
@@ -459,29 +492,13 @@ cfg_apply(struct config *c, const struct cfg_key *k, const char *v,
 
 		if (l == NULL)
 			goto nomem;
-		for (i = 0; k->check && l[i]; i++) {
-			if (k->check(l[i], err, errlen) == -1) {
+		for (i = 0; k->check && l[i]; i++)
+			if (k->check(l[i], err, errlen) == -1 ||
+			    (k->check == cfg_check_tdomain &&
+			    cfg_tdomain_norm(l, i, err, errlen) == -1)) {
 				cfg_list_free(l);
 				return -1;
 			}
-			/* as tracking_url: no trailing '/'; domains compare lowercased */
-			if (k->check == cfg_check_tdomain) {
-				size_t	 len = strlen(l[i]);
-				char	*d;
-
-				while (l[i][len - 1] == '/')
-					l[i][--len] = '\0';
-				for (d = l[i]; *d != '='; d++)
-					*d = (char)tolower((unsigned char)*d);
-				for (j = 0; j < i; j++)
-					if (strncmp(l[j], l[i], (size_t)(d - l[i]) + 1) == 0) {
-						snprintf(err, errlen, "%.*s: listed twice",
-						    (int)(d - l[i]), l[i]);
-						cfg_list_free(l);
-						return -1;
-					}
-			}
-		}
 		cfg_clear(c, k);
 		*(char ***)p = l;
 		return 0;

@@ -182,22 +182,9 @@ sender_from_json(json_t *o, struct domain_sender *s)
 static int
 dom_put_json(MDB_txn *txn, MDB_dbi dbi, const char *key, json_t *o)
 {
-	MDB_val	 k, v;
-	char	*text;
-	int	 rc;
+	int rc = store_record_json(txn, dbi, key, o, JSON_SORT_KEYS);
 
-	if (o == NULL)
-		return ENOMEM;
-	text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(o);
-	if (text == NULL)
-		return ENOMEM;
-	k.mv_data = (void *)key;
-	k.mv_size = strlen(key);
-	v.mv_data = text;
-	v.mv_size = strlen(text);
-	rc = mdb_put(txn, dbi, &k, &v, 0);
-	free(text);
 	return rc;
 }
 

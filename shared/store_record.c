@@ -7,6 +7,7 @@
  * readers on hot paths take a number or a URL without a parse; each
  * falls back to jansson when the record is not laid out as written here.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -297,4 +298,23 @@ store_record_time(const char *rec, size_t len)
 		json_decref(o);
 	}
 	return t;
+}
+
+int
+store_record_json(MDB_txn *txn, MDB_dbi dbi, const char *key,
+    const json_t *o, size_t jflags)
+{
+	char	*text;
+	MDB_val	 k, v;
+	int	 rc;
+
+	if (o == NULL || (text = json_dumps(o, JSON_COMPACT | jflags)) == NULL)
+		return ENOMEM;
+	k.mv_data = (void *)key;
+	k.mv_size = strlen(key);
+	v.mv_data = text;
+	v.mv_size = strlen(text);
+	rc = mdb_put(txn, dbi, &k, &v, 0);
+	free(text);
+	return rc;
 }

@@ -36,6 +36,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "net.h"
+#include "now.h"
 #include "seal.h"
 #include "seal_revoked.h"
 #include "store.h"
@@ -659,14 +660,12 @@ http_event(struct http *h, struct http_worker *w, const struct http_conf *cf,
 	struct store_event	 ev;
 	struct verdict_in	 vi;
 	struct verdict		 v;
-	struct timespec		 ts;
 	char			 ip[INET6_ADDRSTRLEN], aip[INET6_ADDRSTRLEN];
 	const char		*ua, *purpose;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
 	memset(&ev, 0, sizeof(ev));
 	ev.type = type;
-	ev.time_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	ev.time_us = now_us();
 	ev.seq = seq;
 	ev.msg = msg;
 	http_client_ip(cf, conn, ip, sizeof(ip));
