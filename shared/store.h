@@ -211,6 +211,7 @@ int	 store_msghead_parse(const char *rec, size_t len,
  */
 int	store_scrub_events(struct store *s, int64_t before_us,
 	    uint64_t *scrubbed);
+
 struct json_t;
 /*
  * store_record_json - o as compact JSON text (more json_dumps flags:
