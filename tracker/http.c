@@ -116,6 +116,7 @@ struct http_worker {
 	uint64_t		 req[RT_COUNT][ST_COUNT];
 	uint64_t		 clicks, opens, dropped, store_errors;
 	uint64_t		 unsafe_urls;
+	uint64_t		 sealed, sealed_bad, revoked;
 };
 
 struct http {
@@ -728,8 +729,11 @@ http_click(struct http *h, struct http_worker *w, const struct http_conf *cf,
 	if (idlen != ID_LEN) {
 		/* a sealed link says it all: no store lookup */
 		if (seal_open(cf->keys, SEAL_CLICK, id, idlen, &sm,
-		    &w->url) == -1)
+		    &w->url) == -1) {
+			HTTP_INC(&w->sealed_bad);
 			goto unknown;
+		}
+		HTTP_INC(&w->sealed);
 		seq = sm.link;
 		li.msg = sm.msg;
 		li.sent_us = sm.sent_us;
@@ -748,8 +752,10 @@ http_click(struct http *h, struct http_worker *w, const struct http_conf *cf,
 			goto unknown;
 	}
 	if (seal_revoked_has(&cf->revoked, seq) ||
-	    seal_revoked_has(&cf->revoked, li.msg))
+	    seal_revoked_has(&cf->revoked, li.msg)) {
+		HTTP_INC(&w->revoked);
 		goto unknown;
+	}
 	if ((loc = http_location(&w->loc, w->url.data ? w->url.data : "",
 	    w->url.len)) == NULL) {
 		char q[LOG_STR_MAX];
@@ -787,9 +793,12 @@ http_open(struct http *h, struct http_worker *w, const struct http_conf *cf,
 	if (idlen != ID_LEN) {
 		/* a sealed pixel: no store lookup */
 		if (seal_open(cf->keys, SEAL_OPEN, id, idlen, &sm,
-		    &w->url) == -1)
+		    &w->url) == -1) {
+			HTTP_INC(&w->sealed_bad);
 			return http_queue(w, conn, RT_OPEN, ST_404,
 			    w->notfound);
+		}
+		HTTP_INC(&w->sealed);
 		seq = sm.msg;
 		sent_us = sm.sent_us;
 	} else {
@@ -806,8 +815,10 @@ http_open(struct http *h, struct http_worker *w, const struct http_conf *cf,
 			return http_queue(w, conn, RT_OPEN, ST_404,
 			    w->notfound);
 	}
-	if (seal_revoked_has(&cf->revoked, seq))
+	if (seal_revoked_has(&cf->revoked, seq)) {
+		HTTP_INC(&w->revoked);
 		return http_queue(w, conn, RT_OPEN, ST_404, w->notfound);
+	}
 	http_event(h, w, cf, conn, STORE_EV_OPEN, seq, seq, method, sent_us, 0);
 	return http_queue(w, conn, RT_OPEN, ST_200, w->pixel);
 }
@@ -858,6 +869,9 @@ http_metrics_sum(struct http *h, struct metrics_http *m,
 		m->dropped += HTTP_GET(&x->dropped);
 		m->store_errors += HTTP_GET(&x->store_errors);
 		m->unsafe_urls += HTTP_GET(&x->unsafe_urls);
+		m->sealed += HTTP_GET(&x->sealed);
+		m->sealed_bad += HTTP_GET(&x->sealed_bad);
+		m->revoked += HTTP_GET(&x->revoked);
 	}
 	pthread_mutex_unlock(&h->lock);
 	m->routes = route_names;

@@ -27,6 +27,8 @@ struct metrics_http {
 	uint64_t		 clicks, opens;	/* events queued */
 	uint64_t		 dropped;	/* events the queue refused */
 	uint64_t		 store_errors, unsafe_urls, lib_msgs;
+	uint64_t		 sealed, sealed_bad;	/* tokens opened, refused */
+	uint64_t		 revoked;	/* hits on link_revoked */
 	uint64_t		 active;	/* requests in flight */
 	uint64_t		 conns;		/* public listener's connections */
 	uint64_t		 threads;

@@ -14,6 +14,9 @@ TOP=${MTRACK_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 
 nd_init sealed curl python3 mdb_stat
 BASE=http://127.0.0.1:$PORT
+APORT=$(free_port "$PORT" "$MPORT") || bail "no port"
+# metric NAME - a counter of the running tracker's /metrics
+metric() { curl -s "http://127.0.0.1:$APORT/metrics" | awk -v k="$1" '$1 == k { print $2 }'; }
 
 # conf FILE DB [LINE]... - a configuration on the test's ports
 conf() {
@@ -24,7 +27,7 @@ conf() {
 		echo "tracker_listen = 127.0.0.1:$PORT"
 		echo "milter_socket = inet:$MPORT@127.0.0.1"
 		echo "tracking_url = $BASE"
-		echo "admin_listen ="
+		echo "admin_listen = 127.0.0.1:$APORT"
 		echo "batch_ms = 5"
 		for l in "$@"; do echo "$l"; done
 	} > "$f"
@@ -127,6 +130,8 @@ is "$(code "$FIRST")" "404 " "a token of a retired key: 404"
 is "$(code "$OPEN")" "404 " "a pixel of a retired key: 404"
 is "$(code "$BASE/click/$TOK2")" "302 https://example.com/news?id=1&src=mail" \
     "the current key's link works"
+is "$(metric mtrack_sealed_refused_total)" 2 "/metrics: two tokens refused"
+is "$(metric mtrack_sealed_opened_total)" 1 "/metrics: one opened"
 stop
 
 # SIGHUP reads the keys again: a rotation without a restart
@@ -177,6 +182,7 @@ conf "$T/br.conf" "$T/dbB" "link_keys = $T/k12" "node = 1" "link_revoked = $T/re
 start "$T/br.conf" || bail "tracker did not start"
 is "$(code "$FIRST")" "404 " "a link of a revoked message: 404"
 is "$(code "$OPEN")" "404 " "its pixel: 404"
+is "$(metric mtrack_revoked_total)" 2 "/metrics: two hits on revoked links"
 is "$(code "$BASE/click/$TOK2")" "302 https://example.com/news?id=1&src=mail" \
     "another message's link still works"
 stop

@@ -6,6 +6,7 @@
 
 #include "seal.h"
 #include "seal_keys.h"
+#include "seal_revoked.h"
 
 #define K1 "1 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n"
 #define K2 "2 A0A1A2A3A4A5A6A7A8A9AAABACADAEAFB0B1B2B3B4B5B6B7B8B9BABBBCBDBEBF\n"
@@ -298,6 +299,37 @@ test_keys_file(void **state)
 	free(d);
 }
 
+/* the revocation list: sorted numbers, bad lines named */
+static void
+test_revoked(void **state)
+{
+	struct seal_revoked	 r;
+	char			*d = unit_tmpdir(), path[512], err[512];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/revoked", d);
+	unit_write(path, "# withdrawn\n\n0300000000000007\n  000000000000002a\n"
+	    "00000000000000FF \r\n");
+	assert_int_equal(seal_revoked_load(&r, path, err, sizeof(err)), 0);
+	assert_int_equal(r.n, 3);
+	assert_true(seal_revoked_has(&r, (UINT64_C(3) << 56) | 7));
+	assert_true(seal_revoked_has(&r, 42));
+	assert_true(seal_revoked_has(&r, 255));
+	assert_false(seal_revoked_has(&r, 7));
+	assert_false(seal_revoked_has(&r, 0));
+	seal_revoked_free(&r);
+	assert_false(seal_revoked_has(&r, 42));
+	unit_write(path, "000000000000002a\n2a\n");
+	assert_int_equal(seal_revoked_load(&r, path, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "revoked:2: want a sequence number"));
+	assert_int_equal(r.n, 0);
+	unit_write(path, "000000000000002a0\n");
+	assert_int_equal(seal_revoked_load(&r, path, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "revoked:1:"));
+	unit_rmrf(d);
+	free(d);
+}
+
 int
 main(void)
 {
@@ -308,6 +340,7 @@ main(void)
 		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_keys_parse),
 		cmocka_unit_test(test_keys_file),
+		cmocka_unit_test(test_revoked),
 	};
 
 	return cmocka_run_group_tests_name("seal", tests, NULL, NULL);
