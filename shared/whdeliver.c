@@ -604,6 +604,9 @@ whd_done(struct whdeliver *w, struct whd_req *r, CURLcode res)
 		ep->hold_until = 0;
 		return;
 	}
+	/* requests sent together fail together: one step of backoff */
+	if (ep->fails > 0 && now < ep->hold_until)
+		return;
 	ep->fails++;
 	ep->hold_until = now + whd_backoff(w, ep->fails, WHD_HOLD_MAX_MS);
 	ep->st.error_us = now;

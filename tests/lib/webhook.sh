@@ -59,3 +59,26 @@ wh_bad() {
 import json, sys
 print(sum(1 for l in open(sys.argv[1]) if not json.loads(l)["sig_ok"]))' "$WH_LOG"
 }
+
+# wh_events [PATH] - event ids (data.id, also inside batches) answered 2xx
+# with a valid signature, one line each in arrival order (repeats kept)
+wh_events() {
+	python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if not r["sig_ok"] or not 200 <= r["answer"] < 300 or r["body"] is None:
+        continue
+    if len(sys.argv) > 2 and r["path"] != sys.argv[2]:
+        continue
+    b = r["body"]
+    for e in (b["data"] if b["type"] == "batch" else [b]):
+        print(e["data"]["id"])' "$WH_LOG" "$@"
+}
+
+# wh_count QUERY - requests in the log matching a Python expression on r
+wh_count() {
+	python3 -c '
+import json, sys
+print(sum(1 for l in open(sys.argv[1]) if (lambda r: eval(sys.argv[2]))(json.loads(l))))' "$WH_LOG" "$1"
+}
