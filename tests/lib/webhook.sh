@@ -7,7 +7,7 @@
 #   wh_ctl QUERY                 e.g. wh_ctl 'fail=5&status=500', wh_ctl 'hang=3'
 #   wh_ids                       webhook-ids answered 2xx with a valid signature, sorted
 #   wh_wait N [SECONDS]          wait until wh_ids counts N distinct ids (default 120 s)
-#   wh_bad                       requests whose signature did not verify
+#   wh_bad                       answered requests whose signature did not verify
 
 wh_start() {
 	local dir=$1 secret=$2 i
@@ -57,7 +57,8 @@ wh_wait() {
 wh_bad() {
 	python3 -c '
 import json, sys
-print(sum(1 for l in open(sys.argv[1]) if not json.loads(l)["sig_ok"]))' "$WH_LOG"
+print(sum(1 for l in open(sys.argv[1])
+          if not json.loads(l)["sig_ok"] and not json.loads(l).get("hung")))' "$WH_LOG"
 }
 
 # wh_events [PATH] - event ids (data.id, also inside batches) answered 2xx
