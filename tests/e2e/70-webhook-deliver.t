@@ -74,10 +74,10 @@ for i in $(seq 10); do
 		else echo "url = \"$l\""; echo "user-agent = \"Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0\""; fi
 		echo "output = /dev/null"; echo "next"
 	done < "$T/links"
-done > "$T/clicks.cfg"
+done | sed '$d' > "$T/clicks.cfg"
 for i in $(seq 40); do
 	while read -r l; do echo "url = \"$l\""; echo "user-agent = \"Mozilla/5.0 (X11; Linux x86_64) Thunderbird/115\""; echo "output = /dev/null"; echo "next"; done < "$T/opens"
-done > "$T/opens.cfg"
+done | sed '$d' > "$T/opens.cfg"
 curl -s -K "$T/clicks.cfg"
 curl -s -K "$T/opens.cfg"
 
