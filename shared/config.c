@@ -13,7 +13,7 @@
 #include <arpa/inet.h>
 
 #include "config.h"
-#include "domain.h"
+#include "dnsname.h"
 #include "log.h"
 #include "whsign.h"
 
@@ -32,6 +32,7 @@ struct cfg_key {
 	long long	 min, max;	/* INT and SIZE bounds */
 	const char	*const *names;	/* ENUM values, index = value */
 	cfg_check_fn	 check;
+	unsigned	 reload;	/* per program: CONFIG_START or CONFIG_HUP (CFG_R) */
 };
 
 static int	cfg_check_url(const char *, char *, size_t);
@@ -48,108 +49,133 @@ static const char *const pixel_names[] = { "bottom", "top", NULL };
 static const char *const level_names[] = { "error", "warning", "info",
     "debug", NULL };
 
+/*
+ * The reload column: for each program, what a change of the key means to
+ * it (enum config_reload), two bits per program (enum config_prog).
+ */
+#define CFG_R(prog, how) ((unsigned)(how) << (2 * (prog)))
+#define M_START		CFG_R(CONFIG_MILTER, CONFIG_START)
+#define M_HUP		CFG_R(CONFIG_MILTER, CONFIG_HUP)
+#define T_START		CFG_R(CONFIG_TRACKER, CONFIG_START)
+#define T_HUP		CFG_R(CONFIG_TRACKER, CONFIG_HUP)
+
 #define OFF(f)	offsetof(struct config, f)
 #define MB	(1024LL * 1024)
 
 static const struct cfg_key cfg_table[] = {
-	{ "db_path", CFG_STR, OFF(db_path), "./var/db", 0, 0, NULL, NULL },
+	{ "db_path", CFG_STR, OFF(db_path), "./var/db", 0, 0, NULL, NULL,
+	    M_START | T_START },
 	{ "db_map_size", CFG_SIZE, OFF(db_map_size), "8G", 1 * MB,
-	    1024LL * 1024 * MB, NULL, NULL },
+	    1024LL * 1024 * MB, NULL, NULL, M_START | T_START },
 	{ "milter_socket", CFG_STR, OFF(milter_socket), "inet:8891@127.0.0.1",
-	    0, 0, NULL, cfg_check_socket },
+	    0, 0, NULL, cfg_check_socket, M_START },
 	{ "tracker_listen", CFG_STR, OFF(tracker_listen), "127.0.0.1:8080",
-	    0, 0, NULL, cfg_check_listen },
-	{ "admin_listen", CFG_STR, OFF(admin_listen), "127.0.0.1:8081", 0, 0, NULL, NULL },
+	    0, 0, NULL, cfg_check_listen, T_START },
+	{ "admin_listen", CFG_STR, OFF(admin_listen), "127.0.0.1:8081", 0, 0, NULL, NULL,
+	    T_START },
 	{ "tracking_url", CFG_STR, OFF(tracking_url), "http://127.0.0.1:8080",
-	    0, 0, NULL, cfg_check_url },
+	    0, 0, NULL, cfg_check_url, M_START },
 	{ "tracking_domains", CFG_LIST, OFF(tracking_domains), "", 0, 0, NULL,
-	    cfg_check_tdomain },
+	    cfg_check_tdomain, M_START },
 	{ "cname_target", CFG_STR, OFF(cname_target), NULL, 0, 0, NULL,
-	    cfg_check_host },
+	    cfg_check_host, 0 },
 	{ "tracker_addresses", CFG_LIST, OFF(tracker_addresses), "", 0, 0, NULL,
-	    cfg_check_addr },
+	    cfg_check_addr, 0 },
 	{ "require_verified", CFG_BOOL, OFF(require_verified), "no", 0, 0, NULL,
-	    NULL },
+	    NULL, M_START },
 	{ "dkim_selector", CFG_STR, OFF(dkim_selector), NULL, 0, 0, NULL,
-	    cfg_check_host },
+	    cfg_check_host, 0 },
 	{ "reply_domain", CFG_STR, OFF(reply_domain), NULL, 0, 0, NULL,
-	    cfg_check_host },
-	{ "tls_ca_file", CFG_STR, OFF(tls_ca_file), NULL, 0, 0, NULL, NULL },
+	    cfg_check_host, 0 },
+	{ "tls_ca_file", CFG_STR, OFF(tls_ca_file), NULL, 0, 0, NULL, NULL, 0 },
 	{ "trusted_networks", CFG_NETS, OFF(trusted_networks),
-	    "127.0.0.0/8, ::1", 0, 0, NULL, NULL },
+	    "127.0.0.0/8, ::1", 0, 0, NULL, NULL,
+	    M_START },
 	{ "originating_daemons", CFG_LIST, OFF(originating_daemons),
-	    "ORIGINATING", 0, 0, NULL, NULL },
+	    "ORIGINATING", 0, 0, NULL, NULL,
+	    M_START },
 	{ "max_message_size", CFG_SIZE, OFF(max_message_size), "20M", 1024,
-	    1024 * MB, NULL, NULL },
-	{ "track_clicks", CFG_BOOL, OFF(track_clicks), "yes", 0, 0, NULL, NULL },
-	{ "track_opens", CFG_BOOL, OFF(track_opens), "yes", 0, 0, NULL, NULL },
+	    1024 * MB, NULL, NULL, M_START },
+	{ "track_clicks", CFG_BOOL, OFF(track_clicks), "yes", 0, 0, NULL, NULL,
+	    M_START },
+	{ "track_opens", CFG_BOOL, OFF(track_opens), "yes", 0, 0, NULL, NULL,
+	    M_START },
 	{ "pixel_position", CFG_ENUM, OFF(pixel_position), "bottom", 0, 0,
-	    pixel_names, NULL },
+	    pixel_names, NULL, M_START },
 	{ "exclude_domains", CFG_LIST, OFF(exclude_domains), "", 0, 0, NULL,
-	    NULL },
+	    NULL, M_START },
 	{ "track_dkim_signed", CFG_BOOL, OFF(track_dkim_signed), "no", 0, 0,
-	    NULL, NULL },
+	    NULL, NULL, M_START },
 	{ "track_text_links", CFG_BOOL, OFF(track_text_links), "no", 0, 0,
-	    NULL, NULL },
+	    NULL, NULL, M_START },
 	{ "fallback_url", CFG_STR, OFF(fallback_url), NULL, 0, 0, NULL,
-	    cfg_check_url },
+	    cfg_check_url, T_HUP },
 	{ "tracker_threads", CFG_INT, OFF(tracker_threads), "0", 0, 256, NULL,
-	    NULL },
+	    NULL, T_START },
 	{ "tracker_connection_limit", CFG_INT, OFF(tracker_connection_limit),
-	    "20000", 16, 1000000, NULL, NULL },
+	    "20000", 16, 1000000, NULL, NULL,
+	    T_START },
 	{ "tracker_timeout", CFG_INT, OFF(tracker_timeout), "30", 1, 3600,
-	    NULL, NULL },
+	    NULL, NULL, T_START },
 	{ "trusted_proxies", CFG_NETS, OFF(trusted_proxies), "", 0, 0, NULL,
-	    NULL },
+	    NULL, T_HUP },
 	{ "user_agent_max", CFG_SIZE, OFF(user_agent_max), "512", 0, 8192,
-	    NULL, NULL },
-	{ "batch_ms", CFG_INT, OFF(batch_ms), "10", 1, 1000, NULL, NULL },
-	{ "batch_max", CFG_INT, OFF(batch_max), "16384", 1, 1000000, NULL, NULL },
-	{ "user", CFG_STR, OFF(user), NULL, 0, 0, NULL, NULL },
+	    NULL, NULL, T_HUP },
+	{ "batch_ms", CFG_INT, OFF(batch_ms), "10", 1, 1000, NULL, NULL,
+	    M_START | T_START },
+	{ "batch_max", CFG_INT, OFF(batch_max), "16384", 1, 1000000, NULL, NULL,
+	    M_START | T_START },
+	{ "user", CFG_STR, OFF(user), NULL, 0, 0, NULL, NULL, M_START | T_START },
 	{ "tls_listen", CFG_STR, OFF(tls_listen), NULL, 0, 0, NULL,
-	    cfg_check_listen },
-	{ "tls_cert", CFG_STR, OFF(tls_cert), NULL, 0, 0, NULL, NULL },
-	{ "tls_key", CFG_STR, OFF(tls_key), NULL, 0, 0, NULL, NULL },
+	    cfg_check_listen, T_START },
+	{ "tls_cert", CFG_STR, OFF(tls_cert), NULL, 0, 0, NULL, NULL, T_HUP },
+	{ "tls_key", CFG_STR, OFF(tls_key), NULL, 0, 0, NULL, NULL, T_HUP },
 	{ "tls_certs", CFG_LIST, OFF(tls_certs), "", 0, 0, NULL,
-	    cfg_check_certpair },
+	    cfg_check_certpair, T_HUP },
 	{ "tls_priorities", CFG_STR, OFF(tls_priorities), "SECURE128:"
 	    "-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:"
 	    "+CHACHA20-POLY1305:+AES-128-GCM:-MAC-ALL:+AEAD:-KX-ALL:"
-	    "+ECDHE-ECDSA:+ECDHE-RSA:%SERVER_PRECEDENCE", 0, 0, NULL, NULL },
-	{ "anonymize_ip", CFG_BOOL, OFF(anonymize_ip), "no", 0, 0, NULL, NULL },
+	    "+ECDHE-ECDSA:+ECDHE-RSA:%SERVER_PRECEDENCE", 0, 0, NULL, NULL,
+	    T_START },
+	{ "anonymize_ip", CFG_BOOL, OFF(anonymize_ip), "no", 0, 0, NULL, NULL,
+	    T_HUP },
 	{ "store_user_agent", CFG_BOOL, OFF(store_user_agent), "yes", 0, 0,
-	    NULL, NULL },
+	    NULL, NULL, T_HUP },
 	{ "raw_retention_days", CFG_INT, OFF(raw_retention_days), "0", 0,
-	    36500, NULL, NULL },
+	    36500, NULL, NULL, T_HUP },
 	{ "campaign_header", CFG_STR, OFF(campaign_header), "X-Mtrack-Campaign",
-	    0, 0, NULL, NULL },
+	    0, 0, NULL, NULL, M_START },
 	{ "verdict_networks", CFG_LIST, OFF(verdict_networks), "", 0, 0, NULL,
-	    NULL },
+	    NULL, T_HUP },
 	{ "click_min_seconds", CFG_INT, OFF(click_min_seconds), "2", 0, 3600,
-	    NULL, NULL },
-	{ "burst_links", CFG_INT, OFF(burst_links), "3", 0, 1000, NULL, NULL },
+	    NULL, NULL, T_HUP },
+	{ "burst_links", CFG_INT, OFF(burst_links), "3", 0, 1000, NULL, NULL,
+	    T_HUP },
 	{ "burst_window_ms", CFG_INT, OFF(burst_window_ms), "1000", 1, 600000,
-	    NULL, NULL },
-	{ "honeypot", CFG_BOOL, OFF(honeypot), "no", 0, 0, NULL, NULL },
+	    NULL, NULL, T_START },
+	{ "honeypot", CFG_BOOL, OFF(honeypot), "no", 0, 0, NULL, NULL, M_START },
 	{ "honeypot_window", CFG_INT, OFF(honeypot_window), "300", 1, 86400,
-	    NULL, NULL },
+	    NULL, NULL, M_START | T_START },
 	{ "webhook_url", CFG_LIST, OFF(webhook_url), "", 0, 0, NULL,
-	    cfg_check_hook },
+	    cfg_check_hook, M_START | T_START },
 	{ "webhook_secret", CFG_SECRET, OFF(webhook_secret), NULL, 0, 0, NULL,
-	    cfg_check_secret },
-	{ "webhooks", CFG_STR, OFF(webhooks), NULL, 0, 0, NULL, NULL },
-	{ "webhook_batch", CFG_INT, OFF(webhook_batch), "0", 0, 1000, NULL, NULL },
+	    cfg_check_secret, T_START },
+	{ "webhooks", CFG_STR, OFF(webhooks), NULL, 0, 0, NULL, NULL,
+	    M_START | T_START },
+	{ "webhook_batch", CFG_INT, OFF(webhook_batch), "0", 0, 1000, NULL, NULL,
+	    T_START },
 	{ "webhook_timeout", CFG_INT, OFF(webhook_timeout), "15", 1, 300, NULL,
-	    NULL },
+	    NULL, T_START },
 	{ "webhook_concurrency", CFG_INT, OFF(webhook_concurrency), "8", 1, 256,
-	    NULL, NULL },
+	    NULL, NULL, T_START },
 	{ "webhook_backoff_ms", CFG_INT, OFF(webhook_backoff_ms), "5000", 10,
-	    3600000, NULL, NULL },
+	    3600000, NULL, NULL, T_START },
 	{ "webhook_retry_seconds", CFG_INT, OFF(webhook_retry_seconds), "86400",
-	    1, 30 * 86400, NULL, NULL },
+	    1, 30 * 86400, NULL, NULL, T_START },
 	{ "log_level", CFG_ENUM, OFF(log_level), "info", 0, 0, level_names,
-	    NULL },
-	{ "syslog", CFG_BOOL, OFF(syslog), "no", 0, 0, NULL, NULL },
+	    NULL, M_START | T_HUP },
+	{ "syslog", CFG_BOOL, OFF(syslog), "no", 0, 0, NULL, NULL,
+	    M_START | T_START },
 };
 #define NKEYS	(sizeof(cfg_table) / sizeof(cfg_table[0]))
 
@@ -185,6 +211,7 @@ config_url_check(const char *v, int query, char *err, size_t errlen)
 	return 0;
 }
 
+/* cfg_check_listen - HOST:PORT, [IPV6]:PORT or *:PORT */
 static int
 cfg_check_url(const char *v, char *err, size_t errlen)
 {
@@ -201,20 +228,10 @@ cfg_check_hook(const char *v, char *err, size_t errlen)
 static int
 cfg_check_listen(const char *v, char *err, size_t errlen)
 {
-	const char	*colon = strrchr(v, ':');
-	char		*end;
-	long		 port;
+	char		 host[256];
+	const char	*port;
 
-	if (colon == NULL || colon == v) {
-		snprintf(err, errlen, "must be HOST:PORT");
-		return -1;
-	}
-	port = strtol(colon + 1, &end, 10);
-	if (colon[1] == '\0' || *end != '\0' || port < 1 || port > 65535) {
-		snprintf(err, errlen, "bad port");
-		return -1;
-	}
-	return 0;
+	return net_listen_split(v, host, sizeof(host), &port, err, errlen);
 }
 
 static int
@@ -240,14 +257,27 @@ cfg_check_socket(const char *v, char *err, size_t errlen)
 	return -1;
 }
 
-/* cfg_check_host - a DNS name (domain_valid) */
+/* cfg_check_host - a DNS name (dnsname_valid) */
 static int
 cfg_check_host(const char *v, char *err, size_t errlen)
 {
-	if (!domain_valid(v)) {
+	if (!dnsname_valid(v)) {
 		snprintf(err, errlen, "not a domain name: \"%.64s\"", v);
 		return -1;
 	}
+	return 0;
+}
+
+int
+config_tdomain(const char *entry, struct config_tdomain *td)
+{
+	const char *eq = strchr(entry, '=');
+
+	if (eq == NULL)
+		return -1;
+	td->domain = entry;
+	td->len = (size_t)(eq - entry);
+	td->url = eq + 1;
 	return 0;
 }
 
@@ -255,17 +285,17 @@ cfg_check_host(const char *v, char *err, size_t errlen)
 static int
 cfg_check_tdomain(const char *v, char *err, size_t errlen)
 {
-	const char	*eq = strchr(v, '=');
-	char		 dom[256], why[128];
+	struct config_tdomain	td;
+	char			dom[256], why[128];
 
-	if (eq == NULL || (size_t)(eq - v) >= sizeof(dom)) {
+	if (config_tdomain(v, &td) == -1 || td.len >= sizeof(dom)) {
 		snprintf(err, errlen, "\"%.64s\": want SENDING_DOMAIN=URL", v);
 		return -1;
 	}
-	memcpy(dom, v, (size_t)(eq - v));
-	dom[eq - v] = '\0';
+	memcpy(dom, td.domain, td.len);
+	dom[td.len] = '\0';
 	if (cfg_check_host(dom, why, sizeof(why)) == -1 ||
-	    cfg_check_url(eq + 1, why, sizeof(why)) == -1) {
+	    cfg_check_url(td.url, why, sizeof(why)) == -1) {
 		snprintf(err, errlen, "\"%.64s\": %s", v, why);
 		return -1;
 	}
@@ -399,6 +429,39 @@ cfg_clear(struct config *c, const struct cfg_key *k)
 	}
 }
 
+/*
+ * cfg_tdomain_norm - tracking_domains entry i of l (checked) as tracking_url
+ * is kept: no trailing '/'; its sending domain lowercased, and not listed
+ * before it. 0, or -1 with the reason in err.
+ */
+static int
+cfg_tdomain_norm(char **l, size_t i, char *err, size_t errlen)
+{
+	struct config_tdomain	td;
+	size_t			len = strlen(l[i]), j;
+
+	while (l[i][len - 1] == '/')
+		l[i][--len] = '\0';
+	if (config_tdomain(l[i], &td) == -1) {
+		snprintf(err, errlen, "want SENDING_DOMAIN=URL");
+		return -1;
+	}
+	for (j = 0; j < td.len; j++)
+		l[i][j] = (char)tolower((unsigned char)l[i][j]);
+	for (j = 0; j < i; j++)
+		if (strncmp(l[j], l[i], td.len + 1) == 0) {
+			snprintf(err, errlen, "%.*s: listed twice", (int)td.len,
+			    l[i]);
+			return -1;
+		}
+	return 0;
+}
+
+/*
+ * cfg_apply - v parsed and checked as key k's type, into c. Over 100
+ * lines on purpose: one case per type of the table, so that the rules of
+ * every type read in one place.
+ */
 static int
 cfg_apply(struct config *c, const struct cfg_key *k, const char *v,
     char *err, size_t errlen)
@@ -406,7 +469,7 @@ cfg_apply(struct config *c, const struct cfg_key *k, const char *v,
 	void		*p = (char *)c + k->off;
 	long long	 n;
 	char		*end;
-	size_t		 i, j;
+	size_t		 i;
 
 	switch (k->type) {
 	case CFG_SECRET:
@@ -470,29 +533,13 @@ cfg_apply(struct config *c, const struct cfg_key *k, const char *v,
 
 		if (l == NULL)
 			goto nomem;
-		for (i = 0; k->check && l[i]; i++) {
-			if (k->check(l[i], err, errlen) == -1) {
+		for (i = 0; k->check && l[i]; i++)
+			if (k->check(l[i], err, errlen) == -1 ||
+			    (k->check == cfg_check_tdomain &&
+			    cfg_tdomain_norm(l, i, err, errlen) == -1)) {
 				cfg_list_free(l);
 				return -1;
 			}
-			/* as tracking_url: no trailing '/'; domains compare lowercased */
-			if (k->check == cfg_check_tdomain) {
-				size_t	 len = strlen(l[i]);
-				char	*d;
-
-				while (l[i][len - 1] == '/')
-					l[i][--len] = '\0';
-				for (d = l[i]; *d != '='; d++)
-					*d = (char)tolower((unsigned char)*d);
-				for (j = 0; j < i; j++)
-					if (strncmp(l[j], l[i], (size_t)(d - l[i]) + 1) == 0) {
-						snprintf(err, errlen, "%.*s: listed twice",
-						    (int)(d - l[i]), l[i]);
-						cfg_list_free(l);
-						return -1;
-					}
-			}
-		}
 		cfg_clear(c, k);
 		*(char ***)p = l;
 		return 0;
@@ -717,6 +764,103 @@ config_dump(const struct config *c, void *vfp)
 			break;
 		}
 	}
+}
+
+enum config_reload
+config_reload_of(const char *key, enum config_prog prog)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++)
+		if (strcmp(cfg_table[i].name, key) == 0)
+			return (enum config_reload)(cfg_table[i].reload >>
+			    (2 * prog) & 3);
+	return CONFIG_UNUSED;
+}
+
+/* cfg_same_str - two optional strings are equal */
+static int
+cfg_same_str(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+/* cfg_same - the values of key k are equal in a and b */
+static int
+cfg_same(const struct cfg_key *k, const struct config *a,
+    const struct config *b)
+{
+	const void	*pa = (const char *)a + k->off;
+	const void	*pb = (const char *)b + k->off;
+	char		 na[4096], nb[4096];
+	size_t		 j;
+
+	switch (k->type) {
+	case CFG_SECRET:
+	case CFG_STR:
+		return cfg_same_str(*(char *const *)pa, *(char *const *)pb);
+	case CFG_INT:
+	case CFG_BOOL:
+	case CFG_ENUM:
+		return *(const int *)pa == *(const int *)pb;
+	case CFG_SIZE:
+		return *(const size_t *)pa == *(const size_t *)pb;
+	case CFG_LIST: {
+		char *const *la = *(char **const *)pa, *const *lb =
+		    *(char **const *)pb;
+
+		for (j = 0; la[j] && lb[j]; j++)
+			if (strcmp(la[j], lb[j]) != 0)
+				return 0;
+		return la[j] == NULL && lb[j] == NULL;
+	}
+	case CFG_NETS:
+		net_list_format(pa, na, sizeof(na));
+		net_list_format(pb, nb, sizeof(nb));
+		return strcmp(na, nb) == 0;
+	}
+	return 0;
+}
+
+/* cfg_name_add - name onto the comma-separated list out (cut to fit) */
+static void
+cfg_name_add(char *out, size_t outlen, size_t n, const char *name)
+{
+	size_t len = strlen(out);
+
+	if (len < outlen)
+		snprintf(out + len, outlen - len, "%s%s", n ? "," : "", name);
+}
+
+size_t
+config_changed(const struct config *a, const struct config *b,
+    enum config_prog prog, enum config_reload how, char *out, size_t outlen)
+{
+	size_t i, n = 0;
+
+	if (outlen)
+		out[0] = '\0';
+	for (i = 0; i < NKEYS; i++)
+		if ((cfg_table[i].reload >> (2 * prog) & 3) == how &&
+		    !cfg_same(&cfg_table[i], a, b))
+			cfg_name_add(out, outlen, n++, cfg_table[i].name);
+	return n;
+}
+
+size_t
+config_keys(enum config_prog prog, enum config_reload how, char *out,
+    size_t outlen)
+{
+	size_t i, n = 0;
+
+	if (outlen)
+		out[0] = '\0';
+	for (i = 0; i < NKEYS; i++)
+		if ((cfg_table[i].reload >> (2 * prog) & 3) == how)
+			cfg_name_add(out, outlen, n++, cfg_table[i].name);
+	return n;
 }
 
 int

@@ -94,6 +94,37 @@ void	config_dump(const struct config *c, void *fp);
  * or fragment; a query only when query is set. 0, or -1 with the reason
  */
 int	config_url_check(const char *v, int query, char *err, size_t errlen);
+/* a tracking_domains entry, split */
+struct config_tdomain {
+	const char	*domain;	/* the sending domain: len bytes, no NUL */
+	size_t		 len;
+	const char	*url;		/* its tracking URL (config_load took a trailing '/' off) */
+};
+/* config_tdomain - split a tracking_domains entry "SENDING_DOMAIN=URL"; 0, or -1 without '=' */
+int	config_tdomain(const char *entry, struct config_tdomain *td);
+
+/* the daemons, for the reload column of the table */
+enum config_prog { CONFIG_MILTER, CONFIG_TRACKER };
+/* what a change of a key means to a program */
+enum config_reload {
+	CONFIG_UNUSED,		/* the program does not read it */
+	CONFIG_START,		/* read at start: a change needs a restart */
+	CONFIG_HUP		/* applied again on SIGHUP */
+};
+
+/* config_reload_of - what a change of key means to prog (CONFIG_UNUSED for an unknown key) */
+enum config_reload config_reload_of(const char *key, enum config_prog prog);
+/*
+ * config_changed - the keys prog reads as how (CONFIG_START: those that
+ * need a restart) whose values differ between a and b, comma-separated
+ * into out ("" when none; cut to fit). Returns how many there are.
+ */
+size_t	config_changed(const struct config *a, const struct config *b,
+	    enum config_prog prog, enum config_reload how, char *out,
+	    size_t outlen);
+/* config_keys - the keys prog reads as how, comma-separated into out (for the docs and -n); how many */
+size_t	config_keys(enum config_prog prog, enum config_reload how, char *out,
+	    size_t outlen);
 /* config_host_in - host (hostlen bytes) equals an entry of list or is a subdomain of one */
 int	config_host_in(char *const *list, const char *host, size_t hostlen);
 

@@ -1,8 +1,6 @@
 /*
  * domain - tracking domain choice, alignment and records (see domain.h).
  */
-#include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -16,131 +14,24 @@
 #include "domain.h"
 #include "log.h"
 
-int
-domain_valid(const char *name)
-{
-	size_t	i, label = 0;
-
-	for (i = 0; name[i]; i++) {
-		if (name[i] == '.') {
-			if (label == 0)
-				return 0;
-			label = 0;
-		} else if (isalnum((unsigned char)name[i]) || name[i] == '-' ||
-		    name[i] == '_') {
-			if (++label > 63)
-				return 0;
-		} else
-			return 0;
-	}
-	return label > 0 && i < DOMAIN_MAX - 2;
-}
-
-/* dom_copy - name[0..len) lowercased into out, without a final dot; 0 or -1 */
-static int
-dom_copy(const char *name, size_t len, char *out, size_t outlen)
-{
-	size_t i;
-
-	if (len > 0 && name[len - 1] == '.')
-		len--;
-	if (len == 0 || len >= outlen)
-		return -1;
-	for (i = 0; i < len; i++)
-		out[i] = (char)tolower((unsigned char)name[i]);
-	out[len] = '\0';
-	return domain_valid(out) ? 0 : -1;
-}
-
-int
-domain_of_address(const char *addr, char *out, size_t outlen)
-{
-	const char	*p, *q, *end, *at = NULL;
-	int		 depth = 0, quoted = 0;
-
-	if (addr == NULL)
-		return -1;
-	/*
-	 * The first address: inside <...>, or up to a ',' outside quotes;
-	 * its domain follows the last '@' that is in no comment or quote.
-	 */
-	for (p = addr; *p; p++) {
-		if (quoted) {
-			if (*p == '\\' && p[1])
-				p++;
-			else if (*p == '"')
-				quoted = 0;
-		} else if (*p == '(')
-			depth++;
-		else if (depth > 0) {
-			if (*p == ')')
-				depth--;
-		} else if (*p == '"')
-			quoted = 1;
-		else if (*p == '@')
-			at = p;
-		else if (*p == ',')
-			break;
-		else if (*p == '<') {
-			at = NULL;
-			for (q = p + 1; *q && *q != '>'; q++)
-				if (*q == '@')
-					at = q;
-			p = q;
-			break;
-		}
-	}
-	if (at == NULL)
-		return -1;
-	for (end = at + 1; isalnum((unsigned char)*end) || *end == '.' ||
-	    *end == '-' || *end == '_'; end++)
-		;
-	return dom_copy(at + 1, (size_t)(end - at - 1), out, outlen);
-}
-
-int
-domain_url_host(const char *url, char *out, size_t outlen)
-{
-	const char	*h = strstr(url, "://"), *e;
-	struct in_addr	 a4;
-
-	if (h == NULL)
-		return -1;
-	h += 3;
-	e = h + strcspn(h, "/?#");
-	if (memchr(h, '@', (size_t)(e - h)))
-		h = (const char *)memrchr(h, '@', (size_t)(e - h)) + 1;
-	if (*h == '[')
-		return -1;	/* an IP literal is no domain */
-	e = h + strcspn(h, ":/?#");
-	if (dom_copy(h, (size_t)(e - h), out, outlen) == -1 ||
-	    inet_pton(AF_INET, out, &a4) == 1)
-		return -1;
-	return 0;
-}
-
 const char *
 domain_url_for(const struct config *cfg, const char *sending)
 {
-	const char	*best = NULL;
-	size_t		 bestlen = 0, slen, dlen, i;
+	struct config_tdomain	 td;
+	const char		*best = NULL;
+	size_t			 bestlen = 0, slen, i;
 
 	if (sending == NULL || *sending == '\0')
 		return NULL;
 	slen = strlen(sending);
 	for (i = 0; cfg->tracking_domains && cfg->tracking_domains[i]; i++) {
-		const char *e = cfg->tracking_domains[i];
-		const char *eq = strchr(e, '=');
-
-		if (eq == NULL)
+		if (config_tdomain(cfg->tracking_domains[i], &td) == -1 ||
+		    td.len > slen || td.len <= bestlen ||
+		    strncasecmp(sending + slen - td.len, td.domain, td.len) != 0 ||
+		    (td.len < slen && sending[slen - td.len - 1] != '.'))
 			continue;
-		dlen = (size_t)(eq - e);
-		if (dlen > slen || dlen <= bestlen ||
-		    strncasecmp(sending + slen - dlen, e, dlen) != 0 ||
-		    (dlen < slen && sending[slen - dlen - 1] != '.'))
-			continue;
-		best = eq + 1;
-		bestlen = dlen;
+		best = td.url;
+		bestlen = td.len;
 	}
 	return best;
 }
@@ -152,10 +43,10 @@ domain_tracking_url(const struct config *cfg, const char *from_hdr,
 	char		 d[DOMAIN_MAX];
 	const char	*u;
 
-	if (domain_of_address(from_hdr, d, sizeof(d)) == 0 &&
+	if (dnsname_of_address(from_hdr, d, sizeof(d)) == 0 &&
 	    (u = domain_url_for(cfg, d)) != NULL)
 		return u;
-	if (domain_of_address(env_from, d, sizeof(d)) == 0 &&
+	if (dnsname_of_address(env_from, d, sizeof(d)) == 0 &&
 	    (u = domain_url_for(cfg, d)) != NULL)
 		return u;
 	return cfg->tracking_url;
@@ -173,7 +64,7 @@ domain_pick(const struct config *cfg, struct store *st, const char *from_hdr,
 	*turl = domain_tracking_url(cfg, from_hdr, env_from);
 	if (!cfg->require_verified)
 		return 0;
-	if (domain_url_host(*turl, host, sizeof(host)) == -1) {
+	if (dnsname_url_host(*turl, host, sizeof(host)) == -1) {
 		snprintf(host, sizeof(host), "-");
 		why = "no domain name in the URL";
 	} else if ((rc = domain_get(st, host, &r)) == -1)
@@ -207,7 +98,7 @@ domain_registrable(const char *host, char *out, size_t outlen)
 	char		 low[DOMAIN_MAX];
 	const char	*r;
 
-	if (dom_copy(host, strlen(host), low, sizeof(low)) == -1)
+	if (dnsname_copy(host, strlen(host), low, sizeof(low)) == -1)
 		return -1;
 	pthread_once(&dom_psl_once, dom_psl_load);
 	if (dom_psl == NULL || (r = psl_registrable_domain(dom_psl, low)) == NULL)
@@ -245,6 +136,24 @@ dom_txn(struct store *st, unsigned flags, MDB_txn **txn, MDB_dbi *dbi)
 	return mdb_txn_begin(store_env(st), NULL, flags, txn);
 }
 
+/*
+ * dom_end - commit txn when rc is 0, else abort it (txn NULL: never
+ * begun); a failure of op is logged. 0 or -1.
+ */
+static int
+dom_end(MDB_txn *txn, int rc, const char *op)
+{
+	if (rc == 0)
+		rc = mdb_txn_commit(txn);	/* frees txn, also on failure */
+	else if (txn)
+		mdb_txn_abort(txn);
+	if (rc == 0)
+		return 0;
+	log_warnx("store op=%s error=\"%s\"", op, rc == ENOMEM ?
+	    "out of memory" : mdb_strerror(rc));
+	return -1;
+}
+
 static void
 rec_from_json(json_t *o, struct domain_rec *r)
 {
@@ -273,22 +182,9 @@ sender_from_json(json_t *o, struct domain_sender *s)
 static int
 dom_put_json(MDB_txn *txn, MDB_dbi dbi, const char *key, json_t *o)
 {
-	MDB_val	 k, v;
-	char	*text;
-	int	 rc;
+	int rc = store_record_json(txn, dbi, key, o, JSON_SORT_KEYS);
 
-	if (o == NULL)
-		return ENOMEM;
-	text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(o);
-	if (text == NULL)
-		return ENOMEM;
-	k.mv_data = (void *)key;
-	k.mv_size = strlen(key);
-	v.mv_data = text;
-	v.mv_size = strlen(text);
-	rc = mdb_put(txn, dbi, &k, &v, 0);
-	free(text);
 	return rc;
 }
 
@@ -334,23 +230,12 @@ domain_put(struct store *st, const char *name, const struct domain_rec *r)
 	MDB_dbi	 dbi;
 	int	 rc;
 
-	if ((rc = dom_txn(st, 0, &txn, &dbi)) != 0)
-		goto fail;
-	if ((rc = dom_put_json(txn, dbi, name, json_pack("{s:s, s:I, s:I, s:I}",
-	    "status", r->status, "added", (json_int_t)r->added,
-	    "checked", (json_int_t)r->checked,
-	    "changed", (json_int_t)r->changed))) != 0)
-		goto fail;
-	rc = mdb_txn_commit(txn);
-	txn = NULL;
-	if (rc != 0)
-		goto fail;
-	return 0;
-fail:
-	if (txn)
-		mdb_txn_abort(txn);
-	log_warnx("store op=put_domain error=\"%s\"", mdb_strerror(rc));
-	return -1;
+	if ((rc = dom_txn(st, 0, &txn, &dbi)) == 0)
+		rc = dom_put_json(txn, dbi, name, json_pack("{s:s, s:I, s:I, s:I}",
+		    "status", r->status, "added", (json_int_t)r->added,
+		    "checked", (json_int_t)r->checked,
+		    "changed", (json_int_t)r->changed));
+	return dom_end(txn, rc, "put_domain");
 }
 
 /* dom_each - call fn on every record whose key starts with '@' (senders) or not */
@@ -456,7 +341,7 @@ dom_sync_one(MDB_txn *txn, MDB_dbi dbi, const char *sending, const char *url,
 	json_t			*o;
 	int			 rc;
 
-	if (domain_url_host(url, host, sizeof(host)) == -1)
+	if (dnsname_url_host(url, host, sizeof(host)) == -1)
 		return 0;	/* an IP address: nothing to verify or move */
 	snprintf(key, sizeof(key), "@%s", sending);
 	k.mv_data = key;
@@ -487,36 +372,24 @@ dom_sync_one(MDB_txn *txn, MDB_dbi dbi, const char *sending, const char *url,
 int
 domain_sync(struct store *st, const struct config *cfg, int64_t now)
 {
-	MDB_txn	*txn = NULL;
-	MDB_dbi	 dbi;
-	char	 sending[DOMAIN_MAX];
-	size_t	 i, n;
-	int	 rc;
+	struct config_tdomain	 td;
+	MDB_txn			*txn = NULL;
+	MDB_dbi			 dbi;
+	char			 sending[DOMAIN_MAX];
+	size_t			 i;
+	int			 rc;
 
-	if ((rc = dom_txn(st, 0, &txn, &dbi)) != 0)
-		goto fail;
-	if ((rc = dom_sync_one(txn, dbi, "", cfg->tracking_url, now)) != 0)
-		goto fail;
+	if ((rc = dom_txn(st, 0, &txn, &dbi)) != 0 ||
+	    (rc = dom_sync_one(txn, dbi, "", cfg->tracking_url, now)) != 0)
+		return dom_end(txn, rc, "sync_domains");
 	for (i = 0; cfg->tracking_domains && cfg->tracking_domains[i]; i++) {
-		const char *e = cfg->tracking_domains[i];
-		const char *eq = strchr(e, '=');
-
-		if (eq == NULL || (n = (size_t)(eq - e)) >= sizeof(sending))
+		if (config_tdomain(cfg->tracking_domains[i], &td) == -1 ||
+		    td.len >= sizeof(sending))
 			continue;
-		memcpy(sending, e, n);
-		sending[n] = '\0';
-		if ((rc = dom_sync_one(txn, dbi, sending, eq + 1, now)) != 0)
-			goto fail;
+		memcpy(sending, td.domain, td.len);
+		sending[td.len] = '\0';
+		if ((rc = dom_sync_one(txn, dbi, sending, td.url, now)) != 0)
+			break;
 	}
-	rc = mdb_txn_commit(txn);
-	txn = NULL;
-	if (rc != 0)
-		goto fail;
-	return 0;
-fail:
-	if (txn)
-		mdb_txn_abort(txn);
-	log_warnx("store op=sync_domains error=\"%s\"", rc == ENOMEM ?
-	    "out of memory" : mdb_strerror(rc));
-	return -1;
+	return dom_end(txn, rc, "sync_domains");
 }

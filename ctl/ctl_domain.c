@@ -1,5 +1,5 @@
 /*
- * domain - "mtrackctl domain add|check|list": tracking domains, the DNS
+ * ctl_domain - "mtrackctl domain add|check|list": tracking domains, the DNS
  * records they need, and a check of everything a tracking domain relies
  * on (DNS, TLS, the tracker behind it, alignment and mail authentication
  * of its sending domains). Results are kept in the store (domain.h).
@@ -30,7 +30,7 @@ struct target {
 	char		 name[DOMAIN_MAX];
 	const char	*url;		/* NULL: not configured */
 	int		 is_default;	/* the host of tracking_url */
-	const char	*senders[64];
+	struct config_tdomain senders[64];
 	size_t		 nsenders;
 };
 
@@ -85,39 +85,35 @@ fmt_time(int64_t t, char *out, size_t outlen)
 static void
 target_find(const struct config *cfg, const char *name, struct target *t)
 {
-	char	host[DOMAIN_MAX];
-	size_t	i, n;
+	struct config_tdomain	td;
+	char			host[DOMAIN_MAX];
+	size_t			i;
 
 	memset(t, 0, sizeof(*t));
 	snprintf(t->name, sizeof(t->name), "%s", name);
-	if (domain_url_host(cfg->tracking_url, host, sizeof(host)) == 0 &&
+	if (dnsname_url_host(cfg->tracking_url, host, sizeof(host)) == 0 &&
 	    strcmp(host, name) == 0) {
 		t->url = cfg->tracking_url;
 		t->is_default = 1;
 	}
 	for (i = 0; cfg->tracking_domains && cfg->tracking_domains[i]; i++) {
-		const char *e = cfg->tracking_domains[i];
-		const char *eq = strchr(e, '=');
-
-		if (eq == NULL || domain_url_host(eq + 1, host, sizeof(host)) == -1 ||
+		if (config_tdomain(cfg->tracking_domains[i], &td) == -1 ||
+		    dnsname_url_host(td.url, host, sizeof(host)) == -1 ||
 		    strcmp(host, name) != 0)
 			continue;
 		if (t->url == NULL)
-			t->url = eq + 1;
-		n = (size_t)(eq - e);
-		if (n < DOMAIN_MAX && t->nsenders < sizeof(t->senders) /
+			t->url = td.url;
+		if (td.len < DOMAIN_MAX && t->nsenders < sizeof(t->senders) /
 		    sizeof(t->senders[0]))
-			t->senders[t->nsenders++] = e;	/* "domain=..." */
+			t->senders[t->nsenders++] = td;
 	}
 }
 
-/* sender_name - the sending domain of a tracking_domains entry */
+/* sender_name - the sending domain of a tracking_domains entry, NUL-terminated in out */
 static const char *
-sender_name(const char *entry, char *out, size_t outlen)
+sender_name(const struct config_tdomain *td, char *out, size_t outlen)
 {
-	size_t n = strcspn(entry, "=");
-
-	snprintf(out, outlen, "%.*s", (int)n, entry);
+	snprintf(out, outlen, "%.*s", (int)td->len, td->domain);
 	return out;
 }
 
@@ -137,7 +133,7 @@ name_arg(const char *arg, char *out, size_t outlen)
 		out[i] = (char)((arg[i] >= 'A' && arg[i] <= 'Z') ? arg[i] + 32 :
 		    arg[i]);
 	out[n] = '\0';
-	if (!domain_valid(out)) {
+	if (!dnsname_valid(out)) {
 		fprintf(stderr, "mtrackctl: not a domain name: \"%.64s\"\n", arg);
 		return -1;
 	}
@@ -147,7 +143,7 @@ name_arg(const char *arg, char *out, size_t outlen)
 /* add ---------------------------------------------------------------------- */
 
 static int
-domain_add(struct ctl *c, const char *name)
+ctl_domain_add(struct ctl *c, const char *name)
 {
 	struct domain_rec	 r;
 	struct target		 t;
@@ -565,7 +561,7 @@ move_cb(void *arg, const struct domain_sender *s)
 }
 
 static int
-domain_check(struct ctl *c, const char *name, const struct check_opts *o,
+ctl_domain_check(struct ctl *c, const char *name, const struct check_opts *o,
     int json)
 {
 	struct report		 rp;
@@ -608,7 +604,7 @@ domain_check(struct ctl *c, const char *name, const struct check_opts *o,
 	check_dns(&rp, &c->cfg, d, name, &addrs);
 	check_web(&rp, o, name, url, &addrs);
 	for (i = 0; i < t.nsenders; i++)
-		check_sender(&rp, &c->cfg, d, name, sender_name(t.senders[i], s,
+		check_sender(&rp, &c->cfg, d, name, sender_name(&t.senders[i], s,
 		    sizeof(s)));
 	if (t.nsenders == 0)
 		say(&rp, V_WARN, "senders", "no tracking_domains entry uses %s%s:"
@@ -690,13 +686,13 @@ list_row(struct listing *l, const char *name, const struct domain_rec *r)
 		n += (size_t)snprintf(senders, sizeof(senders), "(default)");
 	for (i = 0; i < t.nsenders && n < sizeof(senders); i++)
 		n += (size_t)snprintf(senders + n, sizeof(senders) - n, "%s%s",
-		    n ? "," : "", sender_name(t.senders[i], s, sizeof(s)));
+		    n ? "," : "", sender_name(&t.senders[i], s, sizeof(s)));
 	if (l->json) {
 		if ((js = json_array()) == NULL)
 			return -1;
 		for (i = 0; i < t.nsenders; i++)
 			json_array_append_new(js, json_string(sender_name(
-			    t.senders[i], s, sizeof(s))));
+			    &t.senders[i], s, sizeof(s))));
 	}
 	if ((v = realloc(l->seen, (l->nseen + 1) * sizeof(*v))) == NULL ||
 	    (v[l->nseen] = strdup(name)) == NULL) {
@@ -736,7 +732,7 @@ list_extra(struct listing *l, const char *url)
 	char	host[DOMAIN_MAX];
 	size_t	i;
 
-	if (domain_url_host(url, host, sizeof(host)) == -1)
+	if (dnsname_url_host(url, host, sizeof(host)) == -1)
 		return 0;
 	for (i = 0; i < l->nseen; i++)
 		if (strcmp(l->seen[i], host) == 0)
@@ -745,12 +741,13 @@ list_extra(struct listing *l, const char *url)
 }
 
 static int
-domain_listing(struct ctl *c, int json)
+ctl_domain_listing(struct ctl *c, int json)
 {
-	struct listing	 l;
-	struct store	*st;
-	size_t		 i;
-	int		 ret = 2;
+	struct config_tdomain	 td;
+	struct listing		 l;
+	struct store		*st;
+	size_t			 i;
+	int			 ret = 2;
 
 	memset(&l, 0, sizeof(l));
 	l.cfg = &c->cfg;
@@ -766,7 +763,8 @@ domain_listing(struct ctl *c, int json)
 	if (list_extra(&l, c->cfg.tracking_url) == -1)
 		goto out;
 	for (i = 0; c->cfg.tracking_domains && c->cfg.tracking_domains[i]; i++)
-		if (list_extra(&l, strchr(c->cfg.tracking_domains[i], '=') + 1) == -1)
+		if (config_tdomain(c->cfg.tracking_domains[i], &td) == 0 &&
+		    list_extra(&l, td.url) == -1)
 			goto out;
 	if (json) {
 		if (json_dumpf(l.json, stdout, JSON_INDENT(2)) == -1)
@@ -786,7 +784,7 @@ out:
 /* command ------------------------------------------------------------------ */
 
 static void
-domain_usage(void)
+ctl_domain_usage(void)
 {
 	fprintf(stderr, "usage: mtrackctl domain add DOMAIN\n"
 	    "       mtrackctl domain check DOMAIN [--resolver IP[:PORT]]"
@@ -815,7 +813,7 @@ ctl_domain(struct ctl *c, int argc, char **argv)
 	o.ca_file = c->cfg.tls_ca_file;
 	o.timeout = 5;
 	if (argc < 2) {
-		domain_usage();
+		ctl_domain_usage();
 		return 2;
 	}
 	verb = argv[1];
@@ -844,21 +842,21 @@ ctl_domain(struct ctl *c, int argc, char **argv)
 			json = 1;
 			break;
 		default:
-			domain_usage();
+			ctl_domain_usage();
 			return 2;
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (strcmp(verb, "list") == 0 && argc == 0)
-		return domain_listing(c, json);
+		return ctl_domain_listing(c, json);
 	if (argc != 1 || (strcmp(verb, "add") && strcmp(verb, "check"))) {
-		domain_usage();
+		ctl_domain_usage();
 		return 2;
 	}
 	if (name_arg(argv[0], name, sizeof(name)) == -1)
 		return 2;
 	if (strcmp(verb, "add") == 0)
-		return domain_add(c, name);
-	return domain_check(c, name, &o, json);
+		return ctl_domain_add(c, name);
+	return ctl_domain_check(c, name, &o, json);
 }
