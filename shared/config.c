@@ -860,8 +860,8 @@ cfg_same(const struct cfg_key *k, const struct config *a,
 	size_t		 j;
 
 	switch (k->type) {
-	case CFG_STR:
 	case CFG_SECRET:
+	case CFG_STR:
 		return cfg_same_str(*(char *const *)pa, *(char *const *)pb);
 	case CFG_INT:
 	case CFG_BOOL:

@@ -100,6 +100,11 @@ int	config_set(struct config *c, const char *key, const char *value,
 void	config_free(struct config *c);
 /* config_dump - print every key with its value, as a valid config file */
 void	config_dump(const struct config *c, void *fp);
+/*
+ * config_url_check - v is an http(s) URL with a host and no blank, quote
+ * or fragment; a query only when query is set. 0, or -1 with the reason
+ */
+int	config_url_check(const char *v, int query, char *err, size_t errlen);
 /* a tracking_domains entry, split */
 struct config_tdomain {
 	const char	*domain;	/* the sending domain: len bytes, no NUL */
@@ -131,11 +136,6 @@ size_t	config_changed(const struct config *a, const struct config *b,
 /* config_keys - the keys prog reads as how, comma-separated into out (for the docs and -n); how many */
 size_t	config_keys(enum config_prog prog, enum config_reload how, char *out,
 	    size_t outlen);
-/*
- * config_url_check - v is an http(s) URL with a host and no blank, quote
- * or fragment; a query only when query is set. 0, or -1 with the reason
- */
-int	config_url_check(const char *v, int query, char *err, size_t errlen);
 /* config_host_in - host (hostlen bytes) equals an entry of list or is a subdomain of one */
 int	config_host_in(char *const *list, const char *host, size_t hostlen);
 

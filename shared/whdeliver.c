@@ -31,8 +31,16 @@
 
 #define WHD_COMMIT_MS		50	/* journal committed at most this often */
 #define WHD_SCAN_MS		1000	/* retry queue looked at this often */
-#define WHD_HOLD_MAX_MS		(5 * 60 * 1000)		/* endpoint probes */
-#define WHD_RETRY_MAX_MS	(60 * 60 * 1000)	/* one event's retries */
+/*
+ * Longest waits: between probes of a failing endpoint, and between two
+ * attempts of one event. Both scale with webhook_backoff_ms (5 minutes
+ * and 1 hour at its default of 5 s), so a small backoff for tests keeps
+ * every wait small.
+ */
+#define WHD_HOLD_MAX(w)		((int64_t)(w)->backoff_ms * 60 < 300000 ? \
+				    (int64_t)(w)->backoff_ms * 60 : 300000)
+#define WHD_RETRY_MAX(w)	((int64_t)(w)->backoff_ms * 720 < 3600000 ? \
+				    (int64_t)(w)->backoff_ms * 720 : 3600000)
 #define WHD_DISABLED_MS		5000	/* a disabled endpoint re-read */
 #define WHD_ANSWER_MAX		4096
 #define WHD_UA			"mtrack-webhooks/1"
@@ -510,7 +518,7 @@ whd_fail_item(struct whdeliver *w, struct whd_ep *ep,
 	ep->st.retried++;
 	ep->m_retried++;
 	ep->st_dirty = 1;
-	q.next_us = now + whd_backoff(w, q.attempts, WHD_RETRY_MAX_MS);
+	q.next_us = now + whd_backoff(w, q.attempts, WHD_RETRY_MAX(w));
 	(void)whd_journal(w, WHD_QPUT, ep, &q, NULL);
 }
 
@@ -604,8 +612,11 @@ whd_done(struct whdeliver *w, struct whd_req *r, CURLcode res)
 		ep->hold_until = 0;
 		return;
 	}
+	/* requests sent together fail together: one step of backoff */
+	if (ep->fails > 0 && now < ep->hold_until)
+		return;
 	ep->fails++;
-	ep->hold_until = now + whd_backoff(w, ep->fails, WHD_HOLD_MAX_MS);
+	ep->hold_until = now + whd_backoff(w, ep->fails, WHD_HOLD_MAX(w));
 	ep->st.error_us = now;
 	snprintf(ep->st.last_error, sizeof(ep->st.last_error), "%s", error);
 	if (ep->fails == 1)

@@ -15,11 +15,13 @@
  *
  * Per endpoint: at most webhook_concurrency requests in flight; a failure
  * holds the endpoint (exponential backoff with jitter from
- * webhook_backoff_ms, at most 5 minutes) and probes it with one request
- * at a time until it answers 2xx again; then the queued retries go out
- * at once. Each failed event is retried with its own exponential backoff
- * with jitter (at most 1 hour apart) until webhook_retry_seconds after
- * the event (default 24 h), then marked failed (kept, visible with
+ * webhook_backoff_ms, at most 60 times it: 5 minutes by default) and
+ * probes it with one request at a time until it answers 2xx again; then
+ * the queued retries go out at once. Each failed event is retried with
+ * its own exponential backoff with jitter (at most 720 times
+ * webhook_backoff_ms apart, 1 hour by default) until
+ * webhook_retry_seconds after the event (default 24 h), then marked
+ * failed (kept, visible with
  * mtrackctl webhook list). 410 Gone disables the endpoint (log line; its
  * cursor is dropped; mtrackctl webhook replay --endpoint enables it
  * again). Endpoints never wait for each other, and the click path never

@@ -887,7 +887,6 @@ http_metrics_sum(struct http *h, struct metrics_http *m,
 	m->https_conns = http_daemon_conns(h->tls);
 	m->start_time = h->start_time;
 	m->publish = __atomic_load_n(&h->publish, __ATOMIC_ACQUIRE);
-	m->webhooks = h->webhooks;
 }
 
 void
@@ -909,7 +908,8 @@ http_metrics(struct http *h, struct http_worker *w,
 	char			*body;
 
 	http_metrics_sum(h, &m, req);
-	if (metrics_text(&b, &m, h->store) == -1) {
+	if (metrics_text(&b, &m, h->store) == -1 || (h->webhooks &&
+	    whdeliver_metrics(h->webhooks, &b) == -1)) {
 		buf_free(&b);
 		return MHD_NO;
 	}

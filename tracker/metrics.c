@@ -7,7 +7,6 @@
 #include "metrics.h"
 #include "publish.h"
 #include "tls.h"
-#include "whdeliver.h"
 
 /* a metric of one value */
 struct metric {
@@ -204,8 +203,7 @@ metrics_text(struct buf *b, const struct metrics_http *m, struct store *s)
 	    metrics_service(b, m, &ws) == -1 ||
 	    metrics_tls(b, m) == -1 ||
 	    metrics_store(b, &ws, s) == -1 ||
-	    metrics_stream(b, m->publish) == -1 ||
-	    (m->webhooks && whdeliver_metrics(m->webhooks, b) == -1))
+	    metrics_stream(b, m->publish) == -1)
 		return -1;
 	return 0;
 }

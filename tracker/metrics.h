@@ -16,7 +16,6 @@
 #include "store.h"
 
 struct publish;
-struct whdeliver;
 
 /* what the HTTP service counted, summed over its threads */
 struct metrics_http {
@@ -36,7 +35,6 @@ struct metrics_http {
 	uint64_t		 https_conns;
 	time_t			 start_time;
 	struct publish		*publish;	/* the stream's publisher, or NULL */
-	struct whdeliver	*webhooks;	/* the webhook engine, or NULL */
 };
 
 /* metrics_text - every counter of m, s and TLS appended to b; 0 or -1 (memory) */

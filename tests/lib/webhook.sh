@@ -7,7 +7,7 @@
 #   wh_ctl QUERY                 e.g. wh_ctl 'fail=5&status=500', wh_ctl 'hang=3'
 #   wh_ids                       webhook-ids answered 2xx with a valid signature, sorted
 #   wh_wait N [SECONDS]          wait until wh_ids counts N distinct ids (default 120 s)
-#   wh_bad                       requests whose signature did not verify
+#   wh_bad                       answered requests whose signature did not verify
 
 wh_start() {
 	local dir=$1 secret=$2 i
@@ -57,5 +57,29 @@ wh_wait() {
 wh_bad() {
 	python3 -c '
 import json, sys
-print(sum(1 for l in open(sys.argv[1]) if not json.loads(l)["sig_ok"]))' "$WH_LOG"
+print(sum(1 for l in open(sys.argv[1])
+          if not json.loads(l)["sig_ok"] and not json.loads(l).get("hung")))' "$WH_LOG"
+}
+
+# wh_events [PATH] - event ids (data.id, also inside batches) answered 2xx
+# with a valid signature, one line each in arrival order (repeats kept)
+wh_events() {
+	python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if not r["sig_ok"] or not 200 <= r["answer"] < 300 or r["body"] is None:
+        continue
+    if len(sys.argv) > 2 and r["path"] != sys.argv[2]:
+        continue
+    b = r["body"]
+    for e in (b["data"] if b["type"] == "batch" else [b]):
+        print(e["data"]["id"])' "$WH_LOG" "$@"
+}
+
+# wh_count QUERY - requests in the log matching a Python expression on r
+wh_count() {
+	python3 -c '
+import json, sys
+print(sum(1 for l in open(sys.argv[1]) if (lambda r: eval(sys.argv[2]))(json.loads(l))))' "$WH_LOG" "$1"
 }

@@ -4,7 +4,8 @@ signatures and records every request, one JSON line each.
 
 usage: whreceiver.py PORT SECRET LOG
 
-Each line of LOG: {"id", "ts", "sig_ok", "answer", "body"} (body parsed).
+Each line of LOG: {"id", "ts", "sig_ok", "answer", "path", "body"} (body
+parsed); a request left hanging is logged with "hung": true and answer 0.
 GET /_ctl?fail=N&status=CODE&hang=SECONDS changes what it does next:
 the next N webhook requests get CODE (default 500); hang=S makes every
 request wait S seconds before answering (0: off). GET /_ctl alone answers
@@ -71,6 +72,11 @@ class Handler(BaseHTTPRequestHandler):
                 state["fail"] -= 1
                 code = state["status"]
         if hang > 0:
+            with lock:
+                with open(LOG, "a") as f:
+                    f.write(json.dumps({"id": self.headers.get("webhook-id", ""),
+                                        "sig_ok": False, "answer": 0, "hung": True,
+                                        "path": self.path, "body": None}) + "\n")
             time.sleep(hang)
             self.close_connection = True
             return
