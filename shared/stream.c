@@ -53,6 +53,14 @@ stream_on_reconnect(natsConnection *nc, void *arg)
 }
 
 static void
+stream_on_connect(natsConnection *nc, void *arg)
+{
+	(void)nc;
+	(void)arg;
+	log_info("stream connected");
+}
+
+static void
 stream_on_disconnect(natsConnection *nc, void *arg)
 {
 	(void)nc;
@@ -86,7 +94,10 @@ stream_open(const struct config *c, const char *name, char *err,
 	    1000000000LL;
 	/*
 	 * Never give up on the servers: retry the first connect in the
-	 * background (Connect returns at once) and reconnect without limit.
+	 * background and reconnect without limit. The connected callback is
+	 * what makes that first connect asynchronous: without one, libnats
+	 * retries inside natsConnection_Connect, which would then never
+	 * return while no server answers (a milter or tracker stuck at start).
 	 * Nothing is buffered for a reconnect: the publisher checks the
 	 * connection and its records wait in the local store instead.
 	 */
@@ -99,8 +110,8 @@ stream_open(const struct config *c, const char *name, char *err,
 	    (s = natsOptions_SetTimeout(st->opts, 2000)) != NATS_OK ||
 	    (s = natsOptions_SetPingInterval(st->opts, 5000)) != NATS_OK ||
 	    (s = natsOptions_SetMaxPingsOut(st->opts, 2)) != NATS_OK ||
-	    (s = natsOptions_SetRetryOnFailedConnect(st->opts, true, NULL,
-	    NULL)) != NATS_OK ||
+	    (s = natsOptions_SetRetryOnFailedConnect(st->opts, true,
+	    stream_on_connect, st)) != NATS_OK ||
 	    (s = natsOptions_SetReconnectedCB(st->opts, stream_on_reconnect,
 	    st)) != NATS_OK ||
 	    (s = natsOptions_SetDisconnectedCB(st->opts, stream_on_disconnect,
