@@ -34,7 +34,7 @@ ROUNDS=${ROUNDS:-5}
 SECS=${BENCH_SECONDS:-${QUICK:+2}}
 SECS=${SECS:-5}
 NLINKS=${BENCH_LINKS:-1000000}
-ONLY=${BENCH_ONLY:-1 2 3 4 5 6}
+ONLY=${BENCH_ONLY:-1 2 3 4 5 6 7}
 OUT=${BENCH_OUT:-$TOP/bench/results.md}
 WRK_CONNS=64
 WRK_THREADS=2
@@ -354,7 +354,7 @@ thread_split() {
 LINKS_IDS=$WORK/data/links.txt
 MSGS_IDS=$WORK/data/msgs.txt
 HTTP_OK=
-if want 1 || want 2 || want 3; then
+if want 1 || want 2 || want 3 || want 7; then
 	say "# store: $NLINKS links"
 	if ! "$WORK/bin/mkstore" "$MT_CONF" "$NLINKS" 100 "$LINKS_IDS" "$MSGS_IDS" >&2; then
 		say "bench: mkstore failed"
@@ -821,6 +821,67 @@ if want 6; then
 		fi
 	else
 		na 6 "   tracker RSS, idle connections" "nginx not installed"
+	fi
+fi
+
+# ================================================================ 7: webhooks
+# wh_restart on|off: the tracker again, with or without a webhook endpoint
+# (nginx's /hook answers 204: the receiver costs next to nothing)
+wh_restart() {
+	stop_tracker
+	sed -i '/^webhook_/d' "$MT_CONF"
+	if [ "$1" = on ]; then
+		echo "webhook_url = http://127.0.0.1:$NGX_PORT/hook" >> "$MT_CONF"
+		echo "webhook_secret = whsec_$(head -c 32 /dev/urandom | base64 | tr -d '\n')" >> "$MT_CONF"
+	fi
+	start_tracker
+}
+# wh_delivered: the webhooks the running tracker delivered
+wh_delivered() {
+	curl -s "http://127.0.0.1:$APORT/metrics" |
+	    awk '$1 ~ /^mtrack_webhook_delivered_total/ { s += $2 } END { print s + 0 }'
+}
+if want 7; then
+	say "# 7. click redirects with webhooks on vs off (alternating rounds, nginx /hook receiver)"
+	if [ -z "$HTTP_OK" ]; then
+		na 7 "7. Click 302 with webhooks on, req/s" "${HTTP_WHY:-setup failed}"
+	else
+		WH_ON=() WH_OFF=() WH_R=() WH_LAG=()
+		for r in $(seq 1 "$ROUNDS"); do
+			if [ $((r % 2)) = 1 ]; then order="off on"; else order="on off"; fi
+			for mode in $order; do
+				wh_restart "$mode" || break 2
+				wrk_run "$MT_TPORT" "$LINKS_IDS" /click/ "" 1 "$WORK/warm.out"
+				wait_drained 60
+				d0=$(wh_delivered)
+				wrk_run "$MT_TPORT" "$LINKS_IDS" /click/ "" "$SECS" "$WORK/wrk.wh.$mode.$r"
+				tend=$(now)
+				read -r rps p50 p99 req bad <<EOF
+$(wrk_parse "$WORK/wrk.wh.$mode.$r")
+EOF
+				if [ "$mode" = on ]; then
+					WH_ON+=("$rps")
+					# how long after the round its clicks were all delivered
+					for i in $(seq 1200); do
+						[ "$(wh_delivered)" -ge $((d0 + req - bad)) ] && break
+						sleep 0.1
+					done
+					WH_LAG+=("$(calc "$(now) - $tend")")
+				else
+					WH_OFF+=("$rps")
+				fi
+				say "  webhooks $mode round $r: rps=$rps p99=${p99}us bad=$bad"
+			done
+			[ ${#WH_ON[@]} = ${#WH_OFF[@]} ] && WH_R+=("$(ratio "${WH_ON[-1]}" "${WH_OFF[-1]}")")
+		done
+		wh_restart off
+		if [ ${#WH_R[@]} -gt 0 ]; then
+			R=$(med "${WH_R[@]}")
+			row 7 "7. Click 302 with webhooks on: req/s" "$(fmt "$(med "${WH_ON[@]}")")" "webhooks off $(fmt "$(med "${WH_OFF[@]}")")" "$(x "$R")" ">= 0.95x" "$(met "$R" '>=' 0.95)"
+			note "webhooks: a ${SECS} s click round was delivered in full (signed POSTs to nginx) $(printf '%.1f' "$(med "${WH_LAG[@]}")") s after it ended (median; at most 120 s waited)"
+		else
+			na 7 "7. Click 302 with webhooks on, req/s" "the tracker did not restart"
+		fi
 	fi
 fi
 

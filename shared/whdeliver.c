@@ -442,13 +442,22 @@ whd_fkey(struct whdeliver *w, struct whd_ep *ep, const char *evkey, int on)
 		}
 }
 
+/*
+ * whd_busy - a queued event the retry scan must skip: in flight, or
+ * changed by the journal and not committed yet (the scan reads the store)
+ */
 static int
-whd_in_flight(struct whdeliver *w, struct whd_ep *ep, const char *evkey)
+whd_busy(struct whdeliver *w, struct whd_ep *ep, const char *evkey)
 {
-	int i;
+	size_t	i;
+	int	j;
 
-	for (i = 0; i < w->concurrency; i++)
-		if (strcmp(ep->fkeys[i], evkey) == 0)
+	for (j = 0; j < w->concurrency; j++)
+		if (strcmp(ep->fkeys[j], evkey) == 0)
+			return 1;
+	for (i = 0; i < w->njournal; i++)
+		if (w->journal[i].ep == ep &&
+		    strcmp(w->journal[i].q.evkey, evkey) == 0)
 			return 1;
 	return 0;
 }
@@ -639,7 +648,7 @@ whd_scan_fn(void *arg, const struct whstate_q *q)
 	struct whd_scan *sc = arg;
 
 	if ((q->next_us <= sc->now || sc->ep->rush) &&
-	    !whd_in_flight(sc->w, sc->ep, q->evkey))
+	    !whd_busy(sc->w, sc->ep, q->evkey))
 		sc->due[sc->ndue++] = *q;
 	return sc->ndue >= sc->room;
 }
@@ -881,7 +890,7 @@ whd_step(struct whdeliver *w, struct whd_ep *ep, int64_t now)
 		return;
 	}
 	limit = ep->fails > 0 ? 1 : (unsigned)w->concurrency;
-	if (w->njournal == 0 && ep->inflight < limit)
+	if (ep->inflight < limit)
 		whd_retries(w, ep, limit - ep->inflight, now);
 	whd_refill(w, ep);
 	whd_fresh(w, ep, limit);
@@ -939,11 +948,13 @@ whd_main(void *arg)
 	size_t			 i;
 
 	while (!w->stop) {
+		/* answers first: their slots are free for this round's sends */
+		curl_multi_perform(w->multi, &running);
+		whd_finish(w);
 		now = whd_now();
 		for (i = 0; i < w->nep; i++)
 			whd_step(w, &w->ep[i], now);
 		curl_multi_perform(w->multi, &running);
-		whd_finish(w);
 		if (now - w->last_commit >= WHD_COMMIT_MS * 1000LL) {
 			whd_commit(w);
 			w->last_commit = now;
