@@ -977,8 +977,13 @@ whdeliver_start(struct store *s, const struct config *c, char *err,
 	w->store = s;
 	if (whconf_load(&w->conf, c, err, errlen) == -1)
 		goto fail;
-	if (w->conf.n == 0)
+	if (w->conf.n == 0) {
+		/* none configured (any more): none holds the feed */
+		if (feed_sync(s, "wh:", NULL, 0) == -1)
+			log_warnx("webhook op=feed_sync error=\"cannot write the"
+			    " store\"");
 		goto fail;	/* nothing to do: err stays "" */
+	}
 	w->timeout_ms = c->webhook_timeout * 1000;
 	w->concurrency = c->webhook_concurrency;
 	w->batch = c->webhook_batch;
