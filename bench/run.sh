@@ -34,7 +34,7 @@ ROUNDS=${ROUNDS:-5}
 SECS=${BENCH_SECONDS:-${QUICK:+2}}
 SECS=${SECS:-5}
 NLINKS=${BENCH_LINKS:-1000000}
-ONLY=${BENCH_ONLY:-1 2 3 4 5 6 7}
+ONLY=${BENCH_ONLY:-1 2 3 4 5 6 7 8}
 OUT=${BENCH_OUT:-$TOP/bench/results.md}
 WRK_CONNS=64
 WRK_THREADS=2
@@ -358,7 +358,7 @@ LINKS_IDS=$WORK/data/links.txt
 MSGS_IDS=$WORK/data/msgs.txt
 SEALED_IDS=$WORK/data/sealed.txt
 HTTP_OK=
-if want 1 || want 2 || want 3 || want 7; then
+if want 1 || want 2 || want 3 || want 7 || want 8; then
 	say "# store: $NLINKS links"
 	if ! "$WORK/bin/mkstore" "$MT_CONF" "$NLINKS" 100 "$LINKS_IDS" "$MSGS_IDS" >&2; then
 		say "bench: mkstore failed"
@@ -613,7 +613,7 @@ start_noop() {
 	wait_sock "$NOOP_SOCK" "$NOOP_PID"
 }
 
-if want 4 || want 6 || want 7; then
+if want 4 || want 6 || want 8; then
 	setup_postfix || say "bench: Postfix: ${PF_WHY:-setup failed}"
 	[ -n "$PF_OK" ] && { start_milter || { PF_OK=; PF_WHY="mtrack-milter did not start"; }; }
 fi
@@ -841,13 +841,74 @@ if want 6; then
 	fi
 fi
 
-# ================================================================ 7: stream
+# ================================================================ 7: webhooks
+# wh_restart on|off: the tracker again, with or without a webhook endpoint
+# (nginx's /hook answers 204: the receiver costs next to nothing)
+wh_restart() {
+	stop_tracker
+	sed -i '/^webhook_/d' "$MT_CONF"
+	if [ "$1" = on ]; then
+		echo "webhook_url = http://127.0.0.1:$NGX_PORT/hook" >> "$MT_CONF"
+		echo "webhook_secret = whsec_$(head -c 32 /dev/urandom | base64 | tr -d '\n')" >> "$MT_CONF"
+	fi
+	start_tracker
+}
+# wh_delivered: the webhooks the running tracker delivered
+wh_delivered() {
+	curl -s "http://127.0.0.1:$APORT/metrics" |
+	    awk '$1 ~ /^mtrack_webhook_delivered_total/ { s += $2 } END { print s + 0 }'
+}
+if want 7; then
+	say "# 7. click redirects with webhooks on vs off (alternating rounds, nginx /hook receiver)"
+	if [ -z "$HTTP_OK" ]; then
+		na 7 "7. Click 302 with webhooks on, req/s" "${HTTP_WHY:-setup failed}"
+	else
+		WH_ON=() WH_OFF=() WH_R=() WH_LAG=()
+		for r in $(seq 1 "$ROUNDS"); do
+			if [ $((r % 2)) = 1 ]; then order="off on"; else order="on off"; fi
+			for mode in $order; do
+				wh_restart "$mode" || break 2
+				wrk_run "$MT_TPORT" "$LINKS_IDS" /click/ "" 1 "$WORK/warm.out"
+				wait_drained 60
+				d0=$(wh_delivered)
+				wrk_run "$MT_TPORT" "$LINKS_IDS" /click/ "" "$SECS" "$WORK/wrk.wh.$mode.$r"
+				tend=$(now)
+				read -r rps p50 p99 req bad <<EOF
+$(wrk_parse "$WORK/wrk.wh.$mode.$r")
+EOF
+				if [ "$mode" = on ]; then
+					WH_ON+=("$rps")
+					# how long after the round its clicks were all delivered
+					for i in $(seq 1200); do
+						[ "$(wh_delivered)" -ge $((d0 + req - bad)) ] && break
+						sleep 0.1
+					done
+					WH_LAG+=("$(calc "$(now) - $tend")")
+				else
+					WH_OFF+=("$rps")
+				fi
+				say "  webhooks $mode round $r: rps=$rps p99=${p99}us bad=$bad"
+			done
+			[ ${#WH_ON[@]} = ${#WH_OFF[@]} ] && WH_R+=("$(ratio "${WH_ON[-1]}" "${WH_OFF[-1]}")")
+		done
+		wh_restart off
+		if [ ${#WH_R[@]} -gt 0 ]; then
+			R=$(med "${WH_R[@]}")
+			row 7 "7. Click 302 with webhooks on: req/s" "$(fmt "$(med "${WH_ON[@]}")")" "webhooks off $(fmt "$(med "${WH_OFF[@]}")")" "$(x "$R")" ">= 0.95x" "$(met "$R" '>=' 0.95)"
+			note "webhooks: a ${SECS} s click round was delivered in full (signed POSTs to nginx) $(printf '%.1f' "$(med "${WH_LAG[@]}")") s after it ended (median; at most 120 s waited)"
+		else
+			na 7 "7. Click 302 with webhooks on, req/s" "the tracker did not restart"
+		fi
+	fi
+fi
+
+# ================================================================ 8: stream
 # the cost of publishing to NATS JetStream: the same tracker and milter with
 # and without stream_url (a one-node JetStream server on loopback, file
 # storage), alternating rounds; then how fast the events are published and
 # how fast a collector applies the whole stream to a store of its own
-if want 7; then
-	say "# 7. publishing to NATS JetStream: with vs without stream_url"
+if want 8; then
+	say "# 8. publishing to NATS JetStream: with vs without stream_url"
 	NATS_OK=
 	if ! need nats-server; then
 		NATS_WHY="nats-server not installed"
@@ -865,7 +926,7 @@ if want 7; then
 	CONF_ON=$WORK/mt/stream.conf
 	{ cat "$MT_CONF"; echo "stream_url = nats://127.0.0.1:${NPORT:-1}"; } > "$CONF_ON"
 	if [ -z "$NATS_OK" ] || [ -z "$HTTP_OK" ]; then
-		na 7 "7. Click 302 with stream_url: req/s" "${NATS_WHY:-${HTTP_WHY:-setup failed}}"
+		na 8 "8. Click 302 with stream_url: req/s" "${NATS_WHY:-${HTTP_WHY:-setup failed}}"
 	else
 		declare -A SR
 		for r in $(seq 1 "$ROUNDS"); do
@@ -900,8 +961,8 @@ if want 7; then
 		MT_CONF=$CONF_OFF
 		start_tracker
 		R=$(med ${SR[ratio]})
-		row 7 "7. Click 302 with stream_url: req/s" "$(fmt "$(med ${SR[on]})")" "without $(fmt "$(med ${SR[off]})")" "$(x "$R")" "" ""
-		row 7 "   events published (JetStream, 1 node, file): /s" "$(fmt "$(med ${SR[pub]})")" "" "" "" ""
+		row 8 "8. Click 302 with stream_url: req/s" "$(fmt "$(med ${SR[on]})")" "without $(fmt "$(med ${SR[off]})")" "$(x "$R")" "" ""
+		row 8 "   events published (JetStream, 1 node, file): /s" "$(fmt "$(med ${SR[pub]})")" "" "" "" ""
 		note "stream: the last click of a round was acknowledged by JetStream $(printf '%.1f' "$(med ${SR[lag]})") s after the round ended (median)"
 		# a collector on a store of its own reads the whole stream (its
 		# messages are not in it: the events wait, parked, which costs
@@ -922,10 +983,10 @@ if want 7; then
 		done
 		t1=$(now)
 		stop_pid "$CPID"
-		row 7 "   collector: records applied/s (whole stream)" "$(fmt "$(calc "$c / ($t1 - $t0)")")" "$c of ${n:-?} records" "" "" ""
+		row 8 "   collector: records applied/s (whole stream)" "$(fmt "$(calc "$c / ($t1 - $t0)")")" "$c of ${n:-?} records" "" "" ""
 	fi
 	if [ -z "$NATS_OK" ] || [ -z "$PF_OK" ]; then
-		na 7 "   milter with stream_url: msg/s" "${NATS_WHY:-${PF_WHY:-setup failed}}"
+		na 8 "   milter with stream_url: msg/s" "${NATS_WHY:-${PF_WHY:-setup failed}}"
 	else
 		NEWS=contrib/examples/newsletter.eml
 		declare -A SM
@@ -945,8 +1006,8 @@ if want 7; then
 		done
 		MT_CONF=$CONF_OFF
 		R=$(ratio "$(med ${SM[on]})" "$(med ${SM[off]})")
-		row 7 "   milter with stream_url: msg/s delivered" "$(fmt "$(med ${SM[on]})")" "without $(fmt "$(med ${SM[off]})")" "$(x "$R")" "" ""
-		row 7 "   milter CPU per message, with vs without" "$(printf '%.0f' "$(med ${SM[on.c]})") us" "$(printf '%.0f' "$(med ${SM[off.c]})") us" "$(x "$(ratio "$(med ${SM[on.c]})" "$(med ${SM[off.c]})")")" "" ""
+		row 8 "   milter with stream_url: msg/s delivered" "$(fmt "$(med ${SM[on]})")" "without $(fmt "$(med ${SM[off]})")" "$(x "$R")" "" ""
+		row 8 "   milter CPU per message, with vs without" "$(printf '%.0f' "$(med ${SM[on.c]})") us" "$(printf '%.0f' "$(med ${SM[off.c]})") us" "$(x "$(ratio "$(med ${SM[on.c]})" "$(med ${SM[off.c]})")")" "" ""
 	fi
 fi
 

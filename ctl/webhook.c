@@ -16,6 +16,7 @@
 
 #include "ctl.h"
 #include "feed.h"
+#include "now.h"
 #include "query.h"
 #include "report.h"
 #include "whconf.h"
@@ -26,15 +27,6 @@
 #define WEBHOOK_USAGE	"usage: mtrackctl webhook list | test URL |" \
 			" replay --since TIME [--endpoint URL]\n"
 #define REPLAY_CHUNK	10000	/* queue records per write transaction */
-
-static int64_t
-webhook_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /* webhook_list - one block per endpoint */
 static int
@@ -202,7 +194,7 @@ replay_queue(struct store *s, const struct whconf *w,
 	*n = 0;
 	dbi = store_dbi(s, DB_WEBHOOKS);
 	memset(&q, 0, sizeof(q));
-	q.first_us = webhook_now();	/* the retry time runs from now */
+	q.first_us = now_us();	/* the retry time runs from now */
 	for (j = 0; j < w->n && rc == 0; j++) {
 		const struct whendpoint *e = &w->ep[j];
 

@@ -23,6 +23,7 @@
 #include "config.h"
 #include "feed.h"
 #include "log.h"
+#include "now.h"
 #include "store.h"
 #include "whconf.h"
 #include "whdeliver.h"
@@ -129,15 +130,6 @@ struct whdeliver {
 	pthread_mutex_t		 snap_lock;
 };
 
-static int64_t
-whd_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* whd_backoff - base * 2^(n-1), capped, with jitter: a time in [d/2, d] (us) */
 static int64_t
 whd_backoff(struct whdeliver *w, unsigned n, int64_t cap_ms)
@@ -208,7 +200,7 @@ whd_commit(struct whdeliver *w)
 			if ((rc = whstate_q_del(txn, w->dbi, j->ep->cfg->id,
 			    j->q.evkey)) == 0)
 				rc = whstate_fail_put(txn, w->dbi,
-				    j->ep->cfg->id, j->q.evkey, whd_now(),
+				    j->ep->cfg->id, j->q.evkey, now_us(),
 				    j->q.attempts, j->error);
 			break;
 		}
@@ -323,7 +315,7 @@ whd_setup(CURL *h, struct curl_slist **hdrs, const char *url,
 {
 	char			 sig[WHSIGN_SIG_LEN], line[128];
 	struct curl_slist	*l = NULL, *t;
-	int64_t			 ts = whd_now() / 1000000;
+	int64_t			 ts = now_us() / 1000000;
 	static const char *const fixed[] = { "Content-Type: application/json",
 	    "Expect:", NULL };
 	size_t			 i;
@@ -442,13 +434,22 @@ whd_fkey(struct whdeliver *w, struct whd_ep *ep, const char *evkey, int on)
 		}
 }
 
+/*
+ * whd_busy - a queued event the retry scan must skip: in flight, or
+ * changed by the journal and not committed yet (the scan reads the store)
+ */
 static int
-whd_in_flight(struct whdeliver *w, struct whd_ep *ep, const char *evkey)
+whd_busy(struct whdeliver *w, struct whd_ep *ep, const char *evkey)
 {
-	int i;
+	size_t	i;
+	int	j;
 
-	for (i = 0; i < w->concurrency; i++)
-		if (strcmp(ep->fkeys[i], evkey) == 0)
+	for (j = 0; j < w->concurrency; j++)
+		if (strcmp(ep->fkeys[j], evkey) == 0)
+			return 1;
+	for (i = 0; i < w->njournal; i++)
+		if (w->journal[i].ep == ep &&
+		    strcmp(w->journal[i].q.evkey, evkey) == 0)
 			return 1;
 	return 0;
 }
@@ -559,7 +560,7 @@ whd_done(struct whdeliver *w, struct whd_req *r, CURLcode res)
 	struct whd_ep	*ep = r->ep;
 	long		 status = 0;
 	char		 error[WHSTATE_ERR_MAX];
-	int64_t		 now = whd_now();
+	int64_t		 now = now_us();
 	size_t		 i;
 	int		 ok;
 
@@ -639,7 +640,7 @@ whd_scan_fn(void *arg, const struct whstate_q *q)
 	struct whd_scan *sc = arg;
 
 	if ((q->next_us <= sc->now || sc->ep->rush) &&
-	    !whd_in_flight(sc->w, sc->ep, q->evkey))
+	    !whd_busy(sc->w, sc->ep, q->evkey))
 		sc->due[sc->ndue++] = *q;
 	return sc->ndue >= sc->room;
 }
@@ -881,7 +882,7 @@ whd_step(struct whdeliver *w, struct whd_ep *ep, int64_t now)
 		return;
 	}
 	limit = ep->fails > 0 ? 1 : (unsigned)w->concurrency;
-	if (w->njournal == 0 && ep->inflight < limit)
+	if (ep->inflight < limit)
 		whd_retries(w, ep, limit - ep->inflight, now);
 	whd_refill(w, ep);
 	whd_fresh(w, ep, limit);
@@ -939,11 +940,13 @@ whd_main(void *arg)
 	size_t			 i;
 
 	while (!w->stop) {
-		now = whd_now();
+		/* answers first: their slots are free for this round's sends */
+		curl_multi_perform(w->multi, &running);
+		whd_finish(w);
+		now = now_us();
 		for (i = 0; i < w->nep; i++)
 			whd_step(w, &w->ep[i], now);
 		curl_multi_perform(w->multi, &running);
-		whd_finish(w);
 		if (now - w->last_commit >= WHD_COMMIT_MS * 1000LL) {
 			whd_commit(w);
 			w->last_commit = now;
@@ -974,14 +977,19 @@ whdeliver_start(struct store *s, const struct config *c, char *err,
 	w->store = s;
 	if (whconf_load(&w->conf, c, err, errlen) == -1)
 		goto fail;
-	if (w->conf.n == 0)
+	if (w->conf.n == 0) {
+		/* none configured (any more): none holds the feed */
+		if (feed_sync(s, "wh:", NULL, 0) == -1)
+			log_warnx("webhook op=feed_sync error=\"cannot write the"
+			    " store\"");
 		goto fail;	/* nothing to do: err stays "" */
+	}
 	w->timeout_ms = c->webhook_timeout * 1000;
 	w->concurrency = c->webhook_concurrency;
 	w->batch = c->webhook_batch;
 	w->backoff_ms = c->webhook_backoff_ms;
 	w->retry_us = (int64_t)c->webhook_retry_seconds * 1000000;
-	w->rng = (uint64_t)whd_now() ^ ((uint64_t)getpid() << 32) ^ 1;
+	w->rng = (uint64_t)now_us() ^ ((uint64_t)getpid() << 32) ^ 1;
 	w->dbi = store_dbi(s, DB_WEBHOOKS);
 	w->meta = store_dbi(s, DB_META);
 	w->nep = w->conf.n;
@@ -1104,7 +1112,7 @@ whdeliver_metrics(struct whdeliver *w, struct buf *b)
 {
 	MDB_txn		*txn;
 	uint64_t	 last = 0, queued, failed, pending;
-	int64_t		 oldest, now = whd_now();
+	int64_t		 oldest, now = now_us();
 	size_t		 i;
 	int		 bad = 0;
 	static const char *const fam[][3] = {

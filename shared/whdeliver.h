@@ -44,7 +44,8 @@ struct whdeliver;
 /*
  * whdeliver_start - start delivering for the endpoints of c. Returns the
  * engine; NULL with err set on failure, NULL with err "" when no endpoint
- * is configured. s must outlive the engine.
+ * is configured (then the feed consumers of endpoints configured before
+ * are dropped: they no longer hold the feed). s must outlive the engine.
  */
 struct whdeliver *whdeliver_start(struct store *s, const struct config *c,
 	    char *err, size_t errlen);

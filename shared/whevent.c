@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "now.h"
 #include "whconf.h"
 #include "whevent.h"
 
@@ -118,8 +119,7 @@ out:
 int
 whevent_sample(struct buf *out, struct whevent_info *info)
 {
-	struct timespec	 ts;
-	int64_t		 us;
+	int64_t		 us = now_us();
 	char		 key[21], ev[512];
 	int		 n;
 	const char	*msg = "{\"message_id\":\"<test@mtrack.invalid>\","
@@ -127,8 +127,6 @@ whevent_sample(struct buf *out, struct whevent_info *info)
 	    "\"rcpt\":[\"someone@example.com\"]}";
 	const char	*link = "{\"n\":0,\"url\":\"https://example.com/\"}";
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 	snprintf(key, sizeof(key), "%016" PRIx64 "ffff", (uint64_t)us);
 	n = snprintf(ev, sizeof(ev), "{\"time\":%" PRId64 ",\"type\":\"click\","
 	    "\"ip\":\"192.0.2.1\",\"ua\":\"mtrackctl webhook test\","

@@ -26,16 +26,7 @@ wh_start "$T" "$SECRET" || bail "the receiver did not start"
 PORT=$(free_port "$WH_PORT") || bail "no free port"
 APORT=$(free_port "$PORT" "$WH_PORT") || bail "no free port"
 BASE=http://127.0.0.1:$PORT
-{
-	echo "db_path = $T/db"
-	echo "tracker_listen = 127.0.0.1:$PORT"
-	echo "admin_listen = 127.0.0.1:$APORT"
-	echo "tracking_url = $BASE"
-	echo "click_min_seconds = 0"
-	echo "burst_links = 0"
-	echo "webhook_url = $WH_URL"
-	echo "webhook_secret = $SECRET"
-} > "$T/conf"
+wh_tracker_conf "$PORT" "$APORT" "webhook_url = $WH_URL" "webhook_secret = $SECRET"
 
 out=$("$TRACKER" -n -c "$T/conf" 2>&1)
 ok $? "-n accepts the webhook keys"
@@ -55,15 +46,9 @@ wait_port "$PORT" 10 "$PID" || bail "the tracker did not start"
 # five messages of four links each, recorded by the rewriter (the milter's code)
 : > "$T/links"
 for m in 1 2 3 4 5; do
-	printf '%s\r\n' "From: news@example.com" "To: r$m@example.org" "Subject: t$m" \
-	    "Message-ID: <wh-$m@example.com>" "MIME-Version: 1.0" \
-	    "Content-Type: text/html; charset=utf-8" "" \
-	    "<html><body><a href=\"https://example.com/$m/a\">a</a> <a href=\"https://example.com/$m/b?x=1&amp;y=2\">b</a>" \
-	    "<a href=\"https://example.net/$m/c\">c</a> <a href=\"https://example.org/$m/d\">d</a></body></html>" > "$T/in$m.eml"
-	"$CTL" rewrite -c "$T/conf" --to "r$m@example.org" < "$T/in$m.eml" 2>/dev/null |
-	    perl -MMIME::QuotedPrint -0777 -ne 'print decode_qp($_)' > "$T/out$m.eml"
-	grep -o "$BASE/click/[A-Za-z0-9_-]*" "$T/out$m.eml" >> "$T/links"
-	grep -o "$BASE/open/[A-Za-z0-9_-]*\.png" "$T/out$m.eml" >> "$T/opens"
+	wh_rewrite "wh-$m" "r$m@example.org" "<html><body><a href=\"https://example.com/$m/a\">a</a> <a href=\"https://example.com/$m/b?x=1&amp;y=2\">b</a> <a href=\"https://example.net/$m/c\">c</a> <a href=\"https://example.org/$m/d\">d</a></body></html>"
+	grep -o "$BASE/click/[A-Za-z0-9_-]*" "$T/wh-$m.out" >> "$T/links"
+	grep -o "$BASE/open/[A-Za-z0-9_-]*\.png" "$T/wh-$m.out" >> "$T/opens"
 done
 is "$(grep -c . "$T/links") $(grep -c . "$T/opens")" "20 5" "20 links and 5 pixels recorded"
 

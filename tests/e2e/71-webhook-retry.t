@@ -25,30 +25,15 @@ wh_start "$T" "$SECRET" || bail "the receiver did not start"
 PORT=$(free_port "$WH_PORT") || bail "no free port"
 APORT=$(free_port "$PORT" "$WH_PORT") || bail "no free port"
 BASE=http://127.0.0.1:$PORT
-{
-	echo "db_path = $T/db"
-	echo "tracker_listen = 127.0.0.1:$PORT"
-	echo "admin_listen = 127.0.0.1:$APORT"
-	echo "tracking_url = $BASE"
-	echo "click_min_seconds = 0"
-	echo "burst_links = 0"
-	echo "webhook_url = $WH_URL"
-	echo "webhook_secret = $SECRET"
-	echo "webhook_backoff_ms = 50"
-	echo "webhook_timeout = 1"
-	echo "webhook_concurrency = 4"
-} > "$T/conf"
+wh_tracker_conf "$PORT" "$APORT" "webhook_url = $WH_URL" "webhook_secret = $SECRET" \
+    "webhook_backoff_ms = 50" "webhook_timeout = 1" "webhook_concurrency = 4"
 "$TRACKER" -c "$T/conf" >>"$T/log" 2>&1 &
 PID=$!
 wait_port "$PORT" 10 "$PID" || bail "the tracker did not start"
 
-printf '%s\r\n' "From: news@example.com" "To: r@example.org" "Subject: t" \
-    "Message-ID: <wh-retry@example.com>" "MIME-Version: 1.0" \
-    "Content-Type: text/html; charset=utf-8" "" \
-    '<html><body><a href="https://example.com/a">a</a> <a href="https://example.com/b">b</a></body></html>' > "$T/in.eml"
-"$CTL" rewrite -c "$T/conf" --to r@example.org < "$T/in.eml" 2>/dev/null |
-    perl -MMIME::QuotedPrint -0777 -ne 'print decode_qp($_)' > "$T/out.eml"
-grep -o "$BASE/click/[A-Za-z0-9_-]*" "$T/out.eml" > "$T/links"
+wh_rewrite wh-retry r@example.org \
+    '<html><body><a href="https://example.com/a">a</a> <a href="https://example.com/b">b</a></body></html>'
+grep -o "$BASE/click/[A-Za-z0-9_-]*" "$T/wh-retry.out" > "$T/links"
 [ "$(grep -c . "$T/links")" -eq 2 ] || bail "no links recorded"
 # clicks N - N clicks over the two links
 clicks() {

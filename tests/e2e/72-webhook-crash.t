@@ -23,18 +23,8 @@ SECRET=whsec_$(head -c 24 /dev/urandom | base64 | tr -d '\n')
 wh_start "$T" "$SECRET" || bail "the receiver did not start"
 PORT=$(free_port "$WH_PORT") || bail "no free port"
 BASE=http://127.0.0.1:$PORT
-{
-	echo "db_path = $T/db"
-	echo "tracker_listen = 127.0.0.1:$PORT"
-	echo "admin_listen ="
-	echo "tracking_url = $BASE"
-	echo "click_min_seconds = 0"
-	echo "burst_links = 0"
-	echo "webhook_url = $WH_URL"
-	echo "webhook_secret = $SECRET"
-	echo "webhook_backoff_ms = 100"
-	echo "webhook_concurrency = 2"
-} > "$T/conf"
+wh_tracker_conf "$PORT" "" "webhook_url = $WH_URL" "webhook_secret = $SECRET" \
+    "webhook_backoff_ms = 100" "webhook_concurrency = 2"
 start() {
 	"$TRACKER" -c "$T/conf" >>"$T/log" 2>&1 &
 	PID=$!
@@ -43,13 +33,8 @@ start() {
 nevents() { mdb_stat -s events "$T/db" | awk '/Entries:/ { print $2 }'; }
 start || bail "the tracker did not start"
 
-printf '%s\r\n' "From: news@example.com" "To: r@example.org" "Subject: t" \
-    "Message-ID: <wh-crash@example.com>" "MIME-Version: 1.0" \
-    "Content-Type: text/html; charset=utf-8" "" \
-    '<html><body><a href="https://example.com/a">a</a></body></html>' > "$T/in.eml"
-"$CTL" rewrite -c "$T/conf" --to r@example.org < "$T/in.eml" 2>/dev/null |
-    perl -MMIME::QuotedPrint -0777 -ne 'print decode_qp($_)' > "$T/out.eml"
-LINK=$(grep -o "$BASE/click/[A-Za-z0-9_-]*" "$T/out.eml" | head -1)
+wh_rewrite wh-crash r@example.org '<html><body><a href="https://example.com/a">a</a></body></html>'
+LINK=$(grep -o "$BASE/click/[A-Za-z0-9_-]*" "$T/wh-crash.out" | head -1)
 [ -n "$LINK" ] || bail "no link recorded"
 
 # the receiver fails everything: events pile up in the retry queue and the feed

@@ -37,17 +37,9 @@ http://127.0.0.1:$WH_PORT/human $SECRET types=click classes=human
 http://127.0.0.1:$WH_PORT/opens $SECRET types=open
 $GONE_URL $SECRET2
 EOT
-{
-	echo "db_path = $T/db"
-	echo "tracker_listen = 127.0.0.1:$PORT"
-	echo "admin_listen ="
-	echo "tracking_url = $BASE"
-	echo "click_min_seconds = 0"
-	echo "burst_links = 0"
-	echo "webhooks = $T/webhooks"
-	echo "webhook_backoff_ms = 50"
-	echo "webhook_concurrency = 1"	# one request at a time: the 410 is the last
-} > "$T/conf"
+# one request at a time: the 410 is the last the endpoint gets
+wh_tracker_conf "$PORT" "" "webhooks = $T/webhooks" "webhook_backoff_ms = 50" \
+    "webhook_concurrency = 1"
 "$TRACKER" -n -c "$T/conf" >/dev/null 2>&1
 ok $? "-n accepts the webhooks file"
 echo "http://127.0.0.1:1/x $SECRET types=sent" >> "$T/webhooks"
@@ -61,14 +53,9 @@ sed -i '$d' "$T/webhooks"
 PID=$!
 wait_port "$PORT" 10 "$PID" || bail "the tracker did not start"
 
-printf '%s\r\n' "From: news@example.com" "To: r@example.org" "Subject: t" \
-    "Message-ID: <wh-filter@example.com>" "MIME-Version: 1.0" \
-    "Content-Type: text/html; charset=utf-8" "" \
-    '<html><body><a href="https://example.com/a">a</a></body></html>' > "$T/in.eml"
-"$CTL" rewrite -c "$T/conf" --to r@example.org < "$T/in.eml" 2>/dev/null |
-    perl -MMIME::QuotedPrint -0777 -ne 'print decode_qp($_)' > "$T/out.eml"
-LINK=$(grep -o "$BASE/click/[A-Za-z0-9_-]*" "$T/out.eml" | head -1)
-OPEN=$(grep -o "$BASE/open/[A-Za-z0-9_-]*\.png" "$T/out.eml" | head -1)
+wh_rewrite wh-filter r@example.org '<html><body><a href="https://example.com/a">a</a></body></html>'
+LINK=$(grep -o "$BASE/click/[A-Za-z0-9_-]*" "$T/wh-filter.out" | head -1)
+OPEN=$(grep -o "$BASE/open/[A-Za-z0-9_-]*\.png" "$T/wh-filter.out" | head -1)
 [ -n "$LINK" ] && [ -n "$OPEN" ] || bail "no link recorded"
 
 # the 410 endpoint answers 410 to its first request

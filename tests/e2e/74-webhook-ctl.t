@@ -24,18 +24,8 @@ wh_start "$T" "$SECRET" || bail "the receiver did not start"
 PORT=$(free_port "$WH_PORT") || bail "no free port"
 APORT=$(free_port "$PORT" "$WH_PORT") || bail "no free port"
 BASE=http://127.0.0.1:$PORT
-{
-	echo "db_path = $T/db"
-	echo "tracker_listen = 127.0.0.1:$PORT"
-	echo "admin_listen = 127.0.0.1:$APORT"
-	echo "tracking_url = $BASE"
-	echo "click_min_seconds = 0"
-	echo "burst_links = 0"
-	echo "webhook_url = $WH_URL"
-	echo "webhook_secret = $SECRET"
-	echo "webhook_batch = 5"
-	echo "webhook_concurrency = 2"
-} > "$T/conf"
+wh_tracker_conf "$PORT" "$APORT" "webhook_url = $WH_URL" "webhook_secret = $SECRET" \
+    "webhook_batch = 5" "webhook_concurrency = 2"
 
 # -- webhook test ---------------------------------------------------------
 out=$("$CTL" webhook test -c "$T/conf" "$WH_URL" 2>&1)
@@ -54,13 +44,8 @@ ok $? "an unconfigured URL is signed with webhook_secret"
 : > "$WH_LOG"
 
 # -- batches --------------------------------------------------------------
-printf '%s\r\n' "From: news@example.com" "To: r@example.org" "Subject: t" \
-    "Message-ID: <wh-ctl@example.com>" "MIME-Version: 1.0" \
-    "Content-Type: text/html; charset=utf-8" "" \
-    '<html><body><a href="https://example.com/a">a</a></body></html>' > "$T/in.eml"
-"$CTL" rewrite -c "$T/conf" --to r@example.org < "$T/in.eml" 2>/dev/null |
-    perl -MMIME::QuotedPrint -0777 -ne 'print decode_qp($_)' > "$T/out.eml"
-LINK=$(grep -o "$BASE/click/[A-Za-z0-9_-]*" "$T/out.eml" | head -1)
+wh_rewrite wh-ctl r@example.org '<html><body><a href="https://example.com/a">a</a></body></html>'
+LINK=$(grep -o "$BASE/click/[A-Za-z0-9_-]*" "$T/wh-ctl.out" | head -1)
 [ -n "$LINK" ] || bail "no link recorded"
 like "$("$CTL" webhook list -c "$T/conf" 2>&1)" "state      not started yet" "webhook list before the tracker ever ran"
 "$TRACKER" -c "$T/conf" >>"$T/log" 2>&1 &

@@ -8,6 +8,7 @@
 #   wh_ids                       webhook-ids answered 2xx with a valid signature, sorted
 #   wh_wait N [SECONDS]          wait until wh_ids counts N distinct ids (default 120 s)
 #   wh_bad                       answered requests whose signature did not verify
+#   wh_events [PATH], wh_count EXPR, wh_tracker_conf, wh_rewrite: see below
 
 wh_start() {
 	local dir=$1 secret=$2 i
@@ -82,4 +83,31 @@ wh_count() {
 	python3 -c '
 import json, sys
 print(sum(1 for l in open(sys.argv[1]) if (lambda r: eval(sys.argv[2]))(json.loads(l))))' "$WH_LOG" "$1"
+}
+
+# wh_tracker_conf PORT APORT [LINE]... - $T/conf: a tracker on PORT (admin on
+# APORT, none when empty), its store in $T/db, the verdicts that would turn a
+# test's rapid clicks into scanners off, then the LINEs
+wh_tracker_conf() {
+	local port=$1 aport=$2 l
+	shift 2
+	{
+		echo "db_path = $T/db"
+		echo "tracker_listen = 127.0.0.1:$port"
+		echo "admin_listen = ${aport:+127.0.0.1:$aport}"
+		echo "tracking_url = http://127.0.0.1:$port"
+		echo "click_min_seconds = 0"
+		echo "burst_links = 0"
+		for l in "$@"; do echo "$l"; done
+	} > "$T/conf"
+}
+
+# wh_rewrite NAME TO HTML - one message (Message-ID <NAME@example.com>) through
+# mtrackctl rewrite, as the milter records it; $T/NAME.out holds it decoded
+wh_rewrite() {
+	printf '%s\r\n' "From: news@example.com" "To: $2" "Subject: $1" \
+	    "Message-ID: <$1@example.com>" "MIME-Version: 1.0" \
+	    "Content-Type: text/html; charset=utf-8" "" "$3" > "$T/$1.eml"
+	"$CTL" rewrite -c "$T/conf" --to "$2" < "$T/$1.eml" 2>/dev/null |
+	    perl -MMIME::QuotedPrint -0777 -ne 'print decode_qp($_)' > "$T/$1.out"
 }
