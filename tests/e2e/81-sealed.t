@@ -102,7 +102,7 @@ for at in $(( ${#TOK} / 2 )) 0 $(( ${#TOK} - 1 )); do
 done
 is "$(code "$BASE/click/${TOK:0:$(( ${#TOK} - 4 ))}")" "404 " "a cut token: 404"
 is "$(code "$BASE/click/${TOK}A")" "404 " "a longer token: 404"
-is "$(code "$BASE/open/${TOK}.png")" "404 " "a click token as a pixel: 404"
+is "$(code "$BASE/open/${TOK}.png")" "200 " "a click token as a pixel: the unknown pixel's image (200), nothing recorded"
 stop
 like "$(mdb_stat -s links "$T/dbB")" "Entries: 0" "store B holds no link"
 like "$(mdb_stat -s events "$T/dbB")" "Entries: 6" "store B counted the five clicks and the open"
@@ -127,7 +127,7 @@ stop
 conf "$T/b2.conf" "$T/dbB" "link_keys = $T/k2" "node = 1"
 start "$T/b2.conf" || bail "tracker did not start"
 is "$(code "$FIRST")" "404 " "a token of a retired key: 404"
-is "$(code "$OPEN")" "404 " "a pixel of a retired key: 404"
+is "$(code "$OPEN")" "200 " "a pixel of a retired key: the unknown pixel's image"
 is "$(code "$BASE/click/$TOK2")" "302 https://example.com/news?id=1&src=mail" \
     "the current key's link works"
 is "$(metric mtrack_sealed_refused_total)" 2 "/metrics: two tokens refused"
@@ -181,7 +181,7 @@ printf '# revoked\n%s\n' "$MSG1" > "$T/revoked"
 conf "$T/br.conf" "$T/dbB" "link_keys = $T/k12" "node = 1" "link_revoked = $T/revoked"
 start "$T/br.conf" || bail "tracker did not start"
 is "$(code "$FIRST")" "404 " "a link of a revoked message: 404"
-is "$(code "$OPEN")" "404 " "its pixel: 404"
+is "$(code "$OPEN")" "200 " "its pixel: the unknown pixel's image"
 is "$(metric mtrack_revoked_total)" 2 "/metrics: two hits on revoked links"
 is "$(code "$BASE/click/$TOK2")" "302 https://example.com/news?id=1&src=mail" \
     "another message's link still works"
