@@ -22,6 +22,7 @@ int	ctl_domain(struct ctl *c, int argc, char **argv);
 int	ctl_show(struct ctl *c, int argc, char **argv);
 int	ctl_export(struct ctl *c, int argc, char **argv);
 int	ctl_prune(struct ctl *c, int argc, char **argv);
+int	ctl_verdict(struct ctl *c, int argc, char **argv);
 int	ctl_webhook(struct ctl *c, int argc, char **argv);
 
 #endif
