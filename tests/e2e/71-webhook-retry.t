@@ -78,7 +78,7 @@ ok $? "every one of the 30 events arrived in the end"
 is "$(wh_ids | grep -c .)" 30 "30 distinct webhook-ids, none lost, none extra"
 is "$(wh_bad)" 0 "every signature verifies"
 is "$(wh_count 'r["answer"] == 200 and r["id"] != r["body"]["data"]["id"]')" 0 "webhook-id is the event's id in every attempt"
-for i in $(seq 100); do
+for i in $(seq 600); do
 	list=$("$CTL" webhook list -c "$T/conf" 2>&1)
 	printf '%s' "$list" | grep -q "pending    0 " && break
 	sleep 0.1
