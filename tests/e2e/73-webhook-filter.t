@@ -37,6 +37,7 @@ http://127.0.0.1:$WH_PORT/human $SECRET types=click classes=human
 http://127.0.0.1:$WH_PORT/opens $SECRET types=open
 $GONE_URL $SECRET2
 EOT
+chmod 600 "$T/webhooks"
 # one request at a time: the 410 is the last the endpoint gets
 wh_tracker_conf "$PORT" "" "webhooks = $T/webhooks" "webhook_backoff_ms = 50" \
     "webhook_concurrency = 1"
