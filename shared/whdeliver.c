@@ -776,7 +776,7 @@ static void
 whd_fresh(struct whdeliver *w, struct whd_ep *ep, unsigned limit)
 {
 	struct whd_item	 it;
-	char		 id[WHEVENT_ID_LEN];
+	char		 id[WHEVENT_ID_LEN], *body;
 	size_t		 i = 0;
 
 	while (i < ep->nwin && ep->inflight < limit) {
@@ -797,9 +797,14 @@ whd_fresh(struct whdeliver *w, struct whd_ep *ep, unsigned limit)
 		it.first_us = sl->time_us;
 		/* the body goes with the request; the slot keeps none */
 		snprintf(id, sizeof(id), "evt_%s", sl->evkey);
-		if (whd_send(w, ep, &it, 1, sl->body, sl->len, id) == -1)
-			return;
+		body = sl->body;
 		sl->body = NULL;
+		if (whd_send(w, ep, &it, 1, body, sl->len, id) == -1) {
+			/* out of memory: the retry queue takes it, nothing lost */
+			whd_fail_item(w, ep, &it, "out of memory", now_us());
+			whd_slot_done(sl);
+			return;
+		}
 		i++;
 	}
 }
