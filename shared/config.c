@@ -44,11 +44,14 @@ static int	cfg_check_host(const char *, char *, size_t);
 static int	cfg_check_tdomain(const char *, char *, size_t);
 static int	cfg_check_addr(const char *, char *, size_t);
 static int	cfg_check_certpair(const char *, char *, size_t);
+static int	cfg_check_abspath(const char *, char *, size_t);
+static int	cfg_check_natsurl(const char *, char *, size_t);
+static int	cfg_check_subject(const char *, char *, size_t);
 static int	cfg_check_secret(const char *, char *, size_t);
 static int	cfg_check_hook(const char *, char *, size_t);
-static int	cfg_check_abspath(const char *, char *, size_t);
 
 static const char *const pixel_names[] = { "bottom", "top", NULL };
+static const char *const link_mode_names[] = { "stored", "sealed", NULL };
 static const char *const level_names[] = { "error", "warning", "info",
     "debug", NULL };
 
@@ -66,6 +69,8 @@ static const char *const level_names[] = { "error", "warning", "info",
 #define MB	(1024LL * 1024)
 
 static const struct cfg_key cfg_table[] = {
+	{ "node", CFG_INT, OFF(node), "0", 0, 255, NULL, NULL,
+	    M_START | T_START },
 	{ "db_path", CFG_STR, OFF(db_path), "./var/db", 0, 0, NULL, NULL,
 	    M_START | T_START },
 	{ "db_map_size", CFG_SIZE, OFF(db_map_size), "8G", 1 * MB,
@@ -117,6 +122,12 @@ static const struct cfg_key cfg_table[] = {
 	    NULL, NULL, M_HUP },
 	{ "fallback_url", CFG_STR, OFF(fallback_url), NULL, 0, 0, NULL,
 	    cfg_check_url, T_HUP },
+	{ "link_mode", CFG_ENUM, OFF(link_mode), "stored", 0, 0,
+	    link_mode_names, NULL, M_START },
+	{ "link_keys", CFG_STR, OFF(link_keys), NULL, 0, 0, NULL, NULL,
+	    M_START | T_HUP },
+	{ "link_revoked", CFG_STR, OFF(link_revoked), NULL, 0, 0, NULL, NULL,
+	    T_HUP },
 	{ "tracker_threads", CFG_INT, OFF(tracker_threads), "0", 0, 256, NULL,
 	    NULL, T_START },
 	{ "tracker_connection_limit", CFG_INT, OFF(tracker_connection_limit),
@@ -168,6 +179,22 @@ static const struct cfg_key cfg_table[] = {
 	{ "honeypot", CFG_BOOL, OFF(honeypot), "no", 0, 0, NULL, NULL, M_HUP },
 	{ "honeypot_window", CFG_INT, OFF(honeypot_window), "300", 1, 86400,
 	    NULL, NULL, M_START | T_START },
+	{ "acme_webroot", CFG_STR, OFF(acme_webroot), NULL, 0, 0, NULL,
+	    cfg_check_abspath, T_HUP },
+	{ "access_log", CFG_STR, OFF(access_log), NULL, 0, 0, NULL,
+	    cfg_check_abspath, T_HUP },
+	{ "stream_url", CFG_LIST, OFF(stream_url), "", 0, 0, NULL,
+	    cfg_check_natsurl, M_START | T_START },
+	{ "stream_subject", CFG_STR, OFF(stream_subject), "mtrack", 0, 0, NULL,
+	    cfg_check_subject, M_START | T_START },
+	{ "stream_name", CFG_STR, OFF(stream_name), "MTRACK", 0, 0, NULL,
+	    cfg_check_subject, M_START | T_START },
+	{ "stream_replicas", CFG_INT, OFF(stream_replicas), "1", 1, 5, NULL,
+	    NULL, M_START | T_START },
+	{ "stream_retention_days", CFG_INT, OFF(stream_retention_days), "30", 0,
+	    36500, NULL, NULL, M_START | T_START },
+	{ "collect_consumer", CFG_STR, OFF(collect_consumer), "collector", 0, 0,
+	    NULL, cfg_check_subject, 0 },
 	{ "webhook_url", CFG_LIST, OFF(webhook_url), "", 0, 0, NULL,
 	    cfg_check_hook, M_START | T_START },
 	{ "webhook_secret", CFG_SECRET, OFF(webhook_secret), NULL, 0, 0, NULL,
@@ -184,16 +211,46 @@ static const struct cfg_key cfg_table[] = {
 	    3600000, NULL, NULL, T_START },
 	{ "webhook_retry_seconds", CFG_INT, OFF(webhook_retry_seconds), "86400",
 	    1, 30 * 86400, NULL, NULL, T_START },
-	{ "acme_webroot", CFG_STR, OFF(acme_webroot), NULL, 0, 0, NULL,
-	    cfg_check_abspath, T_HUP },
-	{ "access_log", CFG_STR, OFF(access_log), NULL, 0, 0, NULL,
-	    cfg_check_abspath, T_HUP },
 	{ "log_level", CFG_ENUM, OFF(log_level), "info", 0, 0, level_names,
 	    NULL, M_HUP | T_HUP },
 	{ "syslog", CFG_BOOL, OFF(syslog), "no", 0, 0, NULL, NULL,
 	    M_START | T_START },
 };
 #define NKEYS	(sizeof(cfg_table) / sizeof(cfg_table[0]))
+
+/* a NATS server: nats://HOST:PORT (tls:// for TLS) */
+static int
+cfg_check_natsurl(const char *v, char *err, size_t errlen)
+{
+	if (strncmp(v, "nats://", 7) != 0 && strncmp(v, "tls://", 6) != 0) {
+		snprintf(err, errlen, "must start with nats:// or tls://");
+		return -1;
+	}
+	return 0;
+}
+
+/* a NATS name or subject prefix: tokens of [A-Za-z0-9_-] joined by '.' */
+static int
+cfg_check_subject(const char *v, char *err, size_t errlen)
+{
+	size_t	i, tok = 0;
+
+	for (i = 0; v[i]; i++) {
+		if (v[i] == '.' && tok > 0) {
+			tok = 0;
+			continue;
+		}
+		if (!isalnum((unsigned char)v[i]) && v[i] != '_' && v[i] != '-')
+			break;
+		tok++;
+	}
+	if (v[i] != '\0' || tok == 0 || i > 64) {
+		snprintf(err, errlen, "letters, digits, '_', '-' and inner dots"
+		    " only, at most 64");
+		return -1;
+	}
+	return 0;
+}
 
 int
 config_url_check(const char *v, int query, char *err, size_t errlen)
@@ -227,7 +284,6 @@ config_url_check(const char *v, int query, char *err, size_t errlen)
 	return 0;
 }
 
-/* cfg_check_listen - HOST:PORT, [IPV6]:PORT or *:PORT */
 static int
 cfg_check_url(const char *v, char *err, size_t errlen)
 {
@@ -241,6 +297,7 @@ cfg_check_hook(const char *v, char *err, size_t errlen)
 	return config_url_check(v, 1, err, errlen);
 }
 
+/* cfg_check_listen - HOST:PORT, [IPV6]:PORT or *:PORT */
 static int
 cfg_check_listen(const char *v, char *err, size_t errlen)
 {
@@ -361,6 +418,17 @@ cfg_check_certpair(const char *v, char *err, size_t errlen)
 	return 0;
 }
 
+/* cfg_check_abspath - a path from the root: daemons change directory */
+static int
+cfg_check_abspath(const char *v, char *err, size_t errlen)
+{
+	if (*v != '/') {
+		snprintf(err, errlen, "\"%.64s\": want an absolute path", v);
+		return -1;
+	}
+	return 0;
+}
+
 /* cfg_check_secret - a Standard Webhooks secret; the reason never quotes it */
 static int
 cfg_check_secret(const char *v, char *err, size_t errlen)
@@ -371,17 +439,6 @@ cfg_check_secret(const char *v, char *err, size_t errlen)
 	rc = whsign_key_parse(&k, v, err, errlen);
 	memset(&k, 0, sizeof(k));
 	return rc;
-}
-
-/* cfg_check_abspath - a path from the root: daemons change directory */
-static int
-cfg_check_abspath(const char *v, char *err, size_t errlen)
-{
-	if (*v != '/') {
-		snprintf(err, errlen, "\"%.64s\": want an absolute path", v);
-		return -1;
-	}
-	return 0;
 }
 
 /* cfg_size - "123", "64K", "20M", "8G" into bytes */
@@ -742,6 +799,11 @@ config_load(struct config *c, const char *path, char *err, size_t errlen)
 	}
 	if (ferror(fp)) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (c->link_mode == LINK_SEALED && c->link_keys == NULL) {
+		snprintf(err, errlen, "%s: link_mode = sealed needs link_keys",
+		    path);
 		goto fail;
 	}
 	free(line);

@@ -9,6 +9,7 @@
 
 #include <lmdb.h>
 
+#include "db.h"
 #include "feed.h"
 #include "store.h"
 
@@ -23,31 +24,6 @@ feed_hex(char out[16], uint64_t v)
 
 	for (i = 15; i >= 0; i--, v >>= 4)
 		out[i] = digits[v & 15];
-}
-
-/* feed_unhex - 16 hex digits into *v; 0 or -1 */
-static int
-feed_unhex(const void *p, size_t len, uint64_t *v)
-{
-	const char	*s = p;
-	size_t		 i;
-	uint64_t	 n = 0;
-
-	if (len != 16)
-		return -1;
-	for (i = 0; i < 16; i++) {
-		int c = s[i];
-
-		n <<= 4;
-		if (c >= '0' && c <= '9')
-			n |= (uint64_t)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			n |= (uint64_t)(c - 'a' + 10);
-		else
-			return -1;
-	}
-	*v = n;
-	return 0;
 }
 
 void
@@ -74,7 +50,7 @@ feed_append(struct feed_writer *fw, MDB_txn *txn, MDB_dbi feed, char kind,
 			return rc;
 		rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
 		mdb_cursor_close(c);
-		if (rc == 0 && feed_unhex(k.mv_data, k.mv_size, &last) == -1)
+		if (rc == 0 && db_hex16_get(k.mv_data, k.mv_size, &last) == -1)
 			return MDB_CORRUPTED;
 		if (rc != 0 && rc != MDB_NOTFOUND)
 			return rc;
@@ -113,7 +89,7 @@ feed_min_cursor(MDB_txn *txn, MDB_dbi meta, uint64_t *min)
 		if (k.mv_size < sizeof(FEED_PREFIX) - 1 || memcmp(k.mv_data,
 		    FEED_PREFIX, sizeof(FEED_PREFIX) - 1) != 0)
 			break;
-		if (feed_unhex(v.mv_data, v.mv_size, &seq) == -1)
+		if (db_hex16_get(v.mv_data, v.mv_size, &seq) == -1)
 			continue;
 		if (!found || seq < *min)
 			*min = seq;
@@ -143,7 +119,7 @@ feed_trim(MDB_txn *txn, MDB_dbi feed, MDB_dbi meta, size_t max, size_t *n)
 	/* after a delete the cursor stands on the next entry already */
 	rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
 	while (rc == 0 && done < max) {
-		if (feed_unhex(k.mv_data, k.mv_size, &seq) == 0 && seq > min)
+		if (db_hex16_get(k.mv_data, k.mv_size, &seq) == 0 && seq > min)
 			break;
 		if ((rc = mdb_cursor_del(c, 0)) != 0)
 			break;
@@ -210,7 +186,7 @@ feed_read(struct store *s, uint64_t after, size_t max,
 	    rc == 0 && cnt < max; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		struct feed_entry *x = &e[cnt];
 
-		if (feed_unhex(k.mv_data, k.mv_size, &x->seq) == -1 ||
+		if (db_hex16_get(k.mv_data, k.mv_size, &x->seq) == -1 ||
 		    v.mv_size < 3 || v.mv_size - 2 >= sizeof(x->key) ||
 		    ((const char *)v.mv_data)[1] != ':')
 			continue;	/* not ours: skipped, never fatal */
@@ -262,7 +238,7 @@ feed_last(struct store *s, uint64_t *seq)
 		return -1;
 	if ((rc = mdb_cursor_open(txn, feed, &c)) == 0) {
 		rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
-		if (rc == 0 && feed_unhex(k.mv_data, k.mv_size, seq) == -1)
+		if (rc == 0 && db_hex16_get(k.mv_data, k.mv_size, seq) == -1)
 			rc = MDB_CORRUPTED;
 		mdb_cursor_close(c);
 	}
@@ -297,7 +273,7 @@ feed_cursor_txn(MDB_txn *txn, MDB_dbi meta, const char *name, uint64_t *seq)
 	rc = mdb_get(txn, meta, &k, &v);
 	if (rc == MDB_NOTFOUND)
 		return 1;
-	if (rc != 0 || feed_unhex(v.mv_data, v.mv_size, seq) == -1)
+	if (rc != 0 || db_hex16_get(v.mv_data, v.mv_size, seq) == -1)
 		return -1;
 	return 0;
 }
@@ -391,7 +367,7 @@ feed_set_fn(MDB_txn *txn, MDB_dbi meta, MDB_dbi feed, void *arg)
 			return rc;
 		rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
 		mdb_cursor_close(c);
-		if (rc == 0 && feed_unhex(k.mv_data, k.mv_size, &fs->seq) == -1)
+		if (rc == 0 && db_hex16_get(k.mv_data, k.mv_size, &fs->seq) == -1)
 			return MDB_CORRUPTED;
 		if (rc != 0 && rc != MDB_NOTFOUND)
 			return rc;

@@ -47,9 +47,8 @@ put_rec(MDB_txn *txn, MDB_dbi dbi, const char *key, size_t klen,
 	return store_record_put(txn, dbi, &k, &v);
 }
 
-/* apply_msg - write one message, its Message-ID, its links and counters */
-static int
-apply_msg(struct store *s, MDB_txn *txn, const struct store_msg *m)
+int
+store_writer_msg(struct store *s, MDB_txn *txn, const struct store_msg *m)
 {
 	struct buf	 b = BUF_INIT;
 	char		 key[DB_SEQ_LEN + 1], mkey[DB_SEQ_LEN + 1];
@@ -89,14 +88,20 @@ out:
 	return rc;
 }
 
-/* apply_event - write one event, its index entry, its counters; a honeypot hit or a burst re-labels */
-static int
-apply_event(struct store *s, MDB_txn *txn, const struct store_event *e)
+/* a honeypot hit or a burst re-labels the source's earlier events */
+int
+store_writer_event(struct store *s, MDB_txn *txn, const struct store_event *e)
 {
 	char	key[DB_EVKEY_LEN + 1], ref[DB_SEQ_LEN + 1], msg[DB_SEQ_LEN + 1];
 	int	rc;
 
-	db_event_key(key, e->time_us, s->ev_order++);
+	if (e->key) {		/* a collected event keeps its node's key */
+		if (strlen(e->key) != DB_EVKEY_LEN)
+			return EINVAL;
+		memcpy(key, e->key, DB_EVKEY_LEN + 1);
+	} else		/* the node, then a counter: hosts never share a key */
+		db_event_key(key, e->time_us, (uint16_t)(s->opts.node << 8 |
+		    s->ev_order++));
 	db_hex16(ref, e->seq);
 	db_hex16(msg, e->msg);
 	buf_reset(&s->evbuf);
@@ -193,13 +198,20 @@ writer_apply(struct store *s, MDB_txn *txn, struct wjob *batch)
 			continue;
 		}
 		if (!j->is_msg) {
-			if ((j->rc = apply_event(s, txn, &j->ev)) != 0)
+			if ((j->rc = store_writer_event(s, txn, &j->ev)) != 0)
+				rc = j->rc;
+			continue;
+		}
+		/* collected records count like events: all or none */
+		if (j->recs) {
+			if ((j->rc = store_collect_apply(s, txn, j->recs,
+			    j->nrecs)) != 0)
 				rc = j->rc;
 			continue;
 		}
 		if ((j->rc = mdb_txn_begin(s->env, txn, 0, &child)) != 0)
 			continue;
-		if ((j->rc = apply_msg(s, child, j->msg)) == 0)
+		if ((j->rc = store_writer_msg(s, child, j->msg)) == 0)
 			j->rc = mdb_txn_commit(child);
 		else {
 			mdb_txn_abort(child);
@@ -375,26 +387,36 @@ writer_enqueue(struct store *s, struct wjob *j, uint64_t *ticket)
 }
 
 int
+store_writer_submit(struct store *s, struct wjob *j)
+{
+	uint64_t	ticket;
+	int		rc;
+
+	if (s->rdonly)
+		return EROFS;
+	j->is_msg = 1;
+	if (writer_enqueue(s, j, &ticket) == -1)
+		return errno;
+	pthread_mutex_lock(&s->q_lock);
+	while (!j->done)
+		pthread_cond_wait(&s->q_done, &s->q_lock);
+	rc = j->rc;
+	pthread_mutex_unlock(&s->q_lock);
+	return rc;
+}
+
+int
 store_put_message(struct store *s, const struct store_msg *m)
 {
 	struct wjob	 j;
-	uint64_t	 ticket;
 	int		 rc;
 
-	if (s->rdonly) {
-		errno = EROFS;
+	memset(&j, 0, sizeof(j));
+	j.msg = m;
+	if ((rc = store_writer_submit(s, &j)) == EROFS || rc == EAGAIN) {
+		errno = rc;
 		return -1;
 	}
-	memset(&j, 0, sizeof(j));
-	j.is_msg = 1;
-	j.msg = m;
-	if (writer_enqueue(s, &j, &ticket) == -1)
-		return -1;
-	pthread_mutex_lock(&s->q_lock);
-	while (!j.done)
-		pthread_cond_wait(&s->q_done, &s->q_lock);
-	rc = j.rc;
-	pthread_mutex_unlock(&s->q_lock);
 	if (rc != 0) {
 		log_warnx("store op=put_message error=\"%s\"", mdb_strerror(rc));
 		errno = EIO;

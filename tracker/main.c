@@ -33,6 +33,7 @@
 #include "http.h"
 #include "log.h"
 #include "now.h"
+#include "publish.h"
 #include "store.h"
 #include "tls.h"
 #include "whconf.h"
@@ -486,6 +487,7 @@ main(int argc, char **argv)
 	struct config		 cfg;
 	struct store_opts	 so;
 	struct store		*store = NULL;
+	struct publish		*pub = NULL;
 	struct http		*h = NULL;
 	struct janitor		 jan;
 	struct whdeliver	*wh = NULL;
@@ -540,7 +542,8 @@ main(int argc, char **argv)
 	    (cfg.tls_listen && http_listen(cfg.tls_listen, NULL, err,
 	    sizeof(err)) == -1) ||
 	    (have_admin && http_listen(cfg.admin_listen, NULL, err,
-	    sizeof(err)) == -1) || tls_check(&cfg, err, sizeof(err)) == -1) {
+	    sizeof(err)) == -1) || tls_check(&cfg, err, sizeof(err)) == -1 ||
+	    http_check(&cfg, err, sizeof(err)) == -1) {
 		fprintf(stderr, "%s: %s: %s\n", TRACKER_IDENT,
 		    path ? path : "defaults", err);
 		config_free(&cfg);
@@ -626,6 +629,12 @@ main(int argc, char **argv)
 		    log_str(q, sizeof(q), err));
 		goto done;
 	}
+	/* events go to the stream from the store, never from a request */
+	if (publish_wanted(&cfg) && (pub = publish_start(&cfg, store,
+	    PUBLISH_EVENTS, "mtrack-tracker", err, sizeof(err))) == NULL) {
+		log_err("stream=failed error=%s", log_str(q, sizeof(q), err));
+		goto done;
+	}
 	{
 		/* the connection limit that fits the descriptors */
 		struct config hc = cfg;
@@ -646,6 +655,7 @@ main(int argc, char **argv)
 		goto done;
 	}
 	http_webhooks(h, wh);
+	http_set_publish(h, pub);
 	if (janitor_start(&jan, store, cfg.raw_retention_days) == -1) {
 		log_warn("op=janitor");
 		goto done;
@@ -673,6 +683,7 @@ done:
 		http_stop(h);
 	whdeliver_stop(wh);
 	janitor_stop(&jan);
+	publish_stop(pub);
 	if (store)
 		store_close(store);
 	tls_unload();
