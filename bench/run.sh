@@ -861,6 +861,10 @@ wh_delivered() {
 }
 if want 7; then
 	say "# 7. click redirects with webhooks on vs off (alternating rounds, nginx /hook receiver)"
+	# the HTTP part stopped nginx: here it is the webhook receiver
+	if [ -n "$HTTP_OK" ] && [ -z "$NGX_PID" ] && ! start_nginx; then
+		HTTP_OK= HTTP_WHY="nginx did not start"
+	fi
 	if [ -z "$HTTP_OK" ]; then
 		na 7 "7. Click 302 with webhooks on, req/s" "${HTTP_WHY:-setup failed}"
 	else
@@ -892,7 +896,10 @@ EOF
 			done
 			[ ${#WH_ON[@]} = ${#WH_OFF[@]} ] && WH_R+=("$(ratio "${WH_ON[-1]}" "${WH_OFF[-1]}")")
 		done
-		wh_restart off
+		stop_tracker
+		sed -i '/^webhook_/d' "$MT_CONF"
+		stop_pid "$NGX_PID"
+		NGX_PID=
 		if [ ${#WH_R[@]} -gt 0 ]; then
 			R=$(med "${WH_R[@]}")
 			row 7 "7. Click 302 with webhooks on: req/s" "$(fmt "$(med "${WH_ON[@]}")")" "webhooks off $(fmt "$(med "${WH_OFF[@]}")")" "$(x "$R")" ">= 0.95x" "$(met "$R" '>=' 0.95)"

@@ -8,10 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include <nettle/sha2.h>
 
 #include "config.h"
+#include "log.h"
 #include "whconf.h"
 
 static const char *const wh_classes[] = { "human", "scanner", "proxy",
@@ -181,7 +183,8 @@ whconf_line(struct whconf *w, char *line, char *err, size_t errlen)
 static int
 whconf_file(struct whconf *w, const char *path, char *err, size_t errlen)
 {
-	FILE	*fp;
+	FILE		*fp;
+	struct stat	 st;
 	char	*line = NULL, *p, why[256];
 	size_t	 cap = 0, lineno = 0, len;
 	int	 rc = 0;
@@ -190,6 +193,9 @@ whconf_file(struct whconf *w, const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
+	if (fstat(fileno(fp), &st) == 0 && (st.st_mode & S_IROTH))
+		log_warnx("webhooks file=%s reason=\"readable by every user:"
+		    " it holds secrets (chmod o-r)\"", path);
 	while (rc == 0 && getline(&line, &cap, fp) != -1) {
 		lineno++;
 		for (p = line; isspace((unsigned char)*p); p++)

@@ -776,7 +776,7 @@ static void
 whd_fresh(struct whdeliver *w, struct whd_ep *ep, unsigned limit)
 {
 	struct whd_item	 it;
-	char		 id[WHEVENT_ID_LEN];
+	char		 id[WHEVENT_ID_LEN], *body;
 	size_t		 i = 0;
 
 	while (i < ep->nwin && ep->inflight < limit) {
@@ -797,9 +797,14 @@ whd_fresh(struct whdeliver *w, struct whd_ep *ep, unsigned limit)
 		it.first_us = sl->time_us;
 		/* the body goes with the request; the slot keeps none */
 		snprintf(id, sizeof(id), "evt_%s", sl->evkey);
-		if (whd_send(w, ep, &it, 1, sl->body, sl->len, id) == -1)
-			return;
+		body = sl->body;
 		sl->body = NULL;
+		if (whd_send(w, ep, &it, 1, body, sl->len, id) == -1) {
+			/* out of memory: the retry queue takes it, nothing lost */
+			whd_fail_item(w, ep, &it, "out of memory", now_us());
+			whd_slot_done(sl);
+			return;
+		}
 		i++;
 	}
 }
@@ -912,11 +917,12 @@ whd_snapshot(struct whdeliver *w)
 	pthread_mutex_unlock(&w->snap_lock);
 }
 
-static void
+/* whd_finish - the requests curl has finished; how many */
+static int
 whd_finish(struct whdeliver *w)
 {
 	CURLMsg	*msg;
-	int	 left;
+	int	 left, n = 0;
 
 	while ((msg = curl_multi_info_read(w->multi, &left)) != NULL) {
 		struct whd_req *r = NULL;
@@ -928,7 +934,9 @@ whd_finish(struct whdeliver *w)
 		whd_done(w, r, msg->data.result);
 		pthread_mutex_unlock(&w->snap_lock);
 		whd_req_free(w, r);
+		n++;
 	}
+	return n;
 }
 
 static void *
@@ -936,7 +944,7 @@ whd_main(void *arg)
 {
 	struct whdeliver	*w = arg;
 	int64_t			 now;
-	int			 running;
+	int			 running, more;
 	size_t			 i;
 
 	while (!w->stop) {
@@ -947,12 +955,18 @@ whd_main(void *arg)
 		for (i = 0; i < w->nep; i++)
 			whd_step(w, &w->ep[i], now);
 		curl_multi_perform(w->multi, &running);
+		/*
+		 * That perform may have read answers already: their sockets
+		 * are quiet now, so a poll would sleep its whole timeout
+		 */
+		more = whd_finish(w);
 		if (now - w->last_commit >= WHD_COMMIT_MS * 1000LL) {
 			whd_commit(w);
 			w->last_commit = now;
 		}
 		whd_snapshot(w);
-		curl_multi_poll(w->multi, NULL, 0, WHD_COMMIT_MS, NULL);
+		curl_multi_poll(w->multi, NULL, 0, more ? 0 : WHD_COMMIT_MS,
+		    NULL);
 	}
 	whd_commit(w);
 	return NULL;

@@ -40,9 +40,9 @@ LINK=$(grep -o "$BASE/click/[A-Za-z0-9_-]*" "$T/wh-crash.out" | head -1)
 # the receiver fails everything: events pile up in the retry queue and the feed
 wh_ctl 'fail=1000000&status=503'
 for i in $(seq 60); do curl -s -o /dev/null -A 'Mozilla/5.0 (X11) Firefox/120' "$LINK"; done
-for i in $(seq 200); do [ "$(nevents)" -ge 60 ] && break; sleep 0.05; done
+for i in $(seq 600); do [ "$(nevents)" -ge 60 ] && break; sleep 0.05; done
 is "$(nevents)" 60 "60 click events stored"
-for i in $(seq 200); do [ "$(wh_count 'r["answer"] == 503')" -ge 3 ] && break; sleep 0.05; done
+for i in $(seq 600); do [ "$(wh_count 'r["answer"] == 503')" -ge 3 ] && break; sleep 0.05; done
 ok $([ "$(wh_count 'r["answer"] == 503')" -ge 3 ]; echo $?) "deliveries failing before the crash"
 is "$(wh_ids | grep -c .)" 0 "nothing delivered yet"
 kill -9 "$PID"

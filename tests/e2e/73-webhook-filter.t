@@ -37,6 +37,7 @@ http://127.0.0.1:$WH_PORT/human $SECRET types=click classes=human
 http://127.0.0.1:$WH_PORT/opens $SECRET types=open
 $GONE_URL $SECRET2
 EOT
+chmod 600 "$T/webhooks"
 # one request at a time: the 410 is the last the endpoint gets
 wh_tracker_conf "$PORT" "" "webhooks = $T/webhooks" "webhook_backoff_ms = 50" \
     "webhook_concurrency = 1"
@@ -78,10 +79,10 @@ like "$("$CTL" webhook list -c "$T/conf" 2>&1)" "state      disabled \(410 Gone\
 # replay enables it again and sends the window's events
 out=$("$CTL" webhook replay -c "$T/conf" --since 1h --endpoint "$GONE_URL" 2>&1)
 like "$out" "^12 deliveries queued" "replay queues the 12 events for that endpoint"
-for i in $(seq 300); do [ "$(WH_LOG=$GONE_LOG wh_ids | grep -c .)" -ge 12 ] && break; sleep 0.1; done
+for i in $(seq 900); do [ "$(WH_LOG=$GONE_LOG wh_ids | grep -c .)" -ge 12 ] && break; sleep 0.1; done
 is "$(WH_LOG=$GONE_LOG wh_ids | grep -c .)" 12 "the endpoint, enabled again, got the 12 events"
 curl -s -o /dev/null -A 'Mozilla/5.0 (X11) Firefox/120' "$LINK"
-for i in $(seq 300); do [ "$(WH_LOG=$GONE_LOG wh_ids | grep -c .)" -ge 13 ] && break; sleep 0.1; done
+for i in $(seq 900); do [ "$(WH_LOG=$GONE_LOG wh_ids | grep -c .)" -ge 13 ] && break; sleep 0.1; done
 is "$(WH_LOG=$GONE_LOG wh_ids | grep -c .)" 13 "and the next click too"
 like "$(cat "$T/log")" "webhook endpoint=[0-9a-f]{16} result=enabled" "enabling is logged"
 stop TERM

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "config.h"
 #include "whconf.h"
@@ -23,6 +24,7 @@ load(const char *conf, const char *hooks, struct whconf *w, char *err,
 	snprintf(path, sizeof(path), "%s/conf", dir);
 	if (hooks) {
 		unit_write(hpath, hooks);
+		assert_int_equal(chmod(hpath, 0600), 0);
 		assert_true(asprintf(&text, "%swebhooks = %s\n", conf, hpath) > 0);
 	} else
 		assert_non_null(text = strdup(conf));
