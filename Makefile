@@ -14,7 +14,7 @@ DESTDIR	?=
 O	?= build
 SAN	?=
 
-PKGS	 = gmime-3.0 libmicrohttpd lmdb jansson nettle libpsl gnutls ldns
+PKGS	 = gmime-3.0 libmicrohttpd lmdb jansson nettle libpsl gnutls ldns libxxhash
 WARN	 = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wpointer-arith -Wformat=2 -Wno-format-nonliteral -Wwrite-strings -Werror
 CFLAGS	?= -O2 -g
