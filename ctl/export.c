@@ -39,7 +39,7 @@ export_one(void *arg, const char *key, size_t klen, const char *val,
 			struct buf b = BUF_INIT;
 
 			json_decref(x->msg);
-			x->msg = query_get(x->s, "messages", msg, &b) == 0 ?
+			x->msg = query_get(x->s, DB_MESSAGES, msg, &b) == 0 ?
 			    json_loadb(b.data, b.len, 0, NULL) : NULL;
 			snprintf(x->last, sizeof(x->last), "%s", msg);
 			buf_free(&b);

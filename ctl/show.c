@@ -57,20 +57,20 @@ ctl_show(struct ctl *c, int argc, char **argv)
 	}
 	if ((s = ctl_store(c, STORE_RDONLY)) == NULL)
 		return 1;
-	if (query_get(s, "msgids", argv[optind], &b) != 0) {
+	if (query_get(s, DB_MSGIDS, argv[optind], &b) != 0) {
 		fprintf(stderr, "mtrackctl: no message %s\n", argv[optind]);
 		goto out;
 	}
-	snprintf(key, sizeof(key), "%.16s", b.data);
+	snprintf(key, sizeof(key), "%.*s", DB_SEQ_LEN, b.data);
 	buf_reset(&b);
-	if (query_get(s, "messages", key, &b) != 0 ||
+	if (query_get(s, DB_MESSAGES, key, &b) != 0 ||
 	    (msg = json_loadb(b.data, b.len, 0, NULL)) == NULL) {
 		fprintf(stderr, "mtrackctl: message record %s is missing\n", key);
 		goto out;
 	}
 	memset(&mrow, 0, sizeof(mrow));
 	snprintf(mrow.name, sizeof(mrow.name), "%s", argv[optind]);
-	snprintf(mrow.scope, sizeof(mrow.scope), "m:%s", key);
+	db_scope_seq(mrow.scope, 'm', strtoull(key, NULL, 16));
 	mrow.sent = 1;
 	if (report_from_counters(s, &mrow) == -1)
 		goto out;

@@ -94,7 +94,7 @@ minfo_get(struct st *t, uint64_t seq)
 {
 	struct minfo	*m;
 	struct buf	 b = BUF_INIT;
-	char		 key[17];
+	char		 key[DB_SEQ_LEN + 1];
 
 	if (t->mc == NULL) {
 		t->mccap = 16384;
@@ -104,9 +104,9 @@ minfo_get(struct st *t, uint64_t seq)
 	m = &t->mc[seq % t->mccap];
 	if (m->seq == seq && seq != 0)
 		return m;
-	snprintf(key, sizeof(key), "%016" PRIx64, seq);
+	db_hex16(key, seq);
 	memset(m, 0, sizeof(*m));
-	if (query_get(t->s, "messages", key, &b) == 0)
+	if (query_get(t->s, DB_MESSAGES, key, &b) == 0)
 		minfo_parse(b.data, b.len, m);
 	m->seq = seq;
 	buf_free(&b);
@@ -397,7 +397,7 @@ msg_rows(void *arg, const char *key, size_t klen, const char *val, size_t vlen)
 	if (!minfo_match(t, &m) || m.h.time_us < t->since || m.h.time_us >= t->until)
 		return 0;
 	if (t->by == BY_MESSAGE) {
-		snprintf(scope, sizeof(scope), "m:%016" PRIx64, m.seq);
+		db_scope_seq(scope, 'm', m.seq);
 		if ((r = row_add(t, m.h.message_id[0] ? m.h.message_id : key,
 		    scope)) == NULL)
 			return -1;
@@ -414,8 +414,8 @@ msg_rows(void *arg, const char *key, size_t klen, const char *val, size_t vlen)
 			continue;
 		if (store_get_link(t->s, strtoull(json_string_value(x), NULL,
 		    16), &b, NULL) == 0 && b.data) {
-			snprintf(scope, sizeof(scope), "l:%s",
-			    json_string_value(x));
+			db_scope_seq(scope, 'l', strtoull(json_string_value(x),
+			    NULL, 16));
 			if ((r = row_add(t, b.data, scope)) != NULL)
 				report_from_counters(t->s, r);
 		}
@@ -443,8 +443,12 @@ usage(void)
 	    "TIME: YYYY-MM-DD[THH:MM[:SS]] (UTC), @EPOCH, or Nd / Nh / Nm ago\n");
 }
 
-int
-ctl_stats(struct ctl *c, int argc, char **argv)
+/* the output formats */
+enum fmt { FMT_TABLE, FMT_JSON, FMT_CSV };
+
+/* stats_args - the options into *t and *fmt; 0, or 2 (usage) */
+static int
+stats_args(int argc, char **argv, struct st *t, enum fmt *fmt)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
@@ -457,16 +461,8 @@ ctl_stats(struct ctl *c, int argc, char **argv)
 		{ "message", required_argument, NULL, 'M' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct st		 t;
-	struct store_counts	 n;
-	struct report_row	*r;
-	json_t			*o = NULL, *rows;
-	int			 ch, json = 0, csv = 0, rc = 1, i, entity, timed;
-	int			 events = 0;
-	size_t			 k;
+	int	ch, i, json = 0, csv = 0;
 
-	memset(&t, 0, sizeof(t));
-	t.until = INT64_MAX;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -481,20 +477,20 @@ ctl_stats(struct ctl *c, int argc, char **argv)
 				    optarg);
 				return 2;
 			}
-			t.by = (enum by)i;
+			t->by = (enum by)i;
 			break;
 		case 's':
 		case 'u':
-			if (report_time(optarg, ch == 's' ? &t.since :
-			    &t.until) == -1) {
+			if (report_time(optarg, ch == 's' ? &t->since :
+			    &t->until) == -1) {
 				fprintf(stderr, "mtrackctl: bad time \"%s\"\n",
 				    optarg);
 				return 2;
 			}
 			break;
-		case 'C': t.campaign = optarg; break;
-		case 'D': t.domain = optarg; break;
-		case 'M': t.message = optarg; break;
+		case 'C': t->campaign = optarg; break;
+		case 'D': t->domain = optarg; break;
+		case 'M': t->message = optarg; break;
 		default:
 			usage();
 			return 2;
@@ -504,160 +500,274 @@ ctl_stats(struct ctl *c, int argc, char **argv)
 		usage();
 		return 2;
 	}
-	if ((t.s = ctl_store(c, STORE_RDONLY)) == NULL)
-		return 1;
-	if (t.message) {
-		struct buf b = BUF_INIT;
+	*fmt = json ? FMT_JSON : csv ? FMT_CSV : FMT_TABLE;
+	return 0;
+}
 
-		if (query_get(t.s, "msgids", t.message, &b) != 0) {
-			fprintf(stderr, "mtrackctl: no message %s\n", t.message);
-			buf_free(&b);
-			goto out;
-		}
-		t.msgseq = strtoull(b.data, NULL, 16);
-		buf_free(&b);
+/* stats_message - --message: the message's seq into t->msgseq; 0 or -1 */
+static int
+stats_message(struct st *t)
+{
+	struct buf	b = BUF_INIT;
+	int		rc = 0;
+
+	if (t->message == NULL)
+		return 0;
+	if (query_get(t->s, DB_MSGIDS, t->message, &b) != 0) {
+		fprintf(stderr, "mtrackctl: no message %s\n", t->message);
+		rc = -1;
+	} else
+		t->msgseq = strtoull(b.data, NULL, 16);
+	buf_free(&b);
+	return rc;
+}
+
+/* window_days - the first and last day of the time window, as day names */
+static void
+window_days(const struct st *t, char from[16], char to[16])
+{
+	day_name(t->since, from);
+	day_name(t->until == INT64_MAX ? INT64_MAX / 2 : t->until - 1, to);
+}
+
+/* row_sum - x added into r */
+static void
+row_sum(struct report_row *r, const struct report_row *x)
+{
+	int i;
+
+	r->sent += x->sent;
+	r->opens += x->opens;
+	r->clicks += x->clicks;
+	r->uopens += x->uopens;
+	r->uclicks += x->uclicks;
+	r->uopens_h += x->uopens_h;
+	r->uclicks_h += x->uclicks_h;
+	for (i = 0; i < VERDICT_NCLASS; i++) {
+		r->ocls[i] += x->ocls[i];
+		r->ccls[i] += x->ccls[i];
 	}
-	entity = (t.campaign != NULL) + (t.domain != NULL) + (t.message != NULL);
-	timed = t.since != 0 || t.until != INT64_MAX;
+	if (x->first && (!r->first || x->first < r->first))
+		r->first = x->first;
+	if (x->last > r->last)
+		r->last = x->last;
+}
 
-	switch (t.by) {
+/* rows_keep - keep the rows whose name passes keep(name, arg) */
+static void
+rows_keep(struct st *t, int (*keep)(const char *name, const void *arg),
+    const void *arg)
+{
+	size_t k, w = 0;
+
+	for (k = 0; k < t->nrows; k++)
+		if (keep(t->rows[k].name, arg))
+			t->rows[w++] = t->rows[k];
+	t->nrows = w;
+}
+
+/* in_days - a day name within the window's days (arg: from, to) */
+static int
+in_days(const char *name, const void *arg)
+{
+	const char *const *d = arg;
+
+	return strcmp(name, d[0]) >= 0 && strcmp(name, d[1]) <= 0;
+}
+
+static int
+is_name(const char *name, const void *arg)
+{
+	return strcmp(name, arg) == 0;
+}
+
+/* total_counters - one row "total" from the counters of one scope (or all) */
+static int
+total_counters(struct st *t)
+{
+	struct report_row	*r;
+	char			 scope[300] = "";
+
+	if (t->campaign)
+		snprintf(scope, sizeof(scope), "c:%s", t->campaign);
+	else if (t->domain)
+		snprintf(scope, sizeof(scope), "d:%s", t->domain);
+	else if (t->message)
+		db_scope_seq(scope, 'm', t->msgseq);
+	if ((r = row_add(t, "total", scope)) == NULL ||
+	    report_from_counters(t->s, r) == -1)
+		return -1;
+	if (t->message)
+		r->sent = 1;
+	return 0;
+}
+
+/* total_days - one row "total": the day counters of the window, summed */
+static int
+total_days(struct st *t)
+{
+	struct st		 d = *t;
+	struct report_row	*r;
+	char			 from[16], to[16];
+	size_t			 k;
+	int			 rc = -1;
+
+	d.rows = NULL;
+	d.nrows = d.caprows = 0;
+	if (query_counters(t->s, "t:", scope_row, &d) == -1)
+		goto out;
+	window_days(t, from, to);
+	if ((r = row_add(t, "total", "")) == NULL)
+		goto out;
+	for (k = 0; k < d.nrows; k++)
+		if (strcmp(d.rows[k].name, from) >= 0 &&
+		    strcmp(d.rows[k].name, to) <= 0)
+			row_sum(r, &d.rows[k]);
+	rc = 0;
+out:
+	free(d.rows);
+	return rc;
+}
+
+/* rows_days - a row per day from the day counters, within the window */
+static int
+rows_days(struct st *t, int timed)
+{
+	char		 from[16], to[16];
+	const char	*d[2] = { from, to };
+
+	if (query_counters(t->s, "t:", scope_row, t) == -1)
+		return -1;
+	if (timed) {
+		window_days(t, from, to);
+		rows_keep(t, in_days, d);
+	}
+	return 0;
+}
+
+/* rows_scopes - a row per campaign or sending domain from their counters */
+static int
+rows_scopes(struct st *t)
+{
+	const char *want = t->by == BY_CAMPAIGN ? t->campaign : t->domain;
+
+	if (query_counters(t->s, t->by == BY_CAMPAIGN ? "c:" : "d:",
+	    scope_row, t) == -1)
+		return -1;
+	if (want)
+		rows_keep(t, is_name, want);
+	return 0;
+}
+
+/*
+ * rows_counters - the rows from the counters kept by the writer, when
+ * they answer the question; *events set when only the events can
+ * (a window or a filter the counters have no scope for). 0 or -1.
+ */
+static int
+rows_counters(struct st *t, int *events)
+{
+	int entity = (t->campaign != NULL) + (t->domain != NULL) +
+	    (t->message != NULL);
+	int timed = t->since != 0 || t->until != INT64_MAX;
+
+	*events = 0;
+	switch (t->by) {
 	case BY_TOTAL:
-		if (!timed && entity <= 1) {
-			char scope[300] = "";
-
-			if (t.campaign)
-				snprintf(scope, sizeof(scope), "c:%s", t.campaign);
-			else if (t.domain)
-				snprintf(scope, sizeof(scope), "d:%s", t.domain);
-			else if (t.message)
-				snprintf(scope, sizeof(scope), "m:%016" PRIx64,
-				    t.msgseq);
-			if ((r = row_add(&t, "total", scope)) == NULL ||
-			    report_from_counters(t.s, r) == -1)
-				goto out;
-			if (t.message)
-				r->sent = 1;
-		} else if (timed && entity == 0) {
-			/* the days of the window, summed */
-			struct st d = t;
-			char from[16], to[16];
-
-			d.rows = NULL;
-			d.nrows = d.caprows = 0;
-			if (query_counters(t.s, "t:", scope_row, &d) == -1)
-				goto out;
-			day_name(t.since, from);
-			day_name(t.until == INT64_MAX ? INT64_MAX / 2 : t.until - 1, to);
-			if ((r = row_add(&t, "total", "")) == NULL)
-				goto out;
-			for (k = 0; k < d.nrows; k++) {
-				const struct report_row *x = &d.rows[k];
-
-				if (strcmp(x->name, from) < 0 || strcmp(x->name, to) > 0)
-					continue;
-				r->sent += x->sent;
-				r->opens += x->opens;
-				r->clicks += x->clicks;
-				r->uopens += x->uopens;
-				r->uclicks += x->uclicks;
-				r->uopens_h += x->uopens_h;
-				r->uclicks_h += x->uclicks_h;
-				for (i = 0; i < VERDICT_NCLASS; i++) {
-					r->ocls[i] += x->ocls[i];
-					r->ccls[i] += x->ccls[i];
-				}
-				if (x->first && (!r->first || x->first < r->first))
-					r->first = x->first;
-				if (x->last > r->last)
-					r->last = x->last;
-			}
-			free(d.rows);
-		} else
-			events = 1;
+		if (!timed && entity <= 1)
+			return total_counters(t);
+		if (timed && entity == 0)
+			return total_days(t);
 		break;
 	case BY_DAY:
-		if (entity) {
-			events = 1;
-			break;
-		}
-		if (query_counters(t.s, "t:", scope_row, &t) == -1)
-			goto out;
-		if (timed) {
-			char from[16], to[16];
-			size_t w = 0;
-
-			day_name(t.since, from);
-			day_name(t.until == INT64_MAX ? INT64_MAX / 2 : t.until - 1, to);
-			for (k = 0; k < t.nrows; k++)
-				if (strcmp(t.rows[k].name, from) >= 0 &&
-				    strcmp(t.rows[k].name, to) <= 0)
-					t.rows[w++] = t.rows[k];
-			t.nrows = w;
-		}
+		if (!entity)
+			return rows_days(t, timed);
 		break;
 	case BY_CAMPAIGN:
 	case BY_DOMAIN:
-		if (timed || (t.by == BY_CAMPAIGN ? entity - (t.campaign != NULL) :
-		    entity - (t.domain != NULL))) {
-			events = 1;
-			break;
-		}
-		if (query_counters(t.s, t.by == BY_CAMPAIGN ? "c:" : "d:",
-		    scope_row, &t) == -1)
-			goto out;
-		if (t.campaign || t.domain) {
-			const char *want = t.by == BY_CAMPAIGN ? t.campaign :
-			    t.domain;
-			size_t w = 0;
-
-			for (k = 0; k < t.nrows; k++)
-				if (strcmp(t.rows[k].name, want) == 0)
-					t.rows[w++] = t.rows[k];
-			t.nrows = w;
-		}
+		if (!timed && entity == (t->by == BY_CAMPAIGN ?
+		    t->campaign != NULL : t->domain != NULL))
+			return rows_scopes(t);
 		break;
 	case BY_MESSAGE:
 	case BY_LINK:
-		if (query_messages(t.s, msg_rows, &t) == -1)
-			goto out;
-		break;
+		return query_messages(t->s, msg_rows, t);
 	}
-	if (events) {
-		if ((t.seen = tally_new()) == NULL)
-			goto out;
-		if (query_events(t.s, t.since, t.until, t.message ? t.msgseq : 0,
-		    ev_fold, &t) == -1 || query_messages(t.s, msg_sent, &t) == -1)
-			goto out;
-		/* in the order the counters give: by name */
-		qsort(t.rows, t.nrows, sizeof(*t.rows), row_cmp);
-	}
+	*events = 1;
+	return 0;
+}
 
-	if (store_counts(t.s, &n) == -1) {
+/* rows_events - the rows from the events of the window, in name order */
+static int
+rows_events(struct st *t)
+{
+	if ((t->seen = tally_new()) == NULL)
+		return -1;
+	if (query_events(t->s, t->since, t->until, t->message ? t->msgseq : 0,
+	    ev_fold, t) == -1 || query_messages(t->s, msg_sent, t) == -1)
+		return -1;
+	/* in the order the counters give: by name */
+	qsort(t->rows, t->nrows, sizeof(*t->rows), row_cmp);
+	return 0;
+}
+
+/* stats_print - the rows, with the global counters in JSON; 0 or -1 */
+static int
+stats_print(const struct st *t, enum fmt fmt)
+{
+	struct store_counts	 n;
+	json_t			*o, *rows;
+	size_t			 k;
+	int			 rc;
+
+	if (store_counts(t->s, &n) == -1) {
 		fprintf(stderr, "mtrackctl: cannot read the counters\n");
-		goto out;
+		return -1;
 	}
-	if (json) {
-		if ((rows = json_array()) == NULL)
-			goto out;
-		for (k = 0; k < t.nrows; k++)
-			json_array_append_new(rows, report_json(&t.rows[k]));
-		o = json_pack("{s:I, s:I, s:I, s:I, s:s, s:o}",
-		    "messages", (json_int_t)n.messages,
-		    "links", (json_int_t)n.links,
-		    "opens", (json_int_t)n.opens,
-		    "clicks", (json_int_t)n.clicks,
-		    "by", by_names[t.by],
-		    "rows", rows);
-		if (o == NULL || json_dumpf(o, stdout, JSON_INDENT(2)) == -1)
-			goto out;
+	if (fmt == FMT_CSV)
+		report_csv(stdout, t->rows, t->nrows);
+	else if (fmt == FMT_TABLE)
+		report_table(stdout, by_names[t->by], t->rows, t->nrows);
+	if (fmt != FMT_JSON)
+		return 0;
+	if ((rows = json_array()) == NULL)
+		return -1;
+	for (k = 0; k < t->nrows; k++)
+		json_array_append_new(rows, report_json(&t->rows[k]));
+	o = json_pack("{s:I, s:I, s:I, s:I, s:s, s:o}",
+	    "messages", (json_int_t)n.messages,
+	    "links", (json_int_t)n.links,
+	    "opens", (json_int_t)n.opens,
+	    "clicks", (json_int_t)n.clicks,
+	    "by", by_names[t->by],
+	    "rows", rows);
+	rc = o == NULL || json_dumpf(o, stdout, JSON_INDENT(2)) == -1 ? -1 : 0;
+	if (rc == 0)
 		putchar('\n');
-	} else if (csv)
-		report_csv(stdout, t.rows, t.nrows);
-	else
-		report_table(stdout, by_names[t.by], t.rows, t.nrows);
+	json_decref(o);
+	return rc;
+}
+
+int
+ctl_stats(struct ctl *c, int argc, char **argv)
+{
+	struct st	t;
+	enum fmt	fmt;
+	int		rc = 1, events;
+
+	memset(&t, 0, sizeof(t));
+	t.until = INT64_MAX;
+	if (stats_args(argc, argv, &t, &fmt) != 0)
+		return 2;
+	if ((t.s = ctl_store(c, STORE_RDONLY)) == NULL)
+		return 1;
+	if (stats_message(&t) == -1 ||
+	    rows_counters(&t, &events) == -1 ||
+	    (events && rows_events(&t) == -1) ||
+	    stats_print(&t, fmt) == -1)
+		goto out;
 	rc = fflush(stdout) == 0 ? 0 : 1;
 out:
-	json_decref(o);
 	tally_free(t.seen);
 	tally_free(t.index);
 	free(t.rows);

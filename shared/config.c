@@ -13,7 +13,7 @@
 #include <arpa/inet.h>
 
 #include "config.h"
-#include "domain.h"
+#include "dnsname.h"
 #include "log.h"
 
 enum cfg_type { CFG_STR, CFG_INT, CFG_SIZE, CFG_BOOL, CFG_ENUM, CFG_LIST,
@@ -30,6 +30,7 @@ struct cfg_key {
 	long long	 min, max;	/* INT and SIZE bounds */
 	const char	*const *names;	/* ENUM values, index = value */
 	cfg_check_fn	 check;
+	unsigned	 reload;	/* per program: CONFIG_START or CONFIG_HUP (CFG_R) */
 };
 
 static int	cfg_check_url(const char *, char *, size_t);
@@ -44,94 +45,117 @@ static const char *const pixel_names[] = { "bottom", "top", NULL };
 static const char *const level_names[] = { "error", "warning", "info",
     "debug", NULL };
 
+/*
+ * The reload column: for each program, what a change of the key means to
+ * it (enum config_reload), two bits per program (enum config_prog).
+ */
+#define CFG_R(prog, how) ((unsigned)(how) << (2 * (prog)))
+#define M_START		CFG_R(CONFIG_MILTER, CONFIG_START)
+#define M_HUP		CFG_R(CONFIG_MILTER, CONFIG_HUP)
+#define T_START		CFG_R(CONFIG_TRACKER, CONFIG_START)
+#define T_HUP		CFG_R(CONFIG_TRACKER, CONFIG_HUP)
+
 #define OFF(f)	offsetof(struct config, f)
 #define MB	(1024LL * 1024)
 
 static const struct cfg_key cfg_table[] = {
-	{ "db_path", CFG_STR, OFF(db_path), "./var/db", 0, 0, NULL, NULL },
+	{ "db_path", CFG_STR, OFF(db_path), "./var/db", 0, 0, NULL, NULL,
+	    M_START | T_START },
 	{ "db_map_size", CFG_SIZE, OFF(db_map_size), "8G", 1 * MB,
-	    1024LL * 1024 * MB, NULL, NULL },
+	    1024LL * 1024 * MB, NULL, NULL, M_START | T_START },
 	{ "milter_socket", CFG_STR, OFF(milter_socket), "inet:8891@127.0.0.1",
-	    0, 0, NULL, cfg_check_socket },
+	    0, 0, NULL, cfg_check_socket, M_START },
 	{ "tracker_listen", CFG_STR, OFF(tracker_listen), "127.0.0.1:8080",
-	    0, 0, NULL, cfg_check_listen },
-	{ "admin_listen", CFG_STR, OFF(admin_listen), "127.0.0.1:8081", 0, 0, NULL, NULL },
+	    0, 0, NULL, cfg_check_listen, T_START },
+	{ "admin_listen", CFG_STR, OFF(admin_listen), "127.0.0.1:8081", 0, 0, NULL, NULL,
+	    T_START },
 	{ "tracking_url", CFG_STR, OFF(tracking_url), "http://127.0.0.1:8080",
-	    0, 0, NULL, cfg_check_url },
+	    0, 0, NULL, cfg_check_url, M_START },
 	{ "tracking_domains", CFG_LIST, OFF(tracking_domains), "", 0, 0, NULL,
-	    cfg_check_tdomain },
+	    cfg_check_tdomain, M_START },
 	{ "cname_target", CFG_STR, OFF(cname_target), NULL, 0, 0, NULL,
-	    cfg_check_host },
+	    cfg_check_host, 0 },
 	{ "tracker_addresses", CFG_LIST, OFF(tracker_addresses), "", 0, 0, NULL,
-	    cfg_check_addr },
+	    cfg_check_addr, 0 },
 	{ "require_verified", CFG_BOOL, OFF(require_verified), "no", 0, 0, NULL,
-	    NULL },
+	    NULL, M_START },
 	{ "dkim_selector", CFG_STR, OFF(dkim_selector), NULL, 0, 0, NULL,
-	    cfg_check_host },
+	    cfg_check_host, 0 },
 	{ "reply_domain", CFG_STR, OFF(reply_domain), NULL, 0, 0, NULL,
-	    cfg_check_host },
-	{ "tls_ca_file", CFG_STR, OFF(tls_ca_file), NULL, 0, 0, NULL, NULL },
+	    cfg_check_host, 0 },
+	{ "tls_ca_file", CFG_STR, OFF(tls_ca_file), NULL, 0, 0, NULL, NULL, 0 },
 	{ "trusted_networks", CFG_NETS, OFF(trusted_networks),
-	    "127.0.0.0/8, ::1", 0, 0, NULL, NULL },
+	    "127.0.0.0/8, ::1", 0, 0, NULL, NULL,
+	    M_START },
 	{ "originating_daemons", CFG_LIST, OFF(originating_daemons),
-	    "ORIGINATING", 0, 0, NULL, NULL },
+	    "ORIGINATING", 0, 0, NULL, NULL,
+	    M_START },
 	{ "max_message_size", CFG_SIZE, OFF(max_message_size), "20M", 1024,
-	    1024 * MB, NULL, NULL },
-	{ "track_clicks", CFG_BOOL, OFF(track_clicks), "yes", 0, 0, NULL, NULL },
-	{ "track_opens", CFG_BOOL, OFF(track_opens), "yes", 0, 0, NULL, NULL },
+	    1024 * MB, NULL, NULL, M_START },
+	{ "track_clicks", CFG_BOOL, OFF(track_clicks), "yes", 0, 0, NULL, NULL,
+	    M_START },
+	{ "track_opens", CFG_BOOL, OFF(track_opens), "yes", 0, 0, NULL, NULL,
+	    M_START },
 	{ "pixel_position", CFG_ENUM, OFF(pixel_position), "bottom", 0, 0,
-	    pixel_names, NULL },
+	    pixel_names, NULL, M_START },
 	{ "exclude_domains", CFG_LIST, OFF(exclude_domains), "", 0, 0, NULL,
-	    NULL },
+	    NULL, M_START },
 	{ "track_dkim_signed", CFG_BOOL, OFF(track_dkim_signed), "no", 0, 0,
-	    NULL, NULL },
+	    NULL, NULL, M_START },
 	{ "track_text_links", CFG_BOOL, OFF(track_text_links), "no", 0, 0,
-	    NULL, NULL },
+	    NULL, NULL, M_START },
 	{ "fallback_url", CFG_STR, OFF(fallback_url), NULL, 0, 0, NULL,
-	    cfg_check_url },
+	    cfg_check_url, T_HUP },
 	{ "tracker_threads", CFG_INT, OFF(tracker_threads), "0", 0, 256, NULL,
-	    NULL },
+	    NULL, T_START },
 	{ "tracker_connection_limit", CFG_INT, OFF(tracker_connection_limit),
-	    "20000", 16, 1000000, NULL, NULL },
+	    "20000", 16, 1000000, NULL, NULL,
+	    T_START },
 	{ "tracker_timeout", CFG_INT, OFF(tracker_timeout), "30", 1, 3600,
-	    NULL, NULL },
+	    NULL, NULL, T_START },
 	{ "trusted_proxies", CFG_NETS, OFF(trusted_proxies), "", 0, 0, NULL,
-	    NULL },
+	    NULL, T_HUP },
 	{ "user_agent_max", CFG_SIZE, OFF(user_agent_max), "512", 0, 8192,
-	    NULL, NULL },
-	{ "batch_ms", CFG_INT, OFF(batch_ms), "10", 1, 1000, NULL, NULL },
-	{ "batch_max", CFG_INT, OFF(batch_max), "16384", 1, 1000000, NULL, NULL },
-	{ "user", CFG_STR, OFF(user), NULL, 0, 0, NULL, NULL },
+	    NULL, NULL, T_HUP },
+	{ "batch_ms", CFG_INT, OFF(batch_ms), "10", 1, 1000, NULL, NULL,
+	    M_START | T_START },
+	{ "batch_max", CFG_INT, OFF(batch_max), "16384", 1, 1000000, NULL, NULL,
+	    M_START | T_START },
+	{ "user", CFG_STR, OFF(user), NULL, 0, 0, NULL, NULL, M_START | T_START },
 	{ "tls_listen", CFG_STR, OFF(tls_listen), NULL, 0, 0, NULL,
-	    cfg_check_listen },
-	{ "tls_cert", CFG_STR, OFF(tls_cert), NULL, 0, 0, NULL, NULL },
-	{ "tls_key", CFG_STR, OFF(tls_key), NULL, 0, 0, NULL, NULL },
+	    cfg_check_listen, T_START },
+	{ "tls_cert", CFG_STR, OFF(tls_cert), NULL, 0, 0, NULL, NULL, T_HUP },
+	{ "tls_key", CFG_STR, OFF(tls_key), NULL, 0, 0, NULL, NULL, T_HUP },
 	{ "tls_certs", CFG_LIST, OFF(tls_certs), "", 0, 0, NULL,
-	    cfg_check_certpair },
+	    cfg_check_certpair, T_HUP },
 	{ "tls_priorities", CFG_STR, OFF(tls_priorities), "SECURE128:"
 	    "-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:"
 	    "+CHACHA20-POLY1305:+AES-128-GCM:-MAC-ALL:+AEAD:-KX-ALL:"
-	    "+ECDHE-ECDSA:+ECDHE-RSA:%SERVER_PRECEDENCE", 0, 0, NULL, NULL },
-	{ "anonymize_ip", CFG_BOOL, OFF(anonymize_ip), "no", 0, 0, NULL, NULL },
+	    "+ECDHE-ECDSA:+ECDHE-RSA:%SERVER_PRECEDENCE", 0, 0, NULL, NULL,
+	    T_START },
+	{ "anonymize_ip", CFG_BOOL, OFF(anonymize_ip), "no", 0, 0, NULL, NULL,
+	    T_HUP },
 	{ "store_user_agent", CFG_BOOL, OFF(store_user_agent), "yes", 0, 0,
-	    NULL, NULL },
+	    NULL, NULL, T_HUP },
 	{ "raw_retention_days", CFG_INT, OFF(raw_retention_days), "0", 0,
-	    36500, NULL, NULL },
+	    36500, NULL, NULL, T_HUP },
 	{ "campaign_header", CFG_STR, OFF(campaign_header), "X-Mtrack-Campaign",
-	    0, 0, NULL, NULL },
+	    0, 0, NULL, NULL, M_START },
 	{ "verdict_networks", CFG_LIST, OFF(verdict_networks), "", 0, 0, NULL,
-	    NULL },
+	    NULL, T_HUP },
 	{ "click_min_seconds", CFG_INT, OFF(click_min_seconds), "2", 0, 3600,
-	    NULL, NULL },
-	{ "burst_links", CFG_INT, OFF(burst_links), "3", 0, 1000, NULL, NULL },
+	    NULL, NULL, T_HUP },
+	{ "burst_links", CFG_INT, OFF(burst_links), "3", 0, 1000, NULL, NULL,
+	    T_HUP },
 	{ "burst_window_ms", CFG_INT, OFF(burst_window_ms), "1000", 1, 600000,
-	    NULL, NULL },
-	{ "honeypot", CFG_BOOL, OFF(honeypot), "no", 0, 0, NULL, NULL },
+	    NULL, NULL, T_START },
+	{ "honeypot", CFG_BOOL, OFF(honeypot), "no", 0, 0, NULL, NULL, M_START },
 	{ "honeypot_window", CFG_INT, OFF(honeypot_window), "300", 1, 86400,
-	    NULL, NULL },
+	    NULL, NULL, M_START | T_START },
 	{ "log_level", CFG_ENUM, OFF(log_level), "info", 0, 0, level_names,
-	    NULL },
-	{ "syslog", CFG_BOOL, OFF(syslog), "no", 0, 0, NULL, NULL },
+	    NULL, M_START | T_HUP },
+	{ "syslog", CFG_BOOL, OFF(syslog), "no", 0, 0, NULL, NULL,
+	    M_START | T_START },
 };
 #define NKEYS	(sizeof(cfg_table) / sizeof(cfg_table[0]))
 
@@ -209,11 +233,11 @@ cfg_check_socket(const char *v, char *err, size_t errlen)
 	return -1;
 }
 
-/* cfg_check_host - a DNS name (domain_valid) */
+/* cfg_check_host - a DNS name (dnsname_valid) */
 static int
 cfg_check_host(const char *v, char *err, size_t errlen)
 {
-	if (!domain_valid(v)) {
+	if (!dnsname_valid(v)) {
 		snprintf(err, errlen, "not a domain name: \"%.64s\"", v);
 		return -1;
 	}
@@ -659,6 +683,102 @@ config_dump(const struct config *c, void *vfp)
 			break;
 		}
 	}
+}
+
+enum config_reload
+config_reload_of(const char *key, enum config_prog prog)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++)
+		if (strcmp(cfg_table[i].name, key) == 0)
+			return (enum config_reload)(cfg_table[i].reload >>
+			    (2 * prog) & 3);
+	return CONFIG_UNUSED;
+}
+
+/* cfg_same_str - two optional strings are equal */
+static int
+cfg_same_str(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+/* cfg_same - the values of key k are equal in a and b */
+static int
+cfg_same(const struct cfg_key *k, const struct config *a,
+    const struct config *b)
+{
+	const void	*pa = (const char *)a + k->off;
+	const void	*pb = (const char *)b + k->off;
+	char		 na[4096], nb[4096];
+	size_t		 j;
+
+	switch (k->type) {
+	case CFG_STR:
+		return cfg_same_str(*(char *const *)pa, *(char *const *)pb);
+	case CFG_INT:
+	case CFG_BOOL:
+	case CFG_ENUM:
+		return *(const int *)pa == *(const int *)pb;
+	case CFG_SIZE:
+		return *(const size_t *)pa == *(const size_t *)pb;
+	case CFG_LIST: {
+		char *const *la = *(char **const *)pa, *const *lb =
+		    *(char **const *)pb;
+
+		for (j = 0; la[j] && lb[j]; j++)
+			if (strcmp(la[j], lb[j]) != 0)
+				return 0;
+		return la[j] == NULL && lb[j] == NULL;
+	}
+	case CFG_NETS:
+		net_list_format(pa, na, sizeof(na));
+		net_list_format(pb, nb, sizeof(nb));
+		return strcmp(na, nb) == 0;
+	}
+	return 0;
+}
+
+/* cfg_name_add - name onto the comma-separated list out (cut to fit) */
+static void
+cfg_name_add(char *out, size_t outlen, size_t n, const char *name)
+{
+	size_t len = strlen(out);
+
+	if (len < outlen)
+		snprintf(out + len, outlen - len, "%s%s", n ? "," : "", name);
+}
+
+size_t
+config_changed(const struct config *a, const struct config *b,
+    enum config_prog prog, enum config_reload how, char *out, size_t outlen)
+{
+	size_t i, n = 0;
+
+	if (outlen)
+		out[0] = '\0';
+	for (i = 0; i < NKEYS; i++)
+		if ((cfg_table[i].reload >> (2 * prog) & 3) == how &&
+		    !cfg_same(&cfg_table[i], a, b))
+			cfg_name_add(out, outlen, n++, cfg_table[i].name);
+	return n;
+}
+
+size_t
+config_keys(enum config_prog prog, enum config_reload how, char *out,
+    size_t outlen)
+{
+	size_t i, n = 0;
+
+	if (outlen)
+		out[0] = '\0';
+	for (i = 0; i < NKEYS; i++)
+		if ((cfg_table[i].reload >> (2 * prog) & 3) == how)
+			cfg_name_add(out, outlen, n++, cfg_table[i].name);
+	return n;
 }
 
 int

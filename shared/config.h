@@ -81,6 +81,28 @@ int	config_set(struct config *c, const char *key, const char *value,
 void	config_free(struct config *c);
 /* config_dump - print every key with its value, as a valid config file */
 void	config_dump(const struct config *c, void *fp);
+/* the daemons, for the reload column of the table */
+enum config_prog { CONFIG_MILTER, CONFIG_TRACKER };
+/* what a change of a key means to a program */
+enum config_reload {
+	CONFIG_UNUSED,		/* the program does not read it */
+	CONFIG_START,		/* read at start: a change needs a restart */
+	CONFIG_HUP		/* applied again on SIGHUP */
+};
+
+/* config_reload_of - what a change of key means to prog (CONFIG_UNUSED for an unknown key) */
+enum config_reload config_reload_of(const char *key, enum config_prog prog);
+/*
+ * config_changed - the keys prog reads as how (CONFIG_START: those that
+ * need a restart) whose values differ between a and b, comma-separated
+ * into out ("" when none; cut to fit). Returns how many there are.
+ */
+size_t	config_changed(const struct config *a, const struct config *b,
+	    enum config_prog prog, enum config_reload how, char *out,
+	    size_t outlen);
+/* config_keys - the keys prog reads as how, comma-separated into out (for the docs and -n); how many */
+size_t	config_keys(enum config_prog prog, enum config_reload how, char *out,
+	    size_t outlen);
 /* config_host_in - host (hostlen bytes) equals an entry of list or is a subdomain of one */
 int	config_host_in(char *const *list, const char *host, size_t hostlen);
 

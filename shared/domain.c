@@ -1,8 +1,6 @@
 /*
  * domain - tracking domain choice, alignment and records (see domain.h).
  */
-#include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -15,109 +13,6 @@
 
 #include "domain.h"
 #include "log.h"
-
-int
-domain_valid(const char *name)
-{
-	size_t	i, label = 0;
-
-	for (i = 0; name[i]; i++) {
-		if (name[i] == '.') {
-			if (label == 0)
-				return 0;
-			label = 0;
-		} else if (isalnum((unsigned char)name[i]) || name[i] == '-' ||
-		    name[i] == '_') {
-			if (++label > 63)
-				return 0;
-		} else
-			return 0;
-	}
-	return label > 0 && i < DOMAIN_MAX - 2;
-}
-
-/* dom_copy - name[0..len) lowercased into out, without a final dot; 0 or -1 */
-static int
-dom_copy(const char *name, size_t len, char *out, size_t outlen)
-{
-	size_t i;
-
-	if (len > 0 && name[len - 1] == '.')
-		len--;
-	if (len == 0 || len >= outlen)
-		return -1;
-	for (i = 0; i < len; i++)
-		out[i] = (char)tolower((unsigned char)name[i]);
-	out[len] = '\0';
-	return domain_valid(out) ? 0 : -1;
-}
-
-int
-domain_of_address(const char *addr, char *out, size_t outlen)
-{
-	const char	*p, *q, *end, *at = NULL;
-	int		 depth = 0, quoted = 0;
-
-	if (addr == NULL)
-		return -1;
-	/*
-	 * The first address: inside <...>, or up to a ',' outside quotes;
-	 * its domain follows the last '@' that is in no comment or quote.
-	 */
-	for (p = addr; *p; p++) {
-		if (quoted) {
-			if (*p == '\\' && p[1])
-				p++;
-			else if (*p == '"')
-				quoted = 0;
-		} else if (*p == '(')
-			depth++;
-		else if (depth > 0) {
-			if (*p == ')')
-				depth--;
-		} else if (*p == '"')
-			quoted = 1;
-		else if (*p == '@')
-			at = p;
-		else if (*p == ',')
-			break;
-		else if (*p == '<') {
-			at = NULL;
-			for (q = p + 1; *q && *q != '>'; q++)
-				if (*q == '@')
-					at = q;
-			p = q;
-			break;
-		}
-	}
-	if (at == NULL)
-		return -1;
-	for (end = at + 1; isalnum((unsigned char)*end) || *end == '.' ||
-	    *end == '-' || *end == '_'; end++)
-		;
-	return dom_copy(at + 1, (size_t)(end - at - 1), out, outlen);
-}
-
-int
-domain_url_host(const char *url, char *out, size_t outlen)
-{
-	const char	*h = strstr(url, "://"), *e;
-	struct in_addr	 a4;
-
-	if (h == NULL)
-		return -1;
-	h += 3;
-	e = h + strcspn(h, "/?#");
-	if (memchr(h, '@', (size_t)(e - h)))
-		h = (const char *)memrchr(h, '@', (size_t)(e - h)) + 1;
-	if (*h == '[')
-		return -1;	/* an IP literal is no domain */
-	e = h + strcspn(h, ":/?#");
-	if (dom_copy(h, (size_t)(e - h), out, outlen) == -1 ||
-	    inet_pton(AF_INET, out, &a4) == 1)
-		return -1;
-	return 0;
-}
 
 const char *
 domain_url_for(const struct config *cfg, const char *sending)
@@ -152,10 +47,10 @@ domain_tracking_url(const struct config *cfg, const char *from_hdr,
 	char		 d[DOMAIN_MAX];
 	const char	*u;
 
-	if (domain_of_address(from_hdr, d, sizeof(d)) == 0 &&
+	if (dnsname_of_address(from_hdr, d, sizeof(d)) == 0 &&
 	    (u = domain_url_for(cfg, d)) != NULL)
 		return u;
-	if (domain_of_address(env_from, d, sizeof(d)) == 0 &&
+	if (dnsname_of_address(env_from, d, sizeof(d)) == 0 &&
 	    (u = domain_url_for(cfg, d)) != NULL)
 		return u;
 	return cfg->tracking_url;
@@ -173,7 +68,7 @@ domain_pick(const struct config *cfg, struct store *st, const char *from_hdr,
 	*turl = domain_tracking_url(cfg, from_hdr, env_from);
 	if (!cfg->require_verified)
 		return 0;
-	if (domain_url_host(*turl, host, sizeof(host)) == -1) {
+	if (dnsname_url_host(*turl, host, sizeof(host)) == -1) {
 		snprintf(host, sizeof(host), "-");
 		why = "no domain name in the URL";
 	} else if ((rc = domain_get(st, host, &r)) == -1)
@@ -207,7 +102,7 @@ domain_registrable(const char *host, char *out, size_t outlen)
 	char		 low[DOMAIN_MAX];
 	const char	*r;
 
-	if (dom_copy(host, strlen(host), low, sizeof(low)) == -1)
+	if (dnsname_copy(host, strlen(host), low, sizeof(low)) == -1)
 		return -1;
 	pthread_once(&dom_psl_once, dom_psl_load);
 	if (dom_psl == NULL || (r = psl_registrable_domain(dom_psl, low)) == NULL)
@@ -241,11 +136,7 @@ domain_recent(int64_t changed, int64_t now)
 static int
 dom_txn(struct store *st, unsigned flags, MDB_txn **txn, MDB_dbi *dbi)
 {
-	unsigned int d;
-
-	if (store_dbi(st, "domains", &d) == -1)
-		return MDB_NOTFOUND;
-	*dbi = d;
+	*dbi = store_dbi(st, DB_DOMAINS);
 	return mdb_txn_begin(store_env(st), NULL, flags, txn);
 }
 
@@ -460,7 +351,7 @@ dom_sync_one(MDB_txn *txn, MDB_dbi dbi, const char *sending, const char *url,
 	json_t			*o;
 	int			 rc;
 
-	if (domain_url_host(url, host, sizeof(host)) == -1)
+	if (dnsname_url_host(url, host, sizeof(host)) == -1)
 		return 0;	/* an IP address: nothing to verify or move */
 	snprintf(key, sizeof(key), "@%s", sending);
 	k.mv_data = key;

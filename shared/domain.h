@@ -30,21 +30,12 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "dnsname.h"
 #include "store.h"
 
-#define DOMAIN_MAX	256	/* a domain name and its NUL */
+#define DOMAIN_MAX	DNSNAME_MAX	/* a domain name and its NUL */
 #define DOMAIN_RECENT	(90 * 86400)	/* a move is recent for 90 days */
 
-/* domain_valid - 1 when name is a DNS name (letters, digits, '-', '_', dots) */
-int	domain_valid(const char *name);
-/*
- * domain_of_address - the domain of an address: "a@b", "<a@b>" or a From
- * header value ("Name" <a@b>, a@b (comment); the first address counts),
- * lowercased into out. 0, or -1 when there is none.
- */
-int	domain_of_address(const char *addr, char *out, size_t outlen);
-/* domain_url_host - the host of an http(s) URL, lowercased into out; 0 or -1 */
-int	domain_url_host(const char *url, char *out, size_t outlen);
 /*
  * domain_url_for - the tracking_domains URL of a sending domain (an entry
  * for it or a parent domain), NULL when it has none. Lives as long as cfg.

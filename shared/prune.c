@@ -15,13 +15,12 @@
 #define PRUNE_CHUNK	200	/* messages per transaction */
 
 struct dbs {
-	unsigned int	messages, msgids, links, events, msgevents, counters,
-			uniq;
+	MDB_dbi	messages, msgids, links, events, msgevents, counters, uniq;
 };
 
 /* delete every key of dbi that starts with prefix; adds to *n */
 static int
-del_prefix(MDB_txn *txn, unsigned int dbi, const char *prefix, uint64_t *n)
+del_prefix(MDB_txn *txn, MDB_dbi dbi, const char *prefix, uint64_t *n)
 {
 	MDB_cursor	*cur;
 	MDB_val		 k, v;
@@ -59,11 +58,12 @@ del_events(MDB_txn *txn, const struct dbs *d, const char *msg16, uint64_t *n)
 	if ((rc = mdb_cursor_open(txn, d->msgevents, &cur)) != 0)
 		return rc;
 	k.mv_data = (void *)msg16;
-	k.mv_size = 16;
+	k.mv_size = DB_SEQ_LEN;
 	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-	while (rc == 0 && k.mv_size == 36 && memcmp(k.mv_data, msg16, 16) == 0) {
-		ek.mv_data = (char *)k.mv_data + 16;
-		ek.mv_size = 20;
+	while (rc == 0 && k.mv_size == DB_IKEY_LEN &&
+	    memcmp(k.mv_data, msg16, DB_SEQ_LEN) == 0) {
+		ek.mv_data = (char *)k.mv_data + DB_SEQ_LEN;
+		ek.mv_size = DB_EVKEY_LEN;
 		if (mdb_del(txn, d->events, &ek, NULL) == 0)
 			(*n)++;
 		if ((rc = mdb_cursor_del(cur, 0)) != 0)
@@ -98,13 +98,13 @@ prune_one(MDB_txn *txn, const struct dbs *d, const char *msg16, json_t *o,
 		k.mv_size = strlen(l);
 		if (mdb_del(txn, d->links, &k, NULL) == 0)
 			n->links++;
-		snprintf(pre, sizeof(pre), "l:%s", l);
+		db_scope_seq(pre, 'l', strtoull(l, NULL, 16));
 		k.mv_data = pre;
 		k.mv_size = strlen(pre);
 		if (mdb_del(txn, d->counters, &k, NULL) == 0)
 			n->counters++;
-		snprintf(pre, sizeof(pre), "l:%s:", l);
-		if ((rc = del_prefix(txn, d->uniq, pre, NULL)) != 0)
+		if (db_uniq_key(pre, sizeof(pre), 'l', l, NULL, 0) == 0 &&
+		    (rc = del_prefix(txn, d->uniq, pre, NULL)) != 0)
 			return rc;
 	}
 	if ((x = json_object_get(o, "honeypot")) && json_is_string(x)) {
@@ -114,24 +114,25 @@ prune_one(MDB_txn *txn, const struct dbs *d, const char *msg16, json_t *o,
 	}
 	if ((rc = del_events(txn, d, msg16, &n->events)) != 0)
 		return rc;
-	snprintf(pre, sizeof(pre), "m:%s", msg16);
+	db_scope_seq(pre, 'm', db_hex16_parse(msg16));
 	k.mv_data = pre;
 	k.mv_size = strlen(pre);
 	if (mdb_del(txn, d->counters, &k, NULL) == 0)
 		n->counters++;
-	snprintf(pre, sizeof(pre), "o:%s:", msg16);
+	db_uniq_key(pre, sizeof(pre), 'o', msg16, NULL, 0);
 	if ((rc = del_prefix(txn, d->uniq, pre, NULL)) != 0)
 		return rc;
-	snprintf(pre, sizeof(pre), "c:%s:", msg16);
+	db_uniq_key(pre, sizeof(pre), 'c', msg16, NULL, 0);
 	if ((rc = del_prefix(txn, d->uniq, pre, NULL)) != 0)
 		return rc;
 	if (json_unpack(o, "{s:s}", "message_id", &mid) == 0 && *mid) {
 		k.mv_data = (void *)mid;
-		k.mv_size = strlen(mid) > 500 ? 500 : strlen(mid);
+		k.mv_size = strlen(mid) > DB_MSGID_MAX ? DB_MSGID_MAX :
+		    strlen(mid);
 		mdb_del(txn, d->msgids, &k, NULL);
 	}
 	k.mv_data = (void *)msg16;
-	k.mv_size = 16;
+	k.mv_size = DB_SEQ_LEN;
 	if ((rc = mdb_del(txn, d->messages, &k, NULL)) == 0)
 		n->messages++;
 	return rc == MDB_NOTFOUND ? 0 : rc;
@@ -147,16 +148,17 @@ prune_before(struct store *s, int64_t before_us, struct prune_counts *n)
 	struct dbs	 d;
 	json_t		*o;
 	json_int_t	 t;
-	char		 next[17] = "", msg16[17];
+	char		 next[DB_SEQ_LEN + 1] = "", msg16[DB_SEQ_LEN + 1];
 	int		 rc = 0, done = 0, count;
 
 	memset(n, 0, sizeof(*n));
-	if (store_dbi(s, "messages", &d.messages) || store_dbi(s, "msgids",
-	    &d.msgids) || store_dbi(s, "links", &d.links) || store_dbi(s,
-	    "events", &d.events) || store_dbi(s, "msgevents", &d.msgevents) ||
-	    store_dbi(s, "counters", &d.counters) || store_dbi(s, "uniq",
-	    &d.uniq))
-		return -1;
+	d.messages = store_dbi(s, DB_MESSAGES);
+	d.msgids = store_dbi(s, DB_MSGIDS);
+	d.links = store_dbi(s, DB_LINKS);
+	d.events = store_dbi(s, DB_EVENTS);
+	d.msgevents = store_dbi(s, DB_MSGEVENTS);
+	d.counters = store_dbi(s, DB_COUNTERS);
+	d.uniq = store_dbi(s, DB_UNIQ);
 	/*
 	 * Messages are keyed by sequence, which follows sending time only
 	 * roughly (processes reserve blocks): look at every record, a chunk
@@ -172,12 +174,12 @@ prune_before(struct store *s, int64_t before_us, struct prune_counts *n)
 		    MDB_FIRST);
 		count = 0;
 		while (rc == 0 && count < PRUNE_CHUNK) {
-			if (k.mv_size != 16) {
+			if (k.mv_size != DB_SEQ_LEN) {
 				rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
 				continue;
 			}
-			memcpy(msg16, k.mv_data, 16);
-			msg16[16] = '\0';
+			memcpy(msg16, k.mv_data, DB_SEQ_LEN);
+			msg16[DB_SEQ_LEN] = '\0';
 			t = INT64_MAX;
 			o = json_loadb(v.mv_data, v.mv_size, 0, NULL);
 			if (o)
@@ -195,7 +197,7 @@ prune_before(struct store *s, int64_t before_us, struct prune_counts *n)
 				    &cur)) != 0)
 					goto fail;
 				k.mv_data = msg16;
-				k.mv_size = 16;
+				k.mv_size = DB_SEQ_LEN;
 				rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
 				continue;
 			}

@@ -2,7 +2,6 @@
  * query - read-only walks over the store (see query.h).
  */
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,28 +14,19 @@
 /* a walk that reached the end of its time range stops with this */
 #define Q_END	0x7e11
 
-static int
-q_begin(struct store *s, MDB_txn **txn)
-{
-	/* from the store's pool: renewing one costs less than a new one */
-	*txn = store_read_begin(s);
-	return *txn ? 0 : -1;
-}
-
 /* walk keys >= from (all when NULL) while they start with prefix */
 static int
-q_walk(struct store *s, const char *db, const char *from, size_t flen,
+q_walk(struct store *s, enum db db, const char *from, size_t flen,
     const char *prefix, size_t plen, query_kv_fn fn, void *arg)
 {
 	MDB_txn		*txn;
 	MDB_cursor	*cur = NULL;
 	MDB_val		 k, v;
-	unsigned int	 dbi;
 	int		 rc, ret = -1;
 
-	if (store_dbi(s, db, &dbi) == -1 || q_begin(s, &txn) == -1)
+	if ((txn = store_read_begin(s)) == NULL)
 		return -1;
-	if (mdb_cursor_open(txn, dbi, &cur) != 0)
+	if (mdb_cursor_open(txn, store_dbi(s, db), &cur) != 0)
 		goto out;
 	k.mv_data = (void *)from;
 	k.mv_size = flen;
@@ -62,28 +52,27 @@ query_counters(struct store *s, const char *prefix, query_kv_fn fn, void *arg)
 {
 	size_t n = strlen(prefix);
 
-	return q_walk(s, "counters", prefix, n, prefix, n, fn, arg);
+	return q_walk(s, DB_COUNTERS, prefix, n, prefix, n, fn, arg);
 }
 
 int
 query_messages(struct store *s, query_kv_fn fn, void *arg)
 {
-	return q_walk(s, "messages", NULL, 0, NULL, 0, fn, arg);
+	return q_walk(s, DB_MESSAGES, NULL, 0, NULL, 0, fn, arg);
 }
 
 int
-query_get(struct store *s, const char *db, const char *key, struct buf *val)
+query_get(struct store *s, enum db db, const char *key, struct buf *val)
 {
 	MDB_txn		*txn;
 	MDB_val		 k, v;
-	unsigned int	 dbi;
 	int		 rc;
 
-	if (store_dbi(s, db, &dbi) == -1 || q_begin(s, &txn) == -1)
+	if ((txn = store_read_begin(s)) == NULL)
 		return -1;
 	k.mv_data = (void *)key;
 	k.mv_size = strlen(key);
-	rc = mdb_get(txn, dbi, &k, &v);
+	rc = mdb_get(txn, store_dbi(s, db), &k, &v);
 	if (rc == 0 && buf_append(val, v.mv_data, v.mv_size) == -1)
 		rc = ENOMEM;
 	store_read_end(s, txn);
@@ -93,7 +82,7 @@ query_get(struct store *s, const char *db, const char *key, struct buf *val)
 struct evwalk {
 	struct store	*s;
 	MDB_txn		*txn;
-	unsigned int	 events;
+	MDB_dbi		 events;
 	int64_t		 to_us;
 	query_kv_fn	 fn;
 	void		*arg;
@@ -105,18 +94,15 @@ q_index(void *arg, const char *key, size_t klen, const char *val, size_t vlen)
 {
 	struct evwalk	*w = arg;
 	MDB_val		 k, v;
-	char		 t[17];
 
 	(void)val;
 	(void)vlen;
-	if (klen != 36)
+	if (klen != DB_IKEY_LEN)
 		return 0;
-	memcpy(t, key + 16, 16);
-	t[16] = '\0';
-	if ((int64_t)strtoull(t, NULL, 16) >= w->to_us)
+	if ((int64_t)db_hex16_parse(key + DB_SEQ_LEN) >= w->to_us)
 		return Q_END;
-	k.mv_data = (void *)(key + 16);
-	k.mv_size = 20;
+	k.mv_data = (void *)(key + DB_SEQ_LEN);
+	k.mv_size = DB_EVKEY_LEN;
 	if (mdb_get(w->txn, w->events, &k, &v) != 0)
 		return 0;
 	return w->fn(w->arg, k.mv_data, k.mv_size, v.mv_data, v.mv_size);
@@ -127,13 +113,10 @@ static int
 q_event(void *arg, const char *key, size_t klen, const char *val, size_t vlen)
 {
 	struct evwalk	*w = arg;
-	char		 t[17];
 
-	if (klen < 16)
+	if (klen < DB_SEQ_LEN)
 		return 0;
-	memcpy(t, key, 16);
-	t[16] = '\0';
-	if ((int64_t)strtoull(t, NULL, 16) >= w->to_us)
+	if ((int64_t)db_hex16_parse(key) >= w->to_us)
 		return Q_END;
 	return w->fn(w->arg, key, klen, val, vlen);
 }
@@ -143,7 +126,7 @@ query_events(struct store *s, int64_t from_us, int64_t to_us, uint64_t msg,
     query_kv_fn fn, void *arg)
 {
 	struct evwalk	 w;
-	char		 from[40], prefix[17];
+	char		 from[DB_IKEY_LEN + 1], prefix[DB_SEQ_LEN + 1];
 	int		 rc;
 
 	memset(&w, 0, sizeof(w));
@@ -154,17 +137,18 @@ query_events(struct store *s, int64_t from_us, int64_t to_us, uint64_t msg,
 	if (from_us < 0)
 		from_us = 0;
 	if (msg == 0) {
-		snprintf(from, sizeof(from), "%016" PRIx64, (uint64_t)from_us);
-		rc = q_walk(s, "events", from, 16, NULL, 0, q_event, &w);
+		db_hex16(from, (uint64_t)from_us);
+		rc = q_walk(s, DB_EVENTS, from, DB_SEQ_LEN, NULL, 0, q_event, &w);
 		return rc == Q_END ? 0 : rc;
 	}
 	/* by message: the msgevents index, read in one more transaction */
-	if (store_dbi(s, "events", &w.events) == -1 || q_begin(s, &w.txn) == -1)
+	w.events = store_dbi(s, DB_EVENTS);
+	if ((w.txn = store_read_begin(s)) == NULL)
 		return -1;
-	snprintf(prefix, sizeof(prefix), "%016" PRIx64, msg);
-	snprintf(from, sizeof(from), "%s%016" PRIx64, prefix,
-	    (uint64_t)from_us);
-	rc = q_walk(s, "msgevents", from, 32, prefix, 16, q_index, &w);
+	db_hex16(prefix, msg);
+	db_ikey_from(from, msg, from_us);
+	rc = q_walk(s, DB_MSGEVENTS, from, DB_IKEY_LEN, prefix, DB_SEQ_LEN,
+	    q_index, &w);
 	store_read_end(s, w.txn);
 	return rc == Q_END ? 0 : rc;
 }

@@ -23,8 +23,8 @@ int	query_counters(struct store *s, const char *prefix, query_kv_fn fn,
 	    void *arg);
 /* query_messages - every message record, in sequence order */
 int	query_messages(struct store *s, query_kv_fn fn, void *arg);
-/* query_get - one record of a database ("messages", "links", ...) by key; 0, 1 absent, -1 */
-int	query_get(struct store *s, const char *db, const char *key,
+/* query_get - one record of a database (DB_MESSAGES, ...) by key, appended to val; 0, 1 absent, -1 */
+int	query_get(struct store *s, enum db db, const char *key,
 	    struct buf *val);
 /* query_events - events with from_us <= time < to_us (key order), of one message when msg != 0 */
 int	query_events(struct store *s, int64_t from_us, int64_t to_us,

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include <glib.h>
 
@@ -16,6 +15,7 @@
 #include "html.h"
 #include "log.h"
 #include "mime.h"
+#include "now.h"
 #include "rewrite.h"
 #include "text.h"
 
@@ -46,15 +46,6 @@ struct rw {
 	int			 clicks;	/* rewrite links */
 	int			 failed;
 };
-
-static int64_t
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /* host of an absolute URL: after "://", without userinfo and port */
 static const char *
@@ -111,9 +102,9 @@ is_tracking_url(const struct config *cfg, const char *turl, const char *url)
 	return 0;
 }
 
-/* rw_grow - room for one more link */
+/* links_grow - room for one more link */
 static int
-rw_grow(struct rw *rw)
+links_grow(struct rw *rw)
 {
 	struct store_link	*v;
 	size_t			*o, cap;
@@ -131,9 +122,9 @@ rw_grow(struct rw *rw)
 	return 0;
 }
 
-/* rw_link - the html callback: allocate an ID, remember the URL */
+/* link_track - the html callback: allocate an ID, remember the URL */
 static int
-rw_link(void *arg, const struct html_link *l, struct buf *repl)
+link_track(void *arg, const struct html_link *l, struct buf *repl)
 {
 	struct rw		*rw = arg;
 	const char		*turl = rw->turl, *host;
@@ -154,7 +145,7 @@ rw_link(void *arg, const struct html_link *l, struct buf *repl)
 	host = url_host(l->url, &hlen);
 	if (host && config_host_in(rw->cfg->exclude_domains, host, hlen))
 		return 0;
-	if (rw_grow(rw) == -1)
+	if (links_grow(rw) == -1)
 		goto fail;
 	if (store_reserve(rw->st, ID_LINK, 1, &seq) == -1)
 		goto fail;
@@ -286,12 +277,12 @@ rewrite_part(struct rw *rw, const struct mime_msg *m, const struct mime_part *p,
 	}
 	memset(&hr, 0, sizeof(hr));
 	if (strcmp(p->subtype, "plain") == 0) {
-		if (text_rewrite(work, worklen, rw_link, rw, &out,
+		if (text_rewrite(work, worklen, link_track, rw, &out,
 		    &hr.links_rewritten) == -1)
 			goto out;
 	} else {
 		memset(&ho, 0, sizeof(ho));
-		ho.link_fn = rw_link;
+		ho.link_fn = link_track;
 		ho.arg = rw;
 		if (pixel && !*pixel_done) {
 			ho.pixel = pixel;
@@ -408,267 +399,385 @@ splice_cmp(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
-int
-rewrite_message(const struct config *cfg, struct store *st,
-    const struct rewrite_info *info, const char *msg, size_t len,
-    struct rewrite_result *r)
+/* one message on its way through rewrite_message */
+struct rwmsg {
+	const struct config		*cfg;
+	struct store			*st;
+	const struct rewrite_info	*info;
+	const char			*msg;
+	size_t				 len;
+	struct rewrite_result		*r;
+	struct mime_msg			 m;
+	int				 parsed;
+	struct rw			 rw;		/* the links */
+	int				 opens;		/* insert the pixel */
+	char				*campaign;
+	char				 sdomain[256];	/* sending domain, "" unknown */
+	uint64_t			 mseq, hpseq;	/* the message's, the honeypot link's */
+	struct buf			 px;		/* the HTML after each body: honeypot, pixel */
+	int				 pixel_done;
+	struct splice			*sp;		/* the body's changes */
+	size_t				 nsp;
+};
+
+/* what a step of rewrite_message says: go on, leave the message as it is, fail */
+#define STEP_ON		0
+#define STEP_SKIP	1
+#define STEP_FAIL	(-1)
+
+/* step_skip - the message stays as it is, for reason */
+static int
+step_skip(struct rwmsg *x, const char *reason)
 {
-	struct mime_msg		 m;
-	struct rw		 rw;
-	struct splice		*sp = NULL;
-	struct store_msg	 sm;
-	const char		*why;
-	char			*mode = NULL, *mid = NULL, *from, *campaign = NULL;
-	char			 sdomain[256];
-	const char		*pixel;
-	struct buf		 px = BUF_INIT;
-	uint64_t		 hpseq = 0;
-	int			 opens, pixel_done = 0, parsed = 0, rc = -1;
-	int			 unverified;
-	size_t			 i, pos;
-	size_t			 nsp = 0;
-	unsigned		 n;
-	uint64_t		 mseq = 0;
+	x->r->skip = reason;
+	return STEP_SKIP;
+}
 
-	memset(r, 0, sizeof(*r));
-	memset(&rw, 0, sizeof(rw));
-	rw.cfg = cfg;
-	rw.st = st;
-	rw.clicks = cfg->track_clicks;
-	opens = cfg->track_opens;
+/* step_fail - the message cannot be tracked: the caller sends it unchanged */
+static int
+step_fail(struct rwmsg *x, const char *reason)
+{
+	x->r->skip = reason;
+	return STEP_FAIL;
+}
 
-	if (len > cfg->max_message_size) {
-		r->skip = "message larger than max_message_size";
-		return 0;
-	}
-	if (mime_parse(&m, msg, len, &why) == -1) {
-		r->skip = why;
-		return 0;
-	}
-	parsed = 1;
-	/* X-Mtrack: off | opens | clicks, removed before sending */
-	if ((mode = mime_header(&m, "X-Mtrack")) != NULL) {
-		char *v = mode;
+/* step_parse - the size limit, the MIME structure */
+static int
+step_parse(struct rwmsg *x)
+{
+	const char *why;
 
-		while (*v == ' ')
-			v++;
-		for (n = hdr_count(&m, msg, "X-Mtrack"); n > 0; n--)
-			if (hdr_add(r, "X-Mtrack", n, NULL) == -1)
-				goto fail;
-		if (strncasecmp(v, "off", 3) == 0 || strncasecmp(v, "no", 2) == 0) {
-			r->skip = "X-Mtrack: off";
-			rc = 0;
-			goto out;
+	if (x->len > x->cfg->max_message_size)
+		return step_skip(x, "message larger than max_message_size");
+	if (mime_parse(&x->m, x->msg, x->len, &why) == -1)
+		return step_skip(x, why);
+	x->parsed = 1;
+	return STEP_ON;
+}
+
+/* hdr_remove - every top-level header name: deleted before sending; 0 or -1 */
+static int
+hdr_remove(struct rwmsg *x, const char *name)
+{
+	unsigned n;
+
+	for (n = hdr_count(&x->m, x->msg, name); n > 0; n--)
+		if (hdr_add(x->r, name, n, NULL) == -1)
+			return -1;
+	return 0;
+}
+
+/* step_policy - X-Mtrack (off | opens | clicks, removed), seals, DKIM, the configuration */
+static int
+step_policy(struct rwmsg *x)
+{
+	char	*mode, *v, *dkim;
+	int	 off = 0;
+
+	if ((mode = mime_header(&x->m, "X-Mtrack")) != NULL) {
+		for (v = mode; *v == ' '; v++)
+			;
+		if (hdr_remove(x, "X-Mtrack") == -1) {
+			free(mode);
+			return step_fail(x, NULL);
 		}
-		if (strncasecmp(v, "opens", 5) == 0)
-			rw.clicks = 0;
+		if (strncasecmp(v, "off", 3) == 0 || strncasecmp(v, "no", 2) == 0)
+			off = 1;
+		else if (strncasecmp(v, "opens", 5) == 0)
+			x->rw.clicks = 0;
 		else if (strncasecmp(v, "clicks", 6) == 0)
-			opens = 0;
+			x->opens = 0;
+		free(mode);
+		if (off)
+			return step_skip(x, "X-Mtrack: off");
 	}
-	if (m.sealed) {
-		r->skip = "signed or encrypted";
-		rc = 0;
-		goto out;
+	if (x->m.sealed)
+		return step_skip(x, "signed or encrypted");
+	if (!x->cfg->track_dkim_signed &&
+	    (dkim = mime_header(&x->m, "DKIM-Signature")) != NULL) {
+		free(dkim);
+		return step_skip(x, "already DKIM-signed");
 	}
-	if (!cfg->track_dkim_signed &&
-	    (mid = mime_header(&m, "DKIM-Signature")) != NULL) {
-		r->skip = "already DKIM-signed";
-		rc = 0;
-		goto out;
-	}
-	if (!rw.clicks && !opens) {
-		r->skip = "tracking disabled";
-		rc = 0;
-		goto out;
-	}
-	/* the campaign: its own header (removed before sending), else List-Id */
-	if ((campaign = mime_header(&m, cfg->campaign_header)) != NULL) {
-		for (n = hdr_count(&m, msg, cfg->campaign_header); n > 0; n--)
-			if (hdr_add(r, cfg->campaign_header, n, NULL) == -1)
-				goto fail;
+	if (!x->rw.clicks && !x->opens)
+		return step_skip(x, "tracking disabled");
+	return STEP_ON;
+}
+
+/* step_campaign - its own header (removed before sending), else List-Id; trimmed */
+static int
+step_campaign(struct rwmsg *x)
+{
+	const char	*h = x->cfg->campaign_header;
+	char		*c;
+
+	if ((x->campaign = mime_header(&x->m, h)) != NULL) {
+		if (hdr_remove(x, h) == -1)
+			return step_fail(x, NULL);
 	} else
-		campaign = mime_header(&m, "List-Id");
-	if (campaign) {
-		char *c = campaign + strspn(campaign, " \t");
+		x->campaign = mime_header(&x->m, "List-Id");
+	if (x->campaign == NULL)
+		return STEP_ON;
+	c = x->campaign + strspn(x->campaign, " \t");
+	memmove(x->campaign, c, strlen(c) + 1);
+	for (c = x->campaign + strlen(x->campaign); c > x->campaign &&
+	    (c[-1] == ' ' || c[-1] == '\t'); c--)
+		c[-1] = '\0';
+	return STEP_ON;
+}
 
-		memmove(campaign, c, strlen(c) + 1);
-		for (c = campaign + strlen(campaign); c > campaign &&
-		    (c[-1] == ' ' || c[-1] == '\t'); c--)
-			c[-1] = '\0';
-	}
-	/* the tracking domain of the sending domain: From, then envelope */
-	from = mime_header(&m, "From");
-	if (from == NULL || domain_of_address(from, sdomain, sizeof(sdomain)) == -1)
+/* step_domain - the sending domain (From, then envelope) and its tracking URL */
+static int
+step_domain(struct rwmsg *x)
+{
+	const struct rewrite_info	*info = x->info;
+	char				*from;
+	int				 unverified;
+
+	from = mime_header(&x->m, "From");
+	if (from == NULL || dnsname_of_address(from, x->sdomain,
+	    sizeof(x->sdomain)) == -1)
 		if (info == NULL || info->from == NULL ||
-		    domain_of_address(info->from, sdomain, sizeof(sdomain)) == -1)
-			sdomain[0] = '\0';
-	unverified = domain_pick(cfg, st, from, info ? info->from : NULL,
-	    info ? info->queue_id : NULL, &rw.turl);
+		    dnsname_of_address(info->from, x->sdomain,
+		    sizeof(x->sdomain)) == -1)
+			x->sdomain[0] = '\0';
+	unverified = domain_pick(x->cfg, x->st, from, info ? info->from : NULL,
+	    info ? info->queue_id : NULL, &x->rw.turl);
 	free(from);
-	rw.turl_len = rw.turl ? strlen(rw.turl) : 0;
-	if (unverified) {
-		r->skip = "tracking domain not verified";
-		rc = 0;
-		goto out;
-	}
-	if (store_reserve(st, ID_MSG, 1, &mseq) == -1) {
-		r->skip = "store: cannot reserve an id";
-		goto fail;
-	}
-	id_encode(store_key(st), ID_MSG, mseq, r->msg_id);
-	/* an invisible link no person clicks: whoever follows it is a scanner */
-	if (cfg->honeypot && rw.clicks) {
-		char hid[ID_LEN + 1];
+	x->rw.turl_len = x->rw.turl ? strlen(x->rw.turl) : 0;
+	return unverified ? step_skip(x, "tracking domain not verified") :
+	    STEP_ON;
+}
 
-		if (store_reserve(st, ID_LINK, 1, &hpseq) == -1) {
-			r->skip = "store: cannot reserve an id";
-			goto fail;
-		}
-		id_encode(store_key(st), ID_LINK, hpseq, hid);
-		if (buf_printf(&px, "<a href=\"%s/click/%s\" style=\"display:none"
+/*
+ * step_ids - the message's ID, and the HTML each body gets: an invisible
+ * link no person clicks (whoever follows it is a scanner), the pixel
+ */
+static int
+step_ids(struct rwmsg *x)
+{
+	const char	*turl = x->rw.turl;
+	char		 hid[ID_LEN + 1];
+
+	if (store_reserve(x->st, ID_MSG, 1, &x->mseq) == -1)
+		return step_fail(x, "store: cannot reserve an id");
+	id_encode(store_key(x->st), ID_MSG, x->mseq, x->r->msg_id);
+	if (x->cfg->honeypot && x->rw.clicks) {
+		if (store_reserve(x->st, ID_LINK, 1, &x->hpseq) == -1)
+			return step_fail(x, "store: cannot reserve an id");
+		id_encode(store_key(x->st), ID_LINK, x->hpseq, hid);
+		if (buf_printf(&x->px, "<a href=\"%s/click/%s\" style=\"display:none"
 		    "!important;mso-hide:all\" aria-hidden=\"true\" tabindex=\"-1\">"
-		    "</a>", rw.turl, hid) == -1)
-			goto nomem;
+		    "</a>", turl, hid) == -1)
+			return step_fail(x, "out of memory");
 	}
-	if (opens && buf_printf(&px, "<img src=\"%s/open/%s.png\" width=\"1\""
+	if (x->opens && buf_printf(&x->px, "<img src=\"%s/open/%s.png\" width=\"1\""
 	    " height=\"1\" alt=\"\" style=\"display:block;border:0;width:1px;"
-	    "height:1px\">", rw.turl, r->msg_id) == -1)
-		goto nomem;
-	pixel = px.len ? px.data : NULL;
-	for (i = 0; i < m.nparts; i++) {
-		const struct mime_part *p = &m.parts[i];
+	    "height:1px\">", turl, x->r->msg_id) == -1)
+		return step_fail(x, "out of memory");
+	return STEP_ON;
+}
+
+/* step_parts - each HTML part (and plain text, when asked) rewritten into splices */
+static int
+step_parts(struct rwmsg *x)
+{
+	const char	*pixel = x->px.len ? x->px.data : NULL;
+	size_t		 i;
+
+	for (i = 0; i < x->m.nparts; i++) {
+		const struct mime_part *p = &x->m.parts[i];
 
 		if (strcmp(p->type, "text") != 0 || p->attachment ||
 		    p->enc == MIME_ENC_OTHER || p->body_end <= p->body_start)
 			continue;
 		if (strcmp(p->subtype, "html") != 0 &&
-		    !(strcmp(p->subtype, "plain") == 0 && rw.clicks &&
-		    cfg->track_text_links))
+		    !(strcmp(p->subtype, "plain") == 0 && x->rw.clicks &&
+		    x->cfg->track_text_links))
 			continue;
-		if (rewrite_part(&rw, &m, p, msg, pixel, &pixel_done, &sp, &nsp,
-		    r) == -1) {
-			r->skip = rw.failed ? "store: cannot allocate link ids" :
-			    "out of memory";
-			goto fail;
-		}
+		if (rewrite_part(&x->rw, &x->m, p, x->msg, pixel,
+		    &x->pixel_done, &x->sp, &x->nsp, x->r) == -1)
+			return step_fail(x, x->rw.failed ?
+			    "store: cannot allocate link ids" : "out of memory");
 	}
-	r->links = (unsigned)rw.nlinks;
-	r->pixel = pixel_done && opens;
-	/* the honeypot is recorded with the message's first URL as target */
-	if (hpseq && pixel_done) {
-		if (rw_grow(&rw) == -1)
-			goto nomem;
-		rw.links[rw.nlinks].seq = hpseq;
-		if (rw.nlinks) {
-			rw.url_off[rw.nlinks] = rw.url_off[0];
+	x->r->links = (unsigned)x->rw.nlinks;
+	x->r->pixel = x->pixel_done && x->opens;
+	return STEP_ON;
+}
+
+/*
+ * step_links - the honeypot, when inserted, joins the links (its target:
+ * the message's first URL); the URLs have stopped moving
+ */
+static int
+step_links(struct rwmsg *x)
+{
+	struct rw	*rw = &x->rw;
+	size_t		 i;
+
+	if (x->hpseq && x->pixel_done) {
+		if (links_grow(rw) == -1)
+			return step_fail(x, "out of memory");
+		rw->links[rw->nlinks].seq = x->hpseq;
+		if (rw->nlinks) {
+			rw->url_off[rw->nlinks] = rw->url_off[0];
 		} else {
-			rw.url_off[rw.nlinks] = rw.urls.len;
-			if (buf_append(&rw.urls, rw.turl, rw.turl_len + 1) == -1)
-				goto nomem;
+			rw->url_off[rw->nlinks] = rw->urls.len;
+			if (buf_append(&rw->urls, rw->turl, rw->turl_len + 1) == -1)
+				return step_fail(x, "out of memory");
 		}
-		rw.nlinks++;
+		rw->nlinks++;
 	} else
-		hpseq = 0;
-	/* the URLs have stopped moving */
-	for (i = 0; i < rw.nlinks; i++)
-		rw.links[i].url = rw.urls.data + rw.url_off[i];
-	if (nsp == 0) {
-		r->msg_id[0] = '\0';
-		r->skip = "no HTML part with links";
-		rc = 0;
-		goto out;
+		x->hpseq = 0;
+	for (i = 0; i < rw->nlinks; i++)
+		rw->links[i].url = rw->urls.data + rw->url_off[i];
+	if (x->nsp == 0) {
+		x->r->msg_id[0] = '\0';
+		return step_skip(x, "no HTML part with links");
 	}
-	/* the body: the original after the blank line, with the splices */
-	qsort(sp, nsp, sizeof(*sp), splice_cmp);
-	pos = m.body_start;
-	for (i = 0; i < nsp; i++) {
-		if (sp[i].start < pos || sp[i].end > len) {
-			r->skip = "overlapping parts";
-			goto fail;
-		}
-		pos = sp[i].end;
-	}
-	{
-		/* room for all of it: the encoders' worst cases, no moves */
-		size_t total = len - m.body_start, worst;
+	return STEP_ON;
+}
 
-		for (i = 0; i < nsp; i++) {
-			if (sp[i].len > SIZE_MAX / 8)
-				goto nomem;
-			worst = sp[i].enc == MIME_ENC_QP ? sp[i].len * 4 + 64 :
-			    sp[i].enc == MIME_ENC_BASE64 ? sp[i].len / 3 * 5 + 64 :
-			    sp[i].len;
-			total += worst - (sp[i].end - sp[i].start);
-		}
-		if (buf_reserve(&r->body, total) == -1)
-			goto nomem;
-	}
-	pos = m.body_start;
-	for (i = 0; i < nsp; i++) {
-		size_t at;
+/* body_reserve - room for the whole new body: the encoders' worst cases, no moves */
+static int
+body_reserve(struct rwmsg *x)
+{
+	size_t total = x->len - x->m.body_start, worst, i;
 
-		if (buf_append(&r->body, msg + pos, sp[i].start - pos) == -1)
-			goto nomem;
-		at = r->body.len;
-		if (sp[i].enc == MIME_ENC_OTHER) {
-			if (buf_append(&r->body, sp[i].data, sp[i].len) == -1)
-				goto nomem;
-		} else if (mime_encode(sp[i].enc, sp[i].nl, sp[i].data,
-		    sp[i].len, &r->body) == -1)
-			goto nomem;
-		if (sp[i].trim_nl && r->body.len > at &&
-		    r->body.data[r->body.len - 1] == '\n') {
-			r->body.len -= r->body.len - at >= 2 &&
-			    r->body.data[r->body.len - 2] == '\r' ? 2 : 1;
-			r->body.data[r->body.len] = '\0';
-		}
-		pos = sp[i].end;
-	}
-	if (buf_append(&r->body, msg + pos, len - pos) == -1)
-		goto nomem;
+	for (i = 0; i < x->nsp; i++) {
+		const struct splice *sp = &x->sp[i];
 
-	mid = mime_header(&m, "Message-ID");
+		if (sp->len > SIZE_MAX / 8)
+			return -1;
+		worst = sp->enc == MIME_ENC_QP ? sp->len * 4 + 64 :
+		    sp->enc == MIME_ENC_BASE64 ? sp->len / 3 * 5 + 64 : sp->len;
+		total += worst - (sp->end - sp->start);
+	}
+	return buf_reserve(&x->r->body, total);
+}
+
+/* splice_write - one splice onto body: as it is, or encoded as its part is */
+static int
+splice_write(const struct splice *sp, struct buf *body)
+{
+	size_t at = body->len;
+
+	if (sp->enc == MIME_ENC_OTHER) {
+		if (buf_append(body, sp->data, sp->len) == -1)
+			return -1;
+	} else if (mime_encode(sp->enc, sp->nl, sp->data, sp->len, body) == -1)
+		return -1;
+	if (sp->trim_nl && body->len > at && body->data[body->len - 1] == '\n') {
+		body->len -= body->len - at >= 2 &&
+		    body->data[body->len - 2] == '\r' ? 2 : 1;
+		body->data[body->len] = '\0';
+	}
+	return 0;
+}
+
+/* step_body - the original after the blank line, with the splices */
+static int
+step_body(struct rwmsg *x)
+{
+	struct buf	*body = &x->r->body;
+	size_t		 i, pos = x->m.body_start;
+
+	qsort(x->sp, x->nsp, sizeof(*x->sp), splice_cmp);
+	for (i = 0; i < x->nsp; i++) {
+		if (x->sp[i].start < pos || x->sp[i].end > x->len)
+			return step_fail(x, "overlapping parts");
+		pos = x->sp[i].end;
+	}
+	if (body_reserve(x) == -1)
+		return step_fail(x, "out of memory");
+	pos = x->m.body_start;
+	for (i = 0; i < x->nsp; i++) {
+		if (buf_append(body, x->msg + pos, x->sp[i].start - pos) == -1 ||
+		    splice_write(&x->sp[i], body) == -1)
+			return step_fail(x, "out of memory");
+		pos = x->sp[i].end;
+	}
+	if (buf_append(body, x->msg + pos, x->len - pos) == -1)
+		return step_fail(x, "out of memory");
+	return STEP_ON;
+}
+
+/* step_record - the message and its links into the store, durably */
+static int
+step_record(struct rwmsg *x)
+{
+	const struct rewrite_info	*info = x->info;
+	struct store_msg		 sm;
+	char				*mid;
+	int				 rc;
+
+	mid = mime_header(&x->m, "Message-ID");
 	memset(&sm, 0, sizeof(sm));
-	sm.seq = mseq;
+	sm.seq = x->mseq;
 	sm.time_us = now_us();
 	sm.message_id = mid ? mid + strspn(mid, " ") : NULL;
 	sm.queue_id = info ? info->queue_id : NULL;
 	sm.from = info ? info->from : NULL;
 	sm.rcpt = info ? info->rcpt : NULL;
 	sm.nrcpt = info ? info->nrcpt : 0;
-	sm.links = rw.links;
-	sm.nlinks = rw.nlinks;
-	sm.pixel = pixel_done && opens;
-	sm.campaign = campaign;
-	sm.domain = sdomain[0] ? sdomain : NULL;
-	sm.honeypot = hpseq;
-	if (store_put_message(st, &sm) == -1) {
-		r->skip = "store: cannot record the message";
-		goto fail;
-	}
-	if (!r->pixel)
-		r->msg_id[0] = '\0';
-	r->changed = 1;
-	rc = 0;
-	goto out;
-nomem:
-	r->skip = "out of memory";
-fail:
-	rc = -1;
-	r->changed = 0;
-	buf_free(&r->body);
-out:
-	free(rw.links);
-	free(rw.url_off);
-	buf_free(&rw.urls);
-	splice_free(sp, nsp);
-	free(mode);
+	sm.links = x->rw.links;
+	sm.nlinks = x->rw.nlinks;
+	sm.pixel = x->pixel_done && x->opens;
+	sm.campaign = x->campaign;
+	sm.domain = x->sdomain[0] ? x->sdomain : NULL;
+	sm.honeypot = x->hpseq;
+	rc = store_put_message(x->st, &sm);
 	free(mid);
-	free(campaign);
-	buf_free(&px);
-	if (parsed)
-		mime_free(&m);
-	return rc;
+	if (rc == -1)
+		return step_fail(x, "store: cannot record the message");
+	if (!x->r->pixel)
+		x->r->msg_id[0] = '\0';
+	x->r->changed = 1;
+	return STEP_ON;
+}
+
+int
+rewrite_message(const struct config *cfg, struct store *st,
+    const struct rewrite_info *info, const char *msg, size_t len,
+    struct rewrite_result *r)
+{
+	struct rwmsg	x;
+	int		rc;
+
+	memset(r, 0, sizeof(*r));
+	memset(&x, 0, sizeof(x));
+	x.cfg = cfg;
+	x.st = st;
+	x.info = info;
+	x.msg = msg;
+	x.len = len;
+	x.r = r;
+	x.rw.cfg = cfg;
+	x.rw.st = st;
+	x.rw.clicks = cfg->track_clicks;
+	x.opens = cfg->track_opens;
+
+	if ((rc = step_parse(&x)) == STEP_ON &&
+	    (rc = step_policy(&x)) == STEP_ON &&
+	    (rc = step_campaign(&x)) == STEP_ON &&
+	    (rc = step_domain(&x)) == STEP_ON &&
+	    (rc = step_ids(&x)) == STEP_ON &&
+	    (rc = step_parts(&x)) == STEP_ON &&
+	    (rc = step_links(&x)) == STEP_ON &&
+	    (rc = step_body(&x)) == STEP_ON)
+		rc = step_record(&x);
+	if (rc == STEP_FAIL) {
+		r->changed = 0;
+		buf_free(&r->body);
+	}
+	free(x.rw.links);
+	free(x.rw.url_off);
+	buf_free(&x.rw.urls);
+	splice_free(x.sp, x.nsp);
+	free(x.campaign);
+	buf_free(&x.px);
+	if (x.parsed)
+		mime_free(&x.m);
+	return rc == STEP_FAIL ? -1 : 0;
 }
 
 void

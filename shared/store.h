@@ -1,8 +1,9 @@
 /*
  * store - the LMDB environment shared by the milter, tracker and mtrackctl.
  *
- * One environment (a directory), named databases, ASCII keys and values
- * so that mdb_stat and mdb_dump -p show readable records:
+ * One environment (a directory), named databases (enum db and the key
+ * builders: db.h), ASCII keys and values so that mdb_stat and mdb_dump -p
+ * show readable records:
  *
  *   meta      "id_key" -> 32 hex digits (secret of the public IDs),
  *             "link_seq", "msg_seq" -> last reserved sequence, decimal,
@@ -24,6 +25,7 @@
  *   uniq      "o:MSG:WHO", "c:MSG:WHO", "l:LINK:WHO" (+ ":h" for people)
  *             -> "1": who was already counted as unique
  *   domains   tracking domain, or "@" + sending domain -> JSON (domain.h)
+ *   pending   the writer's index entries and link counters not folded yet
  *
  * Concurrency: one struct store per process, opened after any fork,
  * shared by all threads. Writes go through the store's writer thread,
@@ -31,6 +33,9 @@
  * for its message to be durable, the tracker does not wait for events.
  * Reads use short read-only transactions; data returned by a read is
  * copied out before the transaction ends.
+ *
+ * The store is a family of modules (store_impl.h lists them); this header
+ * is the API of them all.
  */
 #ifndef MTRACK_STORE_H
 #define MTRACK_STORE_H
@@ -38,7 +43,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <lmdb.h>
+
 #include "buf.h"
+#include "db.h"
 #include "id.h"
 
 struct store;
@@ -49,7 +57,7 @@ struct store;
 struct store_opts {
 	size_t	map_size;	/* bytes of address space for the map */
 	int	batch_ms;	/* writer: longest wait before a commit */
-	int	batch_max;	/* writer: most jobs in one commit */
+	int	batch_max;	/* writer: most jobs in one commit, > 0 */
 	int64_t	honeypot_window_us; /* a honeypot hit re-labels the source's
 				   events of that message this far back */
 };
@@ -156,14 +164,20 @@ struct store_wstats {
 };
 void	store_writer_stats(struct store *s, struct store_wstats *w);
 
-/* store_env - the LMDB environment (MDB_env *), for readers in ctl/ */
-void	*store_env(struct store *s);
 /*
- * store_read_begin - a read transaction (MDB_txn *) from the store's pool,
- * NULL on error; store_read_end gives it back. Cheaper than one begun anew.
+ * store_env - the LMDB environment, for the modules that write records of
+ * their own (domain.c, prune.c) in their own transactions
  */
-void	*store_read_begin(struct store *s);
-void	 store_read_end(struct store *s, void *txn);
+MDB_env	*store_env(struct store *s);
+/* store_dbi - the handle of a database (db.h) */
+MDB_dbi	 store_dbi(const struct store *s, enum db d);
+/*
+ * store_read_begin - a read transaction from the store's pool, NULL on
+ * error; store_read_end gives it back (NULL is ignored). Cheaper than one
+ * begun anew. Data read lives until store_read_end.
+ */
+MDB_txn	*store_read_begin(struct store *s);
+void	 store_read_end(struct store *s, MDB_txn *txn);
 /* what a message record says of its message, before its list of links */
 struct store_msghead {
 	int64_t		time_us;
@@ -179,8 +193,6 @@ struct store_msghead {
  */
 int	 store_msghead_parse(const char *rec, size_t len,
 	    struct store_msghead *h);
-/* store_dbi - a named database handle by name ("links", ...); -1 if unknown */
-int	 store_dbi(struct store *s, const char *name, unsigned int *dbi);
 
 /*
  * store_scrub_events - erase the raw client data of old events: every

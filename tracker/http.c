@@ -1,6 +1,6 @@
 /*
- * http - routes, responses, client address and metrics of the tracker
- * (see http.h).
+ * http - routes, responses and client address of the tracker (see
+ * http.h); the text of /metrics is metrics.c's.
  *
  * libmicrohttpd calls the handler once when the headers are in and again
  * when the (empty) body is: we answer on the second call, because
@@ -34,6 +34,7 @@
 #include "http.h"
 #include "id.h"
 #include "log.h"
+#include "metrics.h"
 #include "net.h"
 #include "store.h"
 #include "tls.h"
@@ -766,168 +767,68 @@ http_healthz(struct http *h, struct http_worker *w,
 	return http_queue(w, conn, RT_HEALTHZ, ST_200, w->ok);
 }
 
-/* http_family - the HELP and TYPE lines of a metric; 0 or -1 */
-static int
-http_family(struct buf *b, const char *name, const char *type,
-    const char *help)
+/* http_daemon_conns - the open connections of a listener (NULL: none) */
+static uint64_t
+http_daemon_conns(struct MHD_Daemon *d)
 {
-	return buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name,
-	    type);
-}
-
-/* http_metrics_tls - the HTTPS listener's part of /metrics; 0 or -1 */
-static int
-http_metrics_tls(struct http *h, struct buf *b)
-{
-	const union MHD_DaemonInfo	*di;
-	struct tls_stats		 ts;
-	uint64_t			 conns = 0;
-	size_t				 i;
-	int				 bad = 0;
-
-	if (h->tls == NULL)
-		return 0;
-	tls_stats(&ts);
-	di = MHD_get_daemon_info(h->tls, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-	if (di)
-		conns = di->num_connections;
-
-	const struct {
-		const char	*name, *type, *help;
-		uint64_t	 v;
-	} m[] = {
-		{ "mtrack_https_connections", "gauge",
-		    "Open connections of the HTTPS listener.", conns },
-		{ "mtrack_tls_certificates", "gauge",
-		    "Certificates loaded.", ts.certificates },
-		{ "mtrack_tls_certificate_expiry_seconds", "gauge",
-		    "Earliest expiry of a loaded certificate, Unix time.",
-		    (uint64_t)ts.not_after },
-		{ "mtrack_tls_loads_total", "counter",
-		    "Certificate sets loaded (start and reloads).", ts.reloads },
-		{ "mtrack_tls_handshakes_total", "counter",
-		    "Certificates handed to handshakes.", ts.handshakes },
-		{ "mtrack_tls_default_certificate_total", "counter",
-		    "Handshakes without SNI or with an unknown name.",
-		    ts.fallbacks },
-		{ "mtrack_tls_certificate_errors_total", "counter",
-		    "Handshakes that got no certificate.", ts.failures },
-	};
-
-	for (i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
-		bad |= http_family(b, m[i].name, m[i].type, m[i].help);
-		bad |= buf_printf(b, "%s %" PRIu64 "\n", m[i].name, m[i].v);
-	}
-	return bad ? -1 : 0;
-}
-
-/* http_metrics - every counter in the Prometheus text format */
-static enum MHD_Result
-http_metrics(struct http *h, struct http_worker *w,
-    struct MHD_Connection *conn)
-{
-	struct buf		 b = BUF_INIT;
-	struct http_worker	*x;
-	struct store_wstats	 ws;
-	struct store_counts	 sc;
-	struct MHD_Response	*r;
 	const union MHD_DaemonInfo *di;
-	uint64_t		 req[RT_COUNT][ST_COUNT], clicks = 0, opens = 0;
-	uint64_t		 dropped = 0, serr = 0, unsafe = 0, conns = 0;
-	size_t			 i, j, len;
-	char			*body;
-	int			 bad = 0;
 
-	memset(req, 0, sizeof(req));
+	if (d == NULL || (di = MHD_get_daemon_info(d,
+	    MHD_DAEMON_INFO_CURRENT_CONNECTIONS)) == NULL)
+		return 0;
+	return di->num_connections;
+}
+
+/* http_metrics_sum - the counters of every thread into *m (req: its array) */
+static void
+http_metrics_sum(struct http *h, struct metrics_http *m,
+    uint64_t req[RT_COUNT][ST_COUNT])
+{
+	struct http_worker	*x;
+	size_t			 i, j;
+
+	memset(m, 0, sizeof(*m));
+	memset(req, 0, sizeof(uint64_t) * RT_COUNT * ST_COUNT);
 	pthread_mutex_lock(&h->lock);
 	for (x = h->workers; x; x = x->next) {
 		for (i = 0; i < RT_COUNT; i++)
 			for (j = 0; j < ST_COUNT; j++)
 				req[i][j] += HTTP_GET(&x->req[i][j]);
-		clicks += HTTP_GET(&x->clicks);
-		opens += HTTP_GET(&x->opens);
-		dropped += HTTP_GET(&x->dropped);
-		serr += HTTP_GET(&x->store_errors);
-		unsafe += HTTP_GET(&x->unsafe_urls);
+		m->clicks += HTTP_GET(&x->clicks);
+		m->opens += HTTP_GET(&x->opens);
+		m->dropped += HTTP_GET(&x->dropped);
+		m->store_errors += HTTP_GET(&x->store_errors);
+		m->unsafe_urls += HTTP_GET(&x->unsafe_urls);
 	}
 	pthread_mutex_unlock(&h->lock);
-	store_writer_stats(h->store, &ws);
-	di = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-	if (di)
-		conns = di->num_connections;
+	m->routes = route_names;
+	m->codes = code_values;
+	m->nroutes = RT_COUNT;
+	m->ncodes = ST_COUNT;
+	m->req = &req[0][0];
+	m->lib_msgs = HTTP_GET(&h->lib_msgs);
+	m->active = HTTP_GET(&h->active);
+	m->conns = http_daemon_conns(h->mhd);
+	m->threads = h->threads;
+	m->https = h->tls != NULL;
+	m->https_conns = http_daemon_conns(h->tls);
+	m->start_time = h->start_time;
+}
 
-	const struct {
-		const char	*name, *type, *help;
-		uint64_t	 v;
-	} plain[] = {
-		{ "mtrack_events_dropped_total", "counter",
-		    "Events the store queue refused (full or no memory).",
-		    dropped },
-		{ "mtrack_store_errors_total", "counter",
-		    "Store reads that failed.", serr },
-		{ "mtrack_unsafe_urls_total", "counter",
-		    "Stored URLs refused as a Location.", unsafe },
-		{ "mtrack_http_library_messages_total", "counter",
-		    "Messages of the HTTP library, mostly malformed requests.",
-		    HTTP_GET(&h->lib_msgs) },
-		{ "mtrack_http_requests_active", "gauge",
-		    "Requests being handled.", HTTP_GET(&h->active) },
-		{ "mtrack_http_connections", "gauge",
-		    "Open connections of the public listener.", conns },
-		{ "mtrack_http_threads", "gauge", "Worker threads.", h->threads },
-		{ "mtrack_store_commits_total", "counter",
-		    "Write transactions committed.", ws.commits },
-		{ "mtrack_store_jobs_total", "counter",
-		    "Jobs (events, messages) written.", ws.jobs },
-		{ "mtrack_store_jobs_failed_total", "counter",
-		    "Jobs the writer failed.", ws.failed },
-		{ "mtrack_store_jobs_dropped_total", "counter",
-		    "Jobs the writer dropped.", ws.dropped },
-		{ "mtrack_store_producer_waits_total", "counter",
-		    "Times a request waited for the writer (backpressure).",
-		    ws.waits },
-		{ "mtrack_start_time_seconds", "gauge",
-		    "Start of the process, Unix time.", (uint64_t)h->start_time },
-	};
+/* http_metrics - every counter in the Prometheus text format (metrics.h) */
+static enum MHD_Result
+http_metrics(struct http *h, struct http_worker *w,
+    struct MHD_Connection *conn)
+{
+	struct buf		 b = BUF_INIT;
+	struct metrics_http	 m;
+	struct MHD_Response	*r;
+	uint64_t		 req[RT_COUNT][ST_COUNT];
+	size_t			 len;
+	char			*body;
 
-	bad |= http_family(&b, "mtrack_http_requests_total", "counter",
-	    "Requests answered, by route and status.");
-	for (i = 0; i < RT_COUNT; i++)
-		for (j = 0; j < ST_COUNT; j++)
-			if (req[i][j])
-				bad |= buf_printf(&b, "mtrack_http_requests_total"
-				    "{route=\"%s\",code=\"%u\"} %" PRIu64 "\n",
-				    route_names[i], code_values[j], req[i][j]);
-	bad |= http_family(&b, "mtrack_events_queued_total", "counter",
-	    "Events handed to the store writer.");
-	bad |= buf_printf(&b, "mtrack_events_queued_total{type=\"click\"} %"
-	    PRIu64 "\nmtrack_events_queued_total{type=\"open\"} %" PRIu64 "\n",
-	    clicks, opens);
-	for (i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
-		bad |= http_family(&b, plain[i].name, plain[i].type,
-		    plain[i].help);
-		bad |= buf_printf(&b, "%s %" PRIu64 "\n", plain[i].name,
-		    plain[i].v);
-	}
-	bad |= http_metrics_tls(h, &b) != 0;
-	bad |= http_family(&b, "mtrack_store_commit_seconds_total", "counter",
-	    "Time spent committing.");
-	bad |= buf_printf(&b, "mtrack_store_commit_seconds_total %.6f\n",
-	    (double)ws.commit_us_total / 1e6);
-	bad |= http_family(&b, "mtrack_store_commit_seconds_max", "gauge",
-	    "Longest commit.");
-	bad |= buf_printf(&b, "mtrack_store_commit_seconds_max %.6f\n",
-	    (double)ws.commit_us_max / 1e6);
-	if (store_counts(h->store, &sc) == 0) {
-		bad |= http_family(&b, "mtrack_store_records", "gauge",
-		    "Records in the store.");
-		bad |= buf_printf(&b, "mtrack_store_records{kind=\"messages\"} %"
-		    PRIu64 "\nmtrack_store_records{kind=\"links\"} %" PRIu64
-		    "\nmtrack_store_records{kind=\"opens\"} %" PRIu64
-		    "\nmtrack_store_records{kind=\"clicks\"} %" PRIu64 "\n",
-		    sc.messages, sc.links, sc.opens, sc.clicks);
-	}
-	if (bad) {
+	http_metrics_sum(h, &m, req);
+	if (metrics_text(&b, &m, h->store) == -1) {
 		buf_free(&b);
 		return MHD_NO;
 	}

@@ -49,9 +49,8 @@ int	http_listen(const char *spec, int *fd, char *err, size_t errlen);
 struct http	*http_start(const struct config *c, struct store *s, int fd,
 		    int tls_fd, int admin_fd, char *err, size_t errlen);
 /*
- * http_reload - take the settings of c that apply without a restart:
- * fallback_url, trusted_proxies, user_agent_max, anonymize_ip,
- * store_user_agent, verdict_networks, click_min_seconds, burst_links.
+ * http_reload - take the HTTP settings of c that the configuration table
+ * marks as applied on SIGHUP (config.h: CONFIG_HUP for CONFIG_TRACKER).
  * Requests in flight keep the settings they started with. 0, or -1 with
  * the reason in err (a verdict_networks file, memory) and the old ones kept.
  */

@@ -283,33 +283,20 @@ janitor_stop(struct janitor *j)
 	j->started = 0;
 }
 
-/* tracker_differs - two optional strings differ */
-static int
-tracker_differs(const char *a, const char *b)
-{
-	if (a == NULL || b == NULL)
-		return a != b;
-	return strcmp(a, b) != 0;
-}
-
 /*
- * tracker_reload - SIGHUP: read the file again. Applied at once: log_level,
- * fallback_url, trusted_proxies, user_agent_max, anonymize_ip,
- * store_user_agent, verdict_networks, click_min_seconds, burst_links,
- * raw_retention_days, and the certificates (the files are read again, as
- * the user the tracker runs as; when one fails, the certificates in use
- * stay). Listeners, threads, limits, the store, batching, user,
- * tls_priorities, syslog, burst_window_ms and honeypot_window need a
- * restart: a change there is logged and otherwise ignored. A file with
- * errors changes nothing.
+ * tracker_reload - SIGHUP: read the file again. The keys the configuration
+ * table marks CONFIG_HUP for the tracker apply at once (http_reload, the
+ * log level, the janitor, the certificates: their files are read again,
+ * as the user the tracker runs as; when one fails, the certificates in
+ * use stay). A change of a key marked CONFIG_START is logged and
+ * otherwise ignored. A file with errors changes nothing.
  */
 static void
 tracker_reload(const char *path, const struct config *cur, struct http *h,
     struct janitor *j, int tls_on, int use_syslog)
 {
 	struct config	 nc;
-	char		 err[512], q[LOG_STR_MAX];
-	const char	*restart = NULL;
+	char		 err[512], q[LOG_STR_MAX], keys[512];
 
 	if (config_load(&nc, path, err, sizeof(err)) == -1) {
 		log_err("reload=failed error=%s", log_str(q, sizeof(q), err));
@@ -326,33 +313,10 @@ tracker_reload(const char *path, const struct config *cur, struct http *h,
 	    tls_load(&nc, err, sizeof(err)) == -1))
 		log_err("reload=tls error=%s reason=\"certificates unchanged\"",
 		    log_str(q, sizeof(q), err));
-	if (tracker_differs(nc.tracker_listen, cur->tracker_listen))
-		restart = "tracker_listen";
-	else if (tracker_differs(nc.tls_listen, cur->tls_listen))
-		restart = "tls_listen";
-	else if (tracker_differs(nc.tls_priorities, cur->tls_priorities))
-		restart = "tls_priorities";
-	else if (tracker_differs(nc.admin_listen, cur->admin_listen))
-		restart = "admin_listen";
-	else if (tracker_differs(nc.db_path, cur->db_path))
-		restart = "db_path";
-	else if (tracker_differs(nc.user, cur->user))
-		restart = "user";
-	else if (nc.tracker_threads != cur->tracker_threads ||
-	    nc.tracker_connection_limit != cur->tracker_connection_limit ||
-	    nc.tracker_timeout != cur->tracker_timeout)
-		restart = "tracker_threads/connection_limit/timeout";
-	else if (nc.batch_ms != cur->batch_ms || nc.batch_max != cur->batch_max ||
-	    nc.db_map_size != cur->db_map_size)
-		restart = "batch_ms/batch_max/db_map_size";
-	else if (nc.syslog != cur->syslog)
-		restart = "syslog";
-	else if (nc.burst_window_ms != cur->burst_window_ms ||
-	    nc.honeypot_window != cur->honeypot_window)
-		restart = "burst_window_ms/honeypot_window";
-	if (restart)
+	if (config_changed(cur, &nc, CONFIG_TRACKER, CONFIG_START, keys,
+	    sizeof(keys)) > 0)
 		log_warnx("reload=partial changed=%s reason=\"needs a restart\"",
-		    restart);
+		    keys);
 	log_info("reload=done file=%s", path ? path : "-");
 	config_free(&nc);
 }

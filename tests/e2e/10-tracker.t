@@ -333,6 +333,11 @@ hdr=$(curl -s -D - -o /dev/null "$BASE/click/AAAAAAAAAAAAAAAAAAAAAA")
 like "$hdr" $'Location: https://example.org/gone\r' "SIGHUP: fallback_url applies to unknown ids"
 curl -s -o /dev/null -A xff-test -H 'X-Forwarded-For: 198.51.100.7, 203.0.113.9, 10.1.2.3' "$A"
 CLICKS=$((CLICKS + 1))
+sed -i 's/^batch_ms = 5$/batch_ms = 6/; s/^tracker_timeout = 5$/tracker_timeout = 6/' "$T/conf"
+kill -HUP $PID
+for i in $(seq 100); do grep -q 'reload=partial' "$T/log" && break; sleep 0.05; done
+like "$(grep 'reload=partial' "$T/log")" 'changed=tracker_timeout,batch_ms reason="needs a restart"' \
+    "SIGHUP: every changed key that needs a restart is named"
 echo "no such key = 1" >> "$T/conf"
 kill -HUP $PID
 for i in $(seq 100); do grep -q 'reload=failed' "$T/log" && break; sleep 0.05; done

@@ -199,6 +199,85 @@ test_net(void **state)
 	assert_int_equal(net_list_parse(&l, "1.2.3.4/8x", err, sizeof(err)), -1);
 }
 
+/* the reload column: what a change means to each program, what changed */
+static void
+test_reload_column(void **state)
+{
+	struct config	a, b;
+	char		err[512], keys[512];
+
+	(void)state;
+	assert_int_equal(config_reload_of("fallback_url", CONFIG_TRACKER),
+	    CONFIG_HUP);
+	assert_int_equal(config_reload_of("tracker_listen", CONFIG_TRACKER),
+	    CONFIG_START);
+	assert_int_equal(config_reload_of("tracking_url", CONFIG_TRACKER),
+	    CONFIG_UNUSED);
+	assert_int_equal(config_reload_of("tracking_url", CONFIG_MILTER),
+	    CONFIG_START);
+	assert_int_equal(config_reload_of("no_such_key", CONFIG_MILTER),
+	    CONFIG_UNUSED);
+	assert_int_equal(load(&a, "batch_ms = 10\n", err, sizeof(err)), 0);
+	assert_int_equal(load(&b, "batch_ms = 20\ntracker_listen = 127.0.0.1:9\n"
+	    "fallback_url = https://x.example\ntracking_url = http://t.example\n"
+	    "trusted_proxies = 10.0.0.0/8\n", err, sizeof(err)), 0);
+	/* every key that needs a restart is named, in the table's order */
+	assert_int_equal(config_changed(&a, &b, CONFIG_TRACKER, CONFIG_START,
+	    keys, sizeof(keys)), 2);
+	assert_string_equal(keys, "tracker_listen,batch_ms");
+	assert_int_equal(config_changed(&a, &b, CONFIG_TRACKER, CONFIG_HUP,
+	    keys, sizeof(keys)), 2);
+	assert_string_equal(keys, "fallback_url,trusted_proxies");
+	assert_int_equal(config_changed(&a, &b, CONFIG_MILTER, CONFIG_START,
+	    keys, sizeof(keys)), 2);
+	assert_string_equal(keys, "tracking_url,batch_ms");
+	assert_int_equal(config_changed(&a, &a, CONFIG_TRACKER, CONFIG_START,
+	    keys, sizeof(keys)), 0);
+	assert_string_equal(keys, "");
+	config_free(&a);
+	config_free(&b);
+}
+
+/* docs_names - every key of list (comma-separated) is in text as `key` */
+static void
+docs_names(const char *text, size_t len, const char *list)
+{
+	char	want[80];
+	size_t	n;
+
+	while (*list) {
+		n = strcspn(list, ",");
+		snprintf(want, sizeof(want), "`%.*s`", (int)n, list);
+		if (memmem(text, len, want, strlen(want)) == NULL)
+			fail_msg("docs/tracker.md does not name %s", want);
+		list += n + (list[n] == ',');
+	}
+}
+
+/* docs/tracker.md names the tracker's keys of each kind where it says what SIGHUP does */
+static void
+test_reload_docs(void **state)
+{
+	char		 keys[2048], *doc;
+	const char	*hup, *start, *end;
+	size_t		 len;
+
+	(void)state;
+	doc = unit_read("docs/tracker.md", &len);
+	assert_non_null(doc);
+	hup = memmem(doc, len, "`SIGHUP` applies at once:", 25);
+	assert_non_null(hup);
+	start = strstr(hup, "A change of");
+	assert_non_null(start);
+	end = strstr(start, "needs a restart");
+	assert_non_null(end);
+	config_keys(CONFIG_TRACKER, CONFIG_HUP, keys, sizeof(keys));
+	docs_names(hup, (size_t)(start - hup), keys);
+	config_keys(CONFIG_TRACKER, CONFIG_START, keys, sizeof(keys));
+	docs_names(start, (size_t)(end - start), keys);
+	free(doc);
+}
+
 int
 main(void)
 {
@@ -209,6 +288,8 @@ main(void)
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_dump_roundtrip),
 		cmocka_unit_test(test_net),
+		cmocka_unit_test(test_reload_column),
+		cmocka_unit_test(test_reload_docs),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, setup, teardown);

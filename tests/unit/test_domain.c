@@ -90,7 +90,7 @@ test_of_address(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++) {
-		rc = domain_of_address(addrs[i].in, out, sizeof(out));
+		rc = dnsname_of_address(addrs[i].in, out, sizeof(out));
 		if (addrs[i].want == NULL) {
 			if (rc != -1)
 				fail_msg("case %zu \"%s\": got \"%s\"", i,
@@ -99,9 +99,9 @@ test_of_address(void **state)
 			fail_msg("case %zu \"%s\": rc %d \"%s\", want \"%s\"", i,
 			    addrs[i].in, rc, rc == 0 ? out : "", addrs[i].want);
 	}
-	assert_int_equal(domain_of_address(NULL, out, sizeof(out)), -1);
+	assert_int_equal(dnsname_of_address(NULL, out, sizeof(out)), -1);
 	/* too small an output: refused, not cut */
-	assert_int_equal(domain_of_address("a@example.com", out, 5), -1);
+	assert_int_equal(dnsname_of_address("a@example.com", out, 5), -1);
 }
 
 static void
@@ -110,18 +110,18 @@ test_url_host(void **state)
 	char out[DOMAIN_MAX];
 
 	(void)state;
-	assert_int_equal(domain_url_host("https://Track.Example.com:8443/t",
+	assert_int_equal(dnsname_url_host("https://Track.Example.com:8443/t",
 	    out, sizeof(out)), 0);
 	assert_string_equal(out, "track.example.com");
-	assert_int_equal(domain_url_host("http://t.example.org", out,
+	assert_int_equal(dnsname_url_host("http://t.example.org", out,
 	    sizeof(out)), 0);
 	assert_string_equal(out, "t.example.org");
 	/* an address is no domain: nothing to verify or align */
-	assert_int_equal(domain_url_host("http://[::1]:8080", out,
+	assert_int_equal(dnsname_url_host("http://[::1]:8080", out,
 	    sizeof(out)), -1);
-	assert_int_equal(domain_url_host("http://127.0.0.1:8080", out,
+	assert_int_equal(dnsname_url_host("http://127.0.0.1:8080", out,
 	    sizeof(out)), -1);
-	assert_int_equal(domain_url_host("no url", out, sizeof(out)), -1);
+	assert_int_equal(dnsname_url_host("no url", out, sizeof(out)), -1);
 }
 
 static void

@@ -88,14 +88,14 @@ walk(struct store *s, int64_t cut, struct tally *t)
 	MDB_txn		*txn;
 	MDB_cursor	*cur;
 	MDB_val		 k, v;
-	unsigned int	 dbi;
+	MDB_dbi		 dbi;
 	json_t		*o, *ip, *ua;
 	json_int_t	 time;
 	const char	*method, *host, *type;
 	int		 rc, op = MDB_FIRST;
 
 	memset(t, 0, sizeof(*t));
-	assert_int_equal(store_dbi(s, "events", &dbi), 0);
+	dbi = store_dbi(s, DB_EVENTS);
 	assert_int_equal(mdb_txn_begin(store_env(s), NULL, MDB_RDONLY, &txn), 0);
 	assert_int_equal(mdb_cursor_open(txn, dbi, &cur), 0);
 	while ((rc = mdb_cursor_get(cur, &k, &v, op)) == 0) {

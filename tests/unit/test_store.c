@@ -197,13 +197,13 @@ counter(struct store *s, const char *key)
 {
 	MDB_txn		*txn;
 	MDB_val		 k, v;
-	unsigned int	 dbi;
+	MDB_dbi		 dbi;
 	struct counter	 c;
 	const char	*bar = strchr(key, '|');
 	uint64_t	 n = 0;
 
 	assert_non_null(bar);
-	assert_int_equal(store_dbi(s, "counters", &dbi), 0);
+	dbi = store_dbi(s, DB_COUNTERS);
 	assert_int_equal(mdb_txn_begin(store_env(s), NULL, MDB_RDONLY, &txn), 0);
 	k.mv_data = (void *)key;
 	k.mv_size = (size_t)(bar - key);
@@ -320,6 +320,15 @@ test_scoped_counters(void **state)
 	/* 10.0.0.1 was one of two people who opened: one is left */
 	snprintf(key, sizeof(key), "m:%016" PRIx64 "|uopens.human", mseq);
 	assert_int_equal(counter(s, key), 1);
+	/* and the only person who clicked: none is left, in every scope */
+	snprintf(key, sizeof(key), "m:%016" PRIx64 "|uclicks.human", mseq);
+	assert_int_equal(counter(s, key), 0);
+	snprintf(key, sizeof(key), "l:%016" PRIx64 "|uclicks.human", first);
+	assert_int_equal(counter(s, key), 0);
+	assert_int_equal(counter(s, "c:spring|uclicks.human"), 0);
+	assert_int_equal(counter(s, "d:example.com|uclicks.human"), 0);
+	assert_int_equal(counter(s, "t:2026-01-01|uclicks.human"), 0);
+	assert_int_equal(counter(s, "t:2026-01-01|uopens.human"), 1);
 	store_close(s);
 }
 
@@ -376,16 +385,16 @@ test_readable_records(void **state)
 	MDB_txn		*txn;
 	MDB_cursor	*cur;
 	MDB_val		 k, v;
-	unsigned int	 dbi;
+	MDB_dbi		 dbi;
 	size_t		 i;
 	int		 n = 0;
 
 	(void)state;
 	s = open_store(STORE_RDONLY);
 	env = store_env(s);
-	assert_int_equal(store_dbi(s, "events", &dbi), 0);
-	assert_int_equal(store_dbi(s, "nosuch", &dbi), -1);
-	assert_int_equal(store_dbi(s, "events", &dbi), 0);
+	dbi = store_dbi(s, DB_EVENTS);
+	assert_string_equal(db_name(DB_EVENTS), "events");
+	assert_null(db_name(DB_COUNT));
 	assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
 	assert_int_equal(mdb_cursor_open(txn, dbi, &cur), 0);
 	/* keys: 20 hex digits, in time order; values: JSON text */
@@ -437,7 +446,7 @@ test_index_recover(void **state)
 	struct store_link	 l;
 	const char		*rcpt[] = { "a@example.net" };
 	uint64_t		 link, mseq;
-	unsigned int		 dbi, pdbi;
+	MDB_dbi			 dbi, pdbi;
 	MDB_txn			*txn;
 	MDB_cursor		*cur;
 	MDB_val			 k, v;
@@ -468,8 +477,8 @@ test_index_recover(void **state)
 	 * As if the writer had died with the entries still pending: they
 	 * leave the index for one "pending" record.
 	 */
-	assert_int_equal(store_dbi(s, "msgevents", &dbi), 0);
-	assert_int_equal(store_dbi(s, "pending", &pdbi), 0);
+	dbi = store_dbi(s, DB_MSGEVENTS);
+	pdbi = store_dbi(s, DB_PENDING);
 	assert_int_equal(mdb_txn_begin(store_env(s), NULL, 0, &txn), 0);
 	assert_int_equal(mdb_cursor_open(txn, dbi, &cur), 0);
 	while (mdb_cursor_get(cur, &k, &v, MDB_NEXT) == 0) {
@@ -496,7 +505,7 @@ test_index_recover(void **state)
 	/* after a clean stop nothing is pending: the next start does nothing */
 	store_close(s);
 	s = open_store(STORE_EVENTS);
-	assert_int_equal(store_dbi(s, "msgevents", &dbi), 0);
+	dbi = store_dbi(s, DB_MSGEVENTS);
 	assert_int_equal(mdb_txn_begin(store_env(s), NULL, 0, &txn), 0);
 	assert_int_equal(mdb_drop(txn, dbi, 0), 0);
 	assert_int_equal(mdb_txn_commit(txn), 0);
@@ -509,13 +518,13 @@ test_index_recover(void **state)
 }
 
 static uint64_t
-entries(struct store *s, const char *db)
+entries(struct store *s, enum db db)
 {
 	MDB_txn		*txn;
 	MDB_stat	 st;
-	unsigned int	 dbi;
+	MDB_dbi		 dbi;
 
-	assert_int_equal(store_dbi(s, db, &dbi), 0);
+	dbi = store_dbi(s, db);
 	assert_int_equal(mdb_txn_begin(store_env(s), NULL, MDB_RDONLY, &txn), 0);
 	assert_int_equal(mdb_stat(txn, dbi, &st), 0);
 	mdb_txn_abort(txn);
@@ -575,7 +584,7 @@ test_link_pending(void **state)
 		    "-", 0);
 	}
 	assert_int_equal(store_flush(s), 0);
-	assert_int_equal(entries(s, "pending"), 0);
+	assert_int_equal(entries(s, DB_PENDING), 0);
 	for (i = 0; i < 10; i++) {
 		snprintf(key, sizeof(key), "l:%016" PRIx64 "|clicks",
 		    link + (uint64_t)i);
@@ -607,7 +616,7 @@ test_pending_recover(void **state)
 {
 	struct store		*s;
 	uint64_t		 mseq, link;
-	unsigned int		 dbi;
+	MDB_dbi			 dbi;
 	MDB_txn			*txn;
 	MDB_val			 k, v;
 	unsigned char		 seq[8] = { 0, 0, 0, 0, 0, 0, 0, 1 };
@@ -618,7 +627,7 @@ test_pending_recover(void **state)
 	put_msg(s, 1, 1, &mseq, &link);
 	snprintf(line, sizeof(line), "l:%016" PRIx64 "\tclicks\t0\t7\n"
 	    "l:%016" PRIx64 "\tuclicks\t2\t1\n", link, link);
-	assert_int_equal(store_dbi(s, "pending", &dbi), 0);
+	dbi = store_dbi(s, DB_PENDING);
 	assert_int_equal(mdb_txn_begin(store_env(s), NULL, 0, &txn), 0);
 	k.mv_data = seq;
 	k.mv_size = 8;
@@ -634,7 +643,7 @@ test_pending_recover(void **state)
 	assert_int_equal(counter(s, key), 8);
 	snprintf(key, sizeof(key), "l:%016" PRIx64 "|uclicks", link);
 	assert_int_equal(counter(s, key), 1);
-	assert_int_equal(entries(s, "pending"), 0);
+	assert_int_equal(entries(s, DB_PENDING), 0);
 	store_close(s);
 }
 

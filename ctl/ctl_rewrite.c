@@ -1,5 +1,5 @@
 /*
- * rewrite - "mtrackctl rewrite": the milter's transform on a file.
+ * ctl_rewrite - "mtrackctl rewrite": the milter's transform on a file.
  * Records the IDs exactly as the milter does; prints the message as
  * Postfix would send it. Notes go to stderr.
  */

@@ -1,5 +1,5 @@
 /*
- * prune - "mtrackctl prune --older-than DAYS": delete messages, links and
+ * ctl_prune - "mtrackctl prune --older-than DAYS": delete messages, links and
  * events past retention.
  */
 #include <getopt.h>

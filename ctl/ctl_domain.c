@@ -1,5 +1,5 @@
 /*
- * domain - "mtrackctl domain add|check|list": tracking domains, the DNS
+ * ctl_domain - "mtrackctl domain add|check|list": tracking domains, the DNS
  * records they need, and a check of everything a tracking domain relies
  * on (DNS, TLS, the tracker behind it, alignment and mail authentication
  * of its sending domains). Results are kept in the store (domain.h).
@@ -90,7 +90,7 @@ target_find(const struct config *cfg, const char *name, struct target *t)
 
 	memset(t, 0, sizeof(*t));
 	snprintf(t->name, sizeof(t->name), "%s", name);
-	if (domain_url_host(cfg->tracking_url, host, sizeof(host)) == 0 &&
+	if (dnsname_url_host(cfg->tracking_url, host, sizeof(host)) == 0 &&
 	    strcmp(host, name) == 0) {
 		t->url = cfg->tracking_url;
 		t->is_default = 1;
@@ -99,7 +99,7 @@ target_find(const struct config *cfg, const char *name, struct target *t)
 		const char *e = cfg->tracking_domains[i];
 		const char *eq = strchr(e, '=');
 
-		if (eq == NULL || domain_url_host(eq + 1, host, sizeof(host)) == -1 ||
+		if (eq == NULL || dnsname_url_host(eq + 1, host, sizeof(host)) == -1 ||
 		    strcmp(host, name) != 0)
 			continue;
 		if (t->url == NULL)
@@ -137,7 +137,7 @@ name_arg(const char *arg, char *out, size_t outlen)
 		out[i] = (char)((arg[i] >= 'A' && arg[i] <= 'Z') ? arg[i] + 32 :
 		    arg[i]);
 	out[n] = '\0';
-	if (!domain_valid(out)) {
+	if (!dnsname_valid(out)) {
 		fprintf(stderr, "mtrackctl: not a domain name: \"%.64s\"\n", arg);
 		return -1;
 	}
@@ -147,7 +147,7 @@ name_arg(const char *arg, char *out, size_t outlen)
 /* add ---------------------------------------------------------------------- */
 
 static int
-domain_add(struct ctl *c, const char *name)
+ctl_domain_add(struct ctl *c, const char *name)
 {
 	struct domain_rec	 r;
 	struct target		 t;
@@ -565,7 +565,7 @@ move_cb(void *arg, const struct domain_sender *s)
 }
 
 static int
-domain_check(struct ctl *c, const char *name, const struct check_opts *o,
+ctl_domain_check(struct ctl *c, const char *name, const struct check_opts *o,
     int json)
 {
 	struct report		 rp;
@@ -736,7 +736,7 @@ list_extra(struct listing *l, const char *url)
 	char	host[DOMAIN_MAX];
 	size_t	i;
 
-	if (domain_url_host(url, host, sizeof(host)) == -1)
+	if (dnsname_url_host(url, host, sizeof(host)) == -1)
 		return 0;
 	for (i = 0; i < l->nseen; i++)
 		if (strcmp(l->seen[i], host) == 0)
@@ -745,7 +745,7 @@ list_extra(struct listing *l, const char *url)
 }
 
 static int
-domain_listing(struct ctl *c, int json)
+ctl_domain_listing(struct ctl *c, int json)
 {
 	struct listing	 l;
 	struct store	*st;
@@ -786,7 +786,7 @@ out:
 /* command ------------------------------------------------------------------ */
 
 static void
-domain_usage(void)
+ctl_domain_usage(void)
 {
 	fprintf(stderr, "usage: mtrackctl domain add DOMAIN\n"
 	    "       mtrackctl domain check DOMAIN [--resolver IP[:PORT]]"
@@ -815,7 +815,7 @@ ctl_domain(struct ctl *c, int argc, char **argv)
 	o.ca_file = c->cfg.tls_ca_file;
 	o.timeout = 5;
 	if (argc < 2) {
-		domain_usage();
+		ctl_domain_usage();
 		return 2;
 	}
 	verb = argv[1];
@@ -844,21 +844,21 @@ ctl_domain(struct ctl *c, int argc, char **argv)
 			json = 1;
 			break;
 		default:
-			domain_usage();
+			ctl_domain_usage();
 			return 2;
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (strcmp(verb, "list") == 0 && argc == 0)
-		return domain_listing(c, json);
+		return ctl_domain_listing(c, json);
 	if (argc != 1 || (strcmp(verb, "add") && strcmp(verb, "check"))) {
-		domain_usage();
+		ctl_domain_usage();
 		return 2;
 	}
 	if (name_arg(argv[0], name, sizeof(name)) == -1)
 		return 2;
 	if (strcmp(verb, "add") == 0)
-		return domain_add(c, name);
-	return domain_check(c, name, &o, json);
+		return ctl_domain_add(c, name);
+	return ctl_domain_check(c, name, &o, json);
 }
