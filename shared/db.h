@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 enum db {
-	DB_META,	/* "id_key", "link_seq", "msg_seq", "schema" */
+	DB_META,	/* "id_key", "link_seq", "msg_seq", "schema", "journal_pos" */
 	DB_MESSAGES,	/* message seq -> message record */
 	DB_MSGIDS,	/* Message-ID -> message seq */
 	DB_LINKS,	/* link seq -> link record */
@@ -32,6 +32,7 @@ enum db {
 #define DB_META_LINK_SEQ "link_seq"	/* the last link seq reserved, decimal */
 #define DB_META_MSG_SEQ	"msg_seq"	/* the last message seq reserved, decimal */
 #define DB_META_SCHEMA	"schema"	/* "1" */
+#define DB_META_JOURNAL_POS "journal_pos" /* 16 hex digits: the event journal folded up to here */
 
 /* db_name - the LMDB name of a database ("messages", ...) */
 const char	*db_name(enum db d);

@@ -351,6 +351,10 @@ old_read(struct journal *j, const void **rec, size_t *len, uint64_t *end)
 		struct jold	*o = &j->old[j->oldi];
 		uint64_t	 off, skip = 0, from;
 
+		if (j->rpos >= o->start + o->size) {
+			j->oldi++;
+			continue;
+		}
 		if (j->rpos < o->start)
 			j->rpos = o->start;
 		off = j->rpos - o->start;
@@ -441,6 +445,13 @@ uint64_t
 journal_read_pos(const struct journal *j)
 {
 	return j->rpos;
+}
+
+void
+journal_rewind(struct journal *j, uint64_t pos)
+{
+	j->rpos = pos;
+	j->oldi = 0;	/* old_read finds the segment again */
 }
 
 int

@@ -25,7 +25,8 @@
  * Appenders wait (backpressure) while more than max_pending bytes are
  * appended but not folded.
  *
- * Threads: journal_append from any thread; journal_read, journal_idle,
+ * Threads: journal_append from any thread; journal_read, journal_rewind,
+ * journal_idle,
  * journal_folded, journal_sync, journal_prepare from the one reader thread;
  * journal_stats from any.
  */
@@ -77,6 +78,11 @@ int	journal_read(struct journal *j, const void **rec, size_t *len,
 	    uint64_t *end);
 /* journal_read_pos - the position after the last record read */
 uint64_t journal_read_pos(const struct journal *j);
+/*
+ * journal_rewind - read again from pos (a position journal_read_pos gave,
+ * not before the folded one): the fold of what was read since failed
+ */
+void	journal_rewind(struct journal *j, uint64_t pos);
 /*
  * journal_idle - the reader is about to sleep: 1 when a record is ready
  * (do not sleep), else 0 and the next appender calls notify once

@@ -124,6 +124,7 @@ store_opts_config(struct store_opts *o, const struct config *c)
 	o->batch_ms = c->batch_ms;
 	o->batch_max = c->batch_max;
 	o->honeypot_window_us = (int64_t)c->honeypot_window * 1000000;
+	o->journal_max = c->journal_max;
 }
 
 /* store_lock_events - STORE_EVENTS: only one process writes events */
@@ -205,7 +206,8 @@ store_open(const char *path, const struct store_opts *o, int flags,
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	if (!s->rdonly && store_writer_start(s, err, errlen) == -1)
+	if ((s->events && store_journal_open(s, path, err, errlen) == -1) ||
+	    (!s->rdonly && store_writer_start(s, err, errlen) == -1))
 		goto fail;
 	return s;
 fail:
@@ -221,6 +223,7 @@ store_close(struct store *s)
 	if (s == NULL)
 		return;
 	store_writer_stop(s);
+	store_journal_close(s);
 	for (i = 0; i < s->nrtx; i++)
 		mdb_txn_abort(s->rtx[i]);
 	free(s->rtx);

@@ -18,7 +18,7 @@ static char *dir;
 static struct store *
 open_store(int flags)
 {
-	struct store_opts	o = { 64 << 20, 10, 4096, 0 };
+	struct store_opts	o = { 64 << 20, 10, 4096, 0, 0 };
 	char			err[256];
 	struct store		*s = store_open(dir, &o, flags, err, sizeof(err));
 
@@ -237,7 +237,7 @@ ev(struct store *s, enum store_ev type, uint64_t seq, uint64_t msg,
 static void
 test_scoped_counters(void **state)
 {
-	struct store_opts	 o = { 64 << 20, 10, 4096, 60000000 };
+	struct store_opts	 o = { 64 << 20, 10, 4096, 60000000, 0 };
 	struct store		*s;
 	struct store_msg	 m;
 	struct store_link	 l[2];
@@ -564,7 +564,7 @@ put_msg(struct store *s, int nrcpt, int nlinks, uint64_t *mseq, uint64_t *link)
 static void
 test_link_pending(void **state)
 {
-	struct store_opts	 o = { 64 << 20, 10, 64, 0 };
+	struct store_opts	 o = { 64 << 20, 10, 64, 0, 0 };
 	struct store		*s;
 	uint64_t		 mseq, link, m1, l1;
 	char			 err[256], key[80], ip[32];
@@ -652,7 +652,7 @@ static void
 test_events_lock(void **state)
 {
 	struct store	*s, *t;
-	struct store_opts o = { 64 << 20, 10, 4096, 0 };
+	struct store_opts o = { 64 << 20, 10, 4096, 0, 0 };
 	char		 err[256];
 
 	(void)state;
@@ -670,7 +670,7 @@ test_events_lock(void **state)
 static void
 test_open_errors(void **state)
 {
-	struct store_opts	o = { 64 << 20, 10, 4096, 0 };
+	struct store_opts	o = { 64 << 20, 10, 4096, 0, 0 };
 	char			err[256];
 
 	(void)state;
