@@ -673,7 +673,8 @@ old_scan(struct journal *j, uint64_t folded, char *err, size_t errlen)
 		j->nold++;
 	}
 	closedir(d);
-	qsort(j->old, j->nold, sizeof(*j->old), old_cmp);
+	if (j->nold > 1)
+		qsort(j->old, j->nold, sizeof(*j->old), old_cmp);
 	return 0;
 }
 

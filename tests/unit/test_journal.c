@@ -460,7 +460,9 @@ fold_batch(struct journal *j, MDB_env *env, MDB_dbi dbi, int kill_at,
 		snprintf(key, sizeof(key), "r:%08" PRIu32, id);
 		k.mv_data = key;
 		k.mv_size = strlen(key);
-		cnt = mdb_get(txn, dbi, &k, &v) == 0 ? *(uint32_t *)v.mv_data : 0;
+		cnt = 0;
+		if (mdb_get(txn, dbi, &k, &v) == 0)
+			memcpy(&cnt, v.mv_data, sizeof(cnt));
 		cnt++;
 		v.mv_data = &cnt;
 		v.mv_size = sizeof(cnt);
@@ -548,7 +550,7 @@ test_crash_exactly_once(void **state)
 	MDB_dbi		 dbi;
 	MDB_cursor	*cur;
 	MDB_val		 k, v;
-	uint32_t	 id;
+	uint32_t	 id, cnt;
 	size_t		 nsent = 0, napplied = 0, extra = 0, i;
 	int		 round, killed = 0, rc;
 
@@ -602,7 +604,8 @@ test_crash_exactly_once(void **state)
 		memcpy(key, k.mv_data, 10);
 		key[10] = '\0';
 		id = (uint32_t)strtoul(key + 2, NULL, 10);
-		assert_int_equal(*(uint32_t *)v.mv_data, 1);	/* never twice */
+		memcpy(&cnt, v.mv_data, sizeof(cnt));
+		assert_int_equal(cnt, 1);	/* never twice */
 		if (sent[id])
 			sent[id] = 2;
 		else
