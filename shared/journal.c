@@ -388,8 +388,7 @@ old_read(struct journal *j, const void **rec, size_t *len, uint64_t *end)
 		}
 		j->rpos = o->start + (off + JHDR <= o->size ? off : o->size);
 	}
-	if (j->rpos < j->live0)
-		j->rpos = j->live0;
+	j->rpos = j->live0;
 	return 1;
 }
 
@@ -741,11 +740,15 @@ journal_open(const char *dir, uint64_t folded, const struct journal_opts *o,
 	if (old_scan(j, folded, err, errlen) == -1 ||
 	    old_map(j, err, errlen) == -1)
 		goto fail;
-	/* the live zone starts on a fresh segment after everything there */
+	/*
+	 * The live zone starts on a fresh segment after everything there,
+	 * and after the farthest a pad at their end can reach: the reader
+	 * leaves the old zone at or before live0, never inside the new records.
+	 */
 	end = folded;
 	for (i = 0; i < j->nold; i++)
-		if (j->old[i].start + j->old[i].size > end)
-			end = j->old[i].start + j->old[i].size;
+		if (j->old[i].start + j->old[i].size + JHDR + JREC_MAX + 8 > end)
+			end = j->old[i].start + j->old[i].size + JHDR + JREC_MAX + 8;
 	k = (end + j->seg - 1) / j->seg;
 	j->live0 = k * j->seg;
 	j->tail = j->live0;

@@ -445,13 +445,14 @@ fold_batch(struct journal *j, MDB_env *env, MDB_dbi dbi, int kill_at,
 	MDB_txn		*txn;
 	const void	*p;
 	size_t		 len;
-	uint64_t	 end = 0;
+	uint64_t	 end = 0, start;
 	uint32_t	 id, seq, cnt;
 	int		 n = 0;
 	char		 key[16];
 
 	if (mdb_txn_begin(env, NULL, 0, &txn))
 		_exit(5);
+	start = journal_read_pos(j);
 	while (n < BATCH && journal_read(j, &p, &len, &end) == 0) {
 		MDB_val k, v;
 
@@ -470,7 +471,9 @@ fold_batch(struct journal *j, MDB_env *env, MDB_dbi dbi, int kill_at,
 			_exit(7);
 		n++;
 	}
-	if (n == 0) {
+	/* the position also moves over pads and holes: it is stored too */
+	end = journal_read_pos(j);
+	if (end == start) {
 		mdb_txn_abort(txn);
 		return 0;
 	}
