@@ -7,6 +7,7 @@
 TOP=${MTRACK_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/tests/lib/tap.sh"
 . "$TOP/tests/lib/tracker.sh"
+. "$TOP/tests/lib/postfix.sh"	# free_port
 
 trk_init journal curl python3 perl mdb_dump mdb_stat
 LOADS=
@@ -18,11 +19,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 PORT=$(free_port)
-APORT=$(free_port)
+APORT=$(free_port "$PORT")
 BASE=http://127.0.0.1:$PORT
 ADMIN=http://127.0.0.1:$APORT
 CLIENTS=8	# concurrent keep-alive clients
