@@ -30,7 +30,7 @@ struct target {
 	char		 name[DOMAIN_MAX];
 	const char	*url;		/* NULL: not configured */
 	int		 is_default;	/* the host of tracking_url */
-	const char	*senders[64];
+	struct config_tdomain senders[64];
 	size_t		 nsenders;
 };
 
@@ -85,8 +85,9 @@ fmt_time(int64_t t, char *out, size_t outlen)
 static void
 target_find(const struct config *cfg, const char *name, struct target *t)
 {
-	char	host[DOMAIN_MAX];
-	size_t	i, n;
+	struct config_tdomain	td;
+	char			host[DOMAIN_MAX];
+	size_t			i;
 
 	memset(t, 0, sizeof(*t));
 	snprintf(t->name, sizeof(t->name), "%s", name);
@@ -96,28 +97,23 @@ target_find(const struct config *cfg, const char *name, struct target *t)
 		t->is_default = 1;
 	}
 	for (i = 0; cfg->tracking_domains && cfg->tracking_domains[i]; i++) {
-		const char *e = cfg->tracking_domains[i];
-		const char *eq = strchr(e, '=');
-
-		if (eq == NULL || dnsname_url_host(eq + 1, host, sizeof(host)) == -1 ||
+		if (config_tdomain(cfg->tracking_domains[i], &td) == -1 ||
+		    dnsname_url_host(td.url, host, sizeof(host)) == -1 ||
 		    strcmp(host, name) != 0)
 			continue;
 		if (t->url == NULL)
-			t->url = eq + 1;
-		n = (size_t)(eq - e);
-		if (n < DOMAIN_MAX && t->nsenders < sizeof(t->senders) /
+			t->url = td.url;
+		if (td.len < DOMAIN_MAX && t->nsenders < sizeof(t->senders) /
 		    sizeof(t->senders[0]))
-			t->senders[t->nsenders++] = e;	/* "domain=..." */
+			t->senders[t->nsenders++] = td;
 	}
 }
 
-/* sender_name - the sending domain of a tracking_domains entry */
+/* sender_name - the sending domain of a tracking_domains entry, NUL-terminated in out */
 static const char *
-sender_name(const char *entry, char *out, size_t outlen)
+sender_name(const struct config_tdomain *td, char *out, size_t outlen)
 {
-	size_t n = strcspn(entry, "=");
-
-	snprintf(out, outlen, "%.*s", (int)n, entry);
+	snprintf(out, outlen, "%.*s", (int)td->len, td->domain);
 	return out;
 }
 
@@ -608,7 +604,7 @@ ctl_domain_check(struct ctl *c, const char *name, const struct check_opts *o,
 	check_dns(&rp, &c->cfg, d, name, &addrs);
 	check_web(&rp, o, name, url, &addrs);
 	for (i = 0; i < t.nsenders; i++)
-		check_sender(&rp, &c->cfg, d, name, sender_name(t.senders[i], s,
+		check_sender(&rp, &c->cfg, d, name, sender_name(&t.senders[i], s,
 		    sizeof(s)));
 	if (t.nsenders == 0)
 		say(&rp, V_WARN, "senders", "no tracking_domains entry uses %s%s:"
@@ -690,13 +686,13 @@ list_row(struct listing *l, const char *name, const struct domain_rec *r)
 		n += (size_t)snprintf(senders, sizeof(senders), "(default)");
 	for (i = 0; i < t.nsenders && n < sizeof(senders); i++)
 		n += (size_t)snprintf(senders + n, sizeof(senders) - n, "%s%s",
-		    n ? "," : "", sender_name(t.senders[i], s, sizeof(s)));
+		    n ? "," : "", sender_name(&t.senders[i], s, sizeof(s)));
 	if (l->json) {
 		if ((js = json_array()) == NULL)
 			return -1;
 		for (i = 0; i < t.nsenders; i++)
 			json_array_append_new(js, json_string(sender_name(
-			    t.senders[i], s, sizeof(s))));
+			    &t.senders[i], s, sizeof(s))));
 	}
 	if ((v = realloc(l->seen, (l->nseen + 1) * sizeof(*v))) == NULL ||
 	    (v[l->nseen] = strdup(name)) == NULL) {
@@ -747,10 +743,11 @@ list_extra(struct listing *l, const char *url)
 static int
 ctl_domain_listing(struct ctl *c, int json)
 {
-	struct listing	 l;
-	struct store	*st;
-	size_t		 i;
-	int		 ret = 2;
+	struct config_tdomain	 td;
+	struct listing		 l;
+	struct store		*st;
+	size_t			 i;
+	int			 ret = 2;
 
 	memset(&l, 0, sizeof(l));
 	l.cfg = &c->cfg;
@@ -766,7 +763,8 @@ ctl_domain_listing(struct ctl *c, int json)
 	if (list_extra(&l, c->cfg.tracking_url) == -1)
 		goto out;
 	for (i = 0; c->cfg.tracking_domains && c->cfg.tracking_domains[i]; i++)
-		if (list_extra(&l, strchr(c->cfg.tracking_domains[i], '=') + 1) == -1)
+		if (config_tdomain(c->cfg.tracking_domains[i], &td) == 0 &&
+		    list_extra(&l, td.url) == -1)
 			goto out;
 	if (json) {
 		if (json_dumpf(l.json, stdout, JSON_INDENT(2)) == -1)

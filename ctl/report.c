@@ -56,7 +56,7 @@ report_from_counters(struct store *s, struct report_row *r)
 	struct buf	 b = BUF_INIT;
 	int		 rc;
 
-	rc = query_get(s, DB_COUNTERS, r->scope[0] ? r->scope : "*", &b);
+	rc = query_get(s, DB_COUNTERS, r->scope[0] ? r->scope : DB_SCOPE_ALL, &b);
 	if (rc == 0)
 		report_fold_record(r, b.data, b.len);
 	buf_free(&b);

@@ -86,7 +86,7 @@ ctl_show(struct ctl *c, int argc, char **argv)
 		    b.data == NULL)
 			continue;
 		snprintf(lrows[nl].name, sizeof(lrows[nl].name), "%s", b.data);
-		snprintf(lrows[nl].scope, sizeof(lrows[nl].scope), "l:%s", seq16);
+		db_scope_seq(lrows[nl].scope, 'l', strtoull(seq16, NULL, 16));
 		report_from_counters(s, &lrows[nl]);
 		json_array_append_new(jl, report_json(&lrows[nl]));
 		nl++;

@@ -589,9 +589,10 @@ total_counters(struct st *t)
 	char			 scope[300] = "";
 
 	if (t->campaign)
-		snprintf(scope, sizeof(scope), "c:%s", t->campaign);
+		snprintf(scope, sizeof(scope), DB_SCOPE_CAMPAIGN "%s",
+		    t->campaign);
 	else if (t->domain)
-		snprintf(scope, sizeof(scope), "d:%s", t->domain);
+		snprintf(scope, sizeof(scope), DB_SCOPE_DOMAIN "%s", t->domain);
 	else if (t->message)
 		db_scope_seq(scope, 'm', t->msgseq);
 	if ((r = row_add(t, "total", scope)) == NULL ||
@@ -614,7 +615,7 @@ total_days(struct st *t)
 
 	d.rows = NULL;
 	d.nrows = d.caprows = 0;
-	if (query_counters(t->s, "t:", scope_row, &d) == -1)
+	if (query_counters(t->s, DB_SCOPE_DAY, scope_row, &d) == -1)
 		goto out;
 	window_days(t, from, to);
 	if ((r = row_add(t, "total", "")) == NULL)
@@ -636,7 +637,7 @@ rows_days(struct st *t, int timed)
 	char		 from[16], to[16];
 	const char	*d[2] = { from, to };
 
-	if (query_counters(t->s, "t:", scope_row, t) == -1)
+	if (query_counters(t->s, DB_SCOPE_DAY, scope_row, t) == -1)
 		return -1;
 	if (timed) {
 		window_days(t, from, to);
@@ -651,8 +652,8 @@ rows_scopes(struct st *t)
 {
 	const char *want = t->by == BY_CAMPAIGN ? t->campaign : t->domain;
 
-	if (query_counters(t->s, t->by == BY_CAMPAIGN ? "c:" : "d:",
-	    scope_row, t) == -1)
+	if (query_counters(t->s, t->by == BY_CAMPAIGN ? DB_SCOPE_CAMPAIGN :
+	    DB_SCOPE_DOMAIN, scope_row, t) == -1)
 		return -1;
 	if (want)
 		rows_keep(t, is_name, want);

@@ -113,3 +113,29 @@ buf_steal(struct buf *b, size_t *lenp)
 	b->len = b->cap = 0;
 	return p;
 }
+
+size_t
+buf_dec(char *out, uint64_t v)
+{
+	char	tmp[BUF_DEC_MAX];
+	size_t	n = sizeof(tmp);
+
+	do {
+		tmp[--n] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	memcpy(out, tmp + n, sizeof(tmp) - n);
+	return sizeof(tmp) - n;
+}
+
+int
+buf_put_i64(struct buf *b, int64_t v)
+{
+	char	tmp[BUF_DEC_MAX + 1];
+	size_t	n = 0;
+
+	if (v < 0)
+		tmp[n++] = '-';
+	n += buf_dec(tmp + n, v < 0 ? -(uint64_t)v : (uint64_t)v);
+	return buf_append(b, tmp, n);
+}

@@ -10,6 +10,7 @@
 #define MTRACK_BUF_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 struct buf {
@@ -60,6 +61,12 @@ buf_putc(struct buf *b, int c)
 /* buf_printf - append formatted text; 0 or -1 */
 int	buf_printf(struct buf *b, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
+/* the longest decimal buf_dec writes: 20 digits, or '-' and 19 */
+#define BUF_DEC_MAX	20
+/* buf_dec - v in decimal into out (BUF_DEC_MAX bytes, no NUL), without printf; its length */
+size_t	buf_dec(char *out, uint64_t v);
+/* buf_put_i64 - append v in decimal, without printf (hot paths); 0 or -1 */
+int	buf_put_i64(struct buf *b, int64_t v);
 /* buf_reset - empty the buffer, keep the memory */
 void	buf_reset(struct buf *b);
 /* buf_free - release the memory; the buf is empty and reusable */

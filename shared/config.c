@@ -193,23 +193,14 @@ cfg_check_url(const char *v, char *err, size_t errlen)
 	return 0;
 }
 
+/* cfg_check_listen - HOST:PORT, [IPV6]:PORT or *:PORT */
 static int
 cfg_check_listen(const char *v, char *err, size_t errlen)
 {
-	const char	*colon = strrchr(v, ':');
-	char		*end;
-	long		 port;
+	char		 host[256];
+	const char	*port;
 
-	if (colon == NULL || colon == v) {
-		snprintf(err, errlen, "must be HOST:PORT");
-		return -1;
-	}
-	port = strtol(colon + 1, &end, 10);
-	if (colon[1] == '\0' || *end != '\0' || port < 1 || port > 65535) {
-		snprintf(err, errlen, "bad port");
-		return -1;
-	}
-	return 0;
+	return net_listen_split(v, host, sizeof(host), &port, err, errlen);
 }
 
 static int
@@ -246,21 +237,34 @@ cfg_check_host(const char *v, char *err, size_t errlen)
 	return 0;
 }
 
+int
+config_tdomain(const char *entry, struct config_tdomain *td)
+{
+	const char *eq = strchr(entry, '=');
+
+	if (eq == NULL)
+		return -1;
+	td->domain = entry;
+	td->len = (size_t)(eq - entry);
+	td->url = eq + 1;
+	return 0;
+}
+
 /* cfg_check_tdomain - one tracking_domains entry: SENDING_DOMAIN=URL */
 static int
 cfg_check_tdomain(const char *v, char *err, size_t errlen)
 {
-	const char	*eq = strchr(v, '=');
-	char		 dom[256], why[128];
+	struct config_tdomain	td;
+	char			dom[256], why[128];
 
-	if (eq == NULL || (size_t)(eq - v) >= sizeof(dom)) {
+	if (config_tdomain(v, &td) == -1 || td.len >= sizeof(dom)) {
 		snprintf(err, errlen, "\"%.64s\": want SENDING_DOMAIN=URL", v);
 		return -1;
 	}
-	memcpy(dom, v, (size_t)(eq - v));
-	dom[eq - v] = '\0';
+	memcpy(dom, td.domain, td.len);
+	dom[td.len] = '\0';
 	if (cfg_check_host(dom, why, sizeof(why)) == -1 ||
-	    cfg_check_url(eq + 1, why, sizeof(why)) == -1) {
+	    cfg_check_url(td.url, why, sizeof(why)) == -1) {
 		snprintf(err, errlen, "\"%.64s\": %s", v, why);
 		return -1;
 	}
@@ -378,6 +382,39 @@ cfg_clear(struct config *c, const struct cfg_key *k)
 	}
 }
 
+/*
+ * cfg_tdomain_norm - tracking_domains entry i of l (checked) as tracking_url
+ * is kept: no trailing '/'; its sending domain lowercased, and not listed
+ * before it. 0, or -1 with the reason in err.
+ */
+static int
+cfg_tdomain_norm(char **l, size_t i, char *err, size_t errlen)
+{
+	struct config_tdomain	td;
+	size_t			len = strlen(l[i]), j;
+
+	while (l[i][len - 1] == '/')
+		l[i][--len] = '\0';
+	if (config_tdomain(l[i], &td) == -1) {
+		snprintf(err, errlen, "want SENDING_DOMAIN=URL");
+		return -1;
+	}
+	for (j = 0; j < td.len; j++)
+		l[i][j] = (char)tolower((unsigned char)l[i][j]);
+	for (j = 0; j < i; j++)
+		if (strncmp(l[j], l[i], td.len + 1) == 0) {
+			snprintf(err, errlen, "%.*s: listed twice", (int)td.len,
+			    l[i]);
+			return -1;
+		}
+	return 0;
+}
+
+/*
+ * cfg_apply - v parsed and checked as key k's type, into c. Over 100
+ * lines on purpose: one case per type of the table, so that the rules of
+ * every type read in one place.
+ */
 static int
 cfg_apply(struct config *c, const struct cfg_key *k, const char *v,
     char *err, size_t errlen)
@@ -385,7 +422,7 @@ cfg_apply(struct config *c, const struct cfg_key *k, const char *v,
 	void		*p = (char *)c + k->off;
 	long long	 n;
 	char		*end;
-	size_t		 i, j;
+	size_t		 i;
 
 	switch (k->type) {
 	case CFG_STR: {
@@ -448,29 +485,13 @@ cfg_apply(struct config *c, const struct cfg_key *k, const char *v,
 
 		if (l == NULL)
 			goto nomem;
-		for (i = 0; k->check && l[i]; i++) {
-			if (k->check(l[i], err, errlen) == -1) {
+		for (i = 0; k->check && l[i]; i++)
+			if (k->check(l[i], err, errlen) == -1 ||
+			    (k->check == cfg_check_tdomain &&
+			    cfg_tdomain_norm(l, i, err, errlen) == -1)) {
 				cfg_list_free(l);
 				return -1;
 			}
-			/* as tracking_url: no trailing '/'; domains compare lowercased */
-			if (k->check == cfg_check_tdomain) {
-				size_t	 len = strlen(l[i]);
-				char	*d;
-
-				while (l[i][len - 1] == '/')
-					l[i][--len] = '\0';
-				for (d = l[i]; *d != '='; d++)
-					*d = (char)tolower((unsigned char)*d);
-				for (j = 0; j < i; j++)
-					if (strncmp(l[j], l[i], (size_t)(d - l[i]) + 1) == 0) {
-						snprintf(err, errlen, "%.*s: listed twice",
-						    (int)(d - l[i]), l[i]);
-						cfg_list_free(l);
-						return -1;
-					}
-			}
-		}
 		cfg_clear(c, k);
 		*(char ***)p = l;
 		return 0;

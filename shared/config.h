@@ -82,6 +82,15 @@ int	config_set(struct config *c, const char *key, const char *value,
 void	config_free(struct config *c);
 /* config_dump - print every key with its value, as a valid config file */
 void	config_dump(const struct config *c, void *fp);
+/* a tracking_domains entry, split */
+struct config_tdomain {
+	const char	*domain;	/* the sending domain: len bytes, no NUL */
+	size_t		 len;
+	const char	*url;		/* its tracking URL (config_load took a trailing '/' off) */
+};
+/* config_tdomain - split a tracking_domains entry "SENDING_DOMAIN=URL"; 0, or -1 without '=' */
+int	config_tdomain(const char *entry, struct config_tdomain *td);
+
 /* the daemons, for the reload column of the table */
 enum config_prog { CONFIG_MILTER, CONFIG_TRACKER };
 /* what a change of a key means to a program */

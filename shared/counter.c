@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "counter.h"
 
 static int
@@ -114,22 +115,6 @@ field_cmp(const void *a, const void *b)
 	return strcmp(a, b);	/* name is the first member */
 }
 
-/* u64 to decimal, without printf */
-static size_t
-u64_text(uint64_t v, char *out)
-{
-	char	tmp[24];
-	size_t	n = 0, i;
-
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	for (i = 0; i < n; i++)
-		out[i] = tmp[n - 1 - i];
-	return n;
-}
-
 size_t
 counter_format(const struct counter *c, char *out, size_t outsz)
 {
@@ -154,7 +139,7 @@ counter_format(const struct counter *c, char *out, size_t outsz)
 		memcpy(out + o, s->f[i].name, nl);
 		o += nl;
 		out[o++] = '=';
-		o += u64_text(s->f[i].v, out + o);
+		o += buf_dec(out + o, s->f[i].v);
 	}
 	out[o] = '\0';
 	return o;

@@ -43,6 +43,12 @@ const char	*db_name(enum db d);
 #define DB_SCOPE_SEQ_LEN 18	/* "m:" or "l:" + a sequence */
 #define DB_MSGID_MAX	500	/* Message-ID keys are cut here (LMDB: 511) */
 
+/* the counters scopes: everything, then by prefix (message and link: db_scope_seq) */
+#define DB_SCOPE_ALL		"*"
+#define DB_SCOPE_CAMPAIGN	"c:"	/* + campaign */
+#define DB_SCOPE_DOMAIN		"d:"	/* + sending domain */
+#define DB_SCOPE_DAY		"t:"	/* + YYYY-MM-DD (UTC) */
+
 /* db_hex16 - v as DB_SEQ_LEN hex digits and a NUL */
 static inline void
 db_hex16(char out[DB_SEQ_LEN + 1], uint64_t v)

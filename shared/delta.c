@@ -1,35 +1,16 @@
 /*
- * delta - open-addressing hash of scopes, each with its metrics' changes
+ * delta - scopes in a hash table (hmap.h), each with its metrics' changes
  * (see delta.h).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "delta.h"
-
-struct delta_ent {
-	char			*scope;		/* NULL: empty slot */
-	uint64_t		 hash;
-	struct delta_rec	*rec;
-};
+#include "hmap.h"
 
 struct delta {
-	struct delta_ent	*e;
-	size_t			 cap;		/* power of two */
-	size_t			 n;
+	struct hmap	*m;		/* scope -> struct delta_rec */
 };
-
-static uint64_t
-delta_hash(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
 
 struct delta *
 delta_new(void)
@@ -38,31 +19,28 @@ delta_new(void)
 
 	if (d == NULL)
 		return NULL;
-	d->cap = 1024;
-	if ((d->e = calloc(d->cap, sizeof(*d->e))) == NULL) {
+	if ((d->m = hmap_new(1024)) == NULL) {
 		free(d);
 		return NULL;
 	}
 	return d;
 }
 
+/* delta_rec_free - a record and its scope's name: one allocation */
+static void
+delta_rec_free(void *v)
+{
+	struct delta_rec *r = v;
+
+	if (r->f != r->in)
+		free(r->f);
+	free(r);
+}
+
 void
 delta_reset(struct delta *d)
 {
-	size_t i;
-
-	if (d->n == 0)
-		return;
-	for (i = 0; i < d->cap; i++) {
-		if (d->e[i].scope == NULL)
-			continue;
-		/* the scope name and its record are one allocation */
-		if (d->e[i].rec->f != d->e[i].rec->in)
-			free(d->e[i].rec->f);
-		free(d->e[i].rec);
-		d->e[i].scope = NULL;
-	}
-	d->n = 0;
+	hmap_clear(d->m, delta_rec_free);
 }
 
 void
@@ -70,78 +48,36 @@ delta_free(struct delta *d)
 {
 	if (d == NULL)
 		return;
-	delta_reset(d);
-	free(d->e);
+	hmap_free(d->m, delta_rec_free);
 	free(d);
-}
-
-static int
-delta_grow(struct delta *d)
-{
-	struct delta_ent	*e;
-	size_t			 cap = d->cap * 2, i, j;
-
-	if ((e = calloc(cap, sizeof(*e))) == NULL)
-		return -1;
-	for (i = 0; i < d->cap; i++) {
-		if (d->e[i].scope == NULL)
-			continue;
-		for (j = d->e[i].hash & (cap - 1); e[j].scope;
-		    j = (j + 1) & (cap - 1))
-			;
-		e[j] = d->e[i];
-	}
-	free(d->e);
-	d->e = e;
-	d->cap = cap;
-	return 0;
-}
-
-static struct delta_ent *
-delta_slot(const struct delta *d, const char *scope, uint64_t h)
-{
-	size_t j;
-
-	for (j = h & (d->cap - 1); d->e[j].scope; j = (j + 1) & (d->cap - 1))
-		if (d->e[j].hash == h && strcmp(d->e[j].scope, scope) == 0)
-			break;
-	return &d->e[j];
 }
 
 struct delta_rec *
 delta_find(const struct delta *d, const char *scope)
 {
-	struct delta_ent *x = delta_slot(d, scope, delta_hash(scope));
-
-	return x->scope ? x->rec : NULL;
+	return hmap_get(d->m, scope);
 }
 
 struct delta_rec *
 delta_scope(struct delta *d, const char *scope)
 {
-	uint64_t		 h = delta_hash(scope);
-	struct delta_ent	*x;
+	struct delta_rec	*r;
 	size_t			 len;
 
-	x = delta_slot(d, scope, h);
-	if (x->scope)
-		return x->rec;
-	if ((d->n + 1) * 4 > d->cap * 3) {
-		if (delta_grow(d) == -1)
-			return NULL;
-		x = delta_slot(d, scope, h);
-	}
+	if ((r = hmap_get(d->m, scope)) != NULL)
+		return r;
 	len = strlen(scope) + 1;
 	/* the record, then the scope's name */
-	if ((x->rec = malloc(sizeof(*x->rec) + len)) == NULL)
+	if ((r = malloc(sizeof(*r) + len)) == NULL)
 		return NULL;
-	x->rec->n = 0;
-	x->rec->cap = DELTA_INLINE;
-	x->rec->f = x->rec->in;
-	x->scope = memcpy(x->rec + 1, scope, len);
-	x->hash = h;
-	d->n++;
-	return x->rec;
+	r->n = 0;
+	r->cap = DELTA_INLINE;
+	r->f = r->in;
+	if (hmap_put(d->m, memcpy(r + 1, scope, len), r) == -1) {
+		free(r);
+		return NULL;
+	}
+	return r;
 }
 
 int
@@ -195,19 +131,28 @@ delta_value(const struct delta_rec *r, const char *metric, int64_t *v)
 size_t
 delta_size(const struct delta *d)
 {
-	return d->n;
+	return hmap_count(d->m);
+}
+
+/* the callback of delta_each and its argument */
+struct delta_walk {
+	int	(*fn)(void *, const char *, const struct delta_rec *);
+	void	*arg;
+};
+
+static int
+delta_walk1(void *arg, const char *scope, void *val)
+{
+	struct delta_walk *w = arg;
+
+	return w->fn(w->arg, scope, val);
 }
 
 int
 delta_each(const struct delta *d, int (*fn)(void *, const char *,
     const struct delta_rec *), void *arg)
 {
-	size_t	i;
-	int	rc;
+	struct delta_walk w = { fn, arg };
 
-	for (i = 0; i < d->cap; i++)
-		if (d->e[i].scope && (rc = fn(arg, d->e[i].scope,
-		    d->e[i].rec)) != 0)
-			return rc;
-	return 0;
+	return hmap_each(d->m, delta_walk1, &w);
 }

@@ -17,25 +17,21 @@
 const char *
 domain_url_for(const struct config *cfg, const char *sending)
 {
-	const char	*best = NULL;
-	size_t		 bestlen = 0, slen, dlen, i;
+	struct config_tdomain	 td;
+	const char		*best = NULL;
+	size_t			 bestlen = 0, slen, i;
 
 	if (sending == NULL || *sending == '\0')
 		return NULL;
 	slen = strlen(sending);
 	for (i = 0; cfg->tracking_domains && cfg->tracking_domains[i]; i++) {
-		const char *e = cfg->tracking_domains[i];
-		const char *eq = strchr(e, '=');
-
-		if (eq == NULL)
+		if (config_tdomain(cfg->tracking_domains[i], &td) == -1 ||
+		    td.len > slen || td.len <= bestlen ||
+		    strncasecmp(sending + slen - td.len, td.domain, td.len) != 0 ||
+		    (td.len < slen && sending[slen - td.len - 1] != '.'))
 			continue;
-		dlen = (size_t)(eq - e);
-		if (dlen > slen || dlen <= bestlen ||
-		    strncasecmp(sending + slen - dlen, e, dlen) != 0 ||
-		    (dlen < slen && sending[slen - dlen - 1] != '.'))
-			continue;
-		best = eq + 1;
-		bestlen = dlen;
+		best = td.url;
+		bestlen = td.len;
 	}
 	return best;
 }
@@ -140,6 +136,24 @@ dom_txn(struct store *st, unsigned flags, MDB_txn **txn, MDB_dbi *dbi)
 	return mdb_txn_begin(store_env(st), NULL, flags, txn);
 }
 
+/*
+ * dom_end - commit txn when rc is 0, else abort it (txn NULL: never
+ * begun); a failure of op is logged. 0 or -1.
+ */
+static int
+dom_end(MDB_txn *txn, int rc, const char *op)
+{
+	if (rc == 0)
+		rc = mdb_txn_commit(txn);	/* frees txn, also on failure */
+	else if (txn)
+		mdb_txn_abort(txn);
+	if (rc == 0)
+		return 0;
+	log_warnx("store op=%s error=\"%s\"", op, rc == ENOMEM ?
+	    "out of memory" : mdb_strerror(rc));
+	return -1;
+}
+
 static void
 rec_from_json(json_t *o, struct domain_rec *r)
 {
@@ -168,22 +182,9 @@ sender_from_json(json_t *o, struct domain_sender *s)
 static int
 dom_put_json(MDB_txn *txn, MDB_dbi dbi, const char *key, json_t *o)
 {
-	MDB_val	 k, v;
-	char	*text;
-	int	 rc;
+	int rc = store_record_json(txn, dbi, key, o, JSON_SORT_KEYS);
 
-	if (o == NULL)
-		return ENOMEM;
-	text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(o);
-	if (text == NULL)
-		return ENOMEM;
-	k.mv_data = (void *)key;
-	k.mv_size = strlen(key);
-	v.mv_data = text;
-	v.mv_size = strlen(text);
-	rc = mdb_put(txn, dbi, &k, &v, 0);
-	free(text);
 	return rc;
 }
 
@@ -229,23 +230,12 @@ domain_put(struct store *st, const char *name, const struct domain_rec *r)
 	MDB_dbi	 dbi;
 	int	 rc;
 
-	if ((rc = dom_txn(st, 0, &txn, &dbi)) != 0)
-		goto fail;
-	if ((rc = dom_put_json(txn, dbi, name, json_pack("{s:s, s:I, s:I, s:I}",
-	    "status", r->status, "added", (json_int_t)r->added,
-	    "checked", (json_int_t)r->checked,
-	    "changed", (json_int_t)r->changed))) != 0)
-		goto fail;
-	rc = mdb_txn_commit(txn);
-	txn = NULL;
-	if (rc != 0)
-		goto fail;
-	return 0;
-fail:
-	if (txn)
-		mdb_txn_abort(txn);
-	log_warnx("store op=put_domain error=\"%s\"", mdb_strerror(rc));
-	return -1;
+	if ((rc = dom_txn(st, 0, &txn, &dbi)) == 0)
+		rc = dom_put_json(txn, dbi, name, json_pack("{s:s, s:I, s:I, s:I}",
+		    "status", r->status, "added", (json_int_t)r->added,
+		    "checked", (json_int_t)r->checked,
+		    "changed", (json_int_t)r->changed));
+	return dom_end(txn, rc, "put_domain");
 }
 
 /* dom_each - call fn on every record whose key starts with '@' (senders) or not */
@@ -382,36 +372,24 @@ dom_sync_one(MDB_txn *txn, MDB_dbi dbi, const char *sending, const char *url,
 int
 domain_sync(struct store *st, const struct config *cfg, int64_t now)
 {
-	MDB_txn	*txn = NULL;
-	MDB_dbi	 dbi;
-	char	 sending[DOMAIN_MAX];
-	size_t	 i, n;
-	int	 rc;
+	struct config_tdomain	 td;
+	MDB_txn			*txn = NULL;
+	MDB_dbi			 dbi;
+	char			 sending[DOMAIN_MAX];
+	size_t			 i;
+	int			 rc;
 
-	if ((rc = dom_txn(st, 0, &txn, &dbi)) != 0)
-		goto fail;
-	if ((rc = dom_sync_one(txn, dbi, "", cfg->tracking_url, now)) != 0)
-		goto fail;
+	if ((rc = dom_txn(st, 0, &txn, &dbi)) != 0 ||
+	    (rc = dom_sync_one(txn, dbi, "", cfg->tracking_url, now)) != 0)
+		return dom_end(txn, rc, "sync_domains");
 	for (i = 0; cfg->tracking_domains && cfg->tracking_domains[i]; i++) {
-		const char *e = cfg->tracking_domains[i];
-		const char *eq = strchr(e, '=');
-
-		if (eq == NULL || (n = (size_t)(eq - e)) >= sizeof(sending))
+		if (config_tdomain(cfg->tracking_domains[i], &td) == -1 ||
+		    td.len >= sizeof(sending))
 			continue;
-		memcpy(sending, e, n);
-		sending[n] = '\0';
-		if ((rc = dom_sync_one(txn, dbi, sending, eq + 1, now)) != 0)
-			goto fail;
+		memcpy(sending, td.domain, td.len);
+		sending[td.len] = '\0';
+		if ((rc = dom_sync_one(txn, dbi, sending, td.url, now)) != 0)
+			break;
 	}
-	rc = mdb_txn_commit(txn);
-	txn = NULL;
-	if (rc != 0)
-		goto fail;
-	return 0;
-fail:
-	if (txn)
-		mdb_txn_abort(txn);
-	log_warnx("store op=sync_domains error=\"%s\"", rc == ENOMEM ?
-	    "out of memory" : mdb_strerror(rc));
-	return -1;
+	return dom_end(txn, rc, "sync_domains");
 }

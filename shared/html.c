@@ -457,7 +457,10 @@ raw_kind(const char *p, size_t len, const char **name)
  * scan_tag - tokenize the tag whose '<' is at pos, report it, and set *next
  * past it (to limit when the input ends inside the tag: nothing reported)
  * and *raw to the content that follows a start tag, with *raw_name the
- * lower-case name that ends it.
+ * lower-case name that ends it. Over 100 lines on purpose: the tag name,
+ * then one loop over attributes (name, '=', value quoted or not, as the
+ * HTML spec's tokenizer states go), then the report: split, the states
+ * would pass half a dozen cursors between functions.
  */
 static int
 scan_tag(struct scan *s, size_t pos, size_t limit, int end_tag, int in_mso,

@@ -95,17 +95,54 @@ struct walk {
 	int		 error;
 };
 
+/*
+ * part_cte_find - where the part's Content-Transfer-Encoding header is
+ * (cte_start, cte_end). It is replaced in place when the encoding
+ * changes: a part whose header is ambiguous (twice, an unknown value, a
+ * name spelt loosely, an offset that does not point at it) is not touched
+ * at all (enc MIME_ENC_OTHER).
+ */
+static void
+part_cte_find(const struct walk *w, GMimeObject *obj, struct mime_part *p)
+{
+	static const char	 cte[] = "Content-Transfer-Encoding:";
+	GMimeHeaderList		*hl = g_mime_object_get_header_list(obj);
+	int			 i, n = hl ? g_mime_header_list_get_count(hl) : 0;
+
+	for (i = 0; i < n; i++) {
+		GMimeHeader	*h = g_mime_header_list_get_header_at(hl, i);
+		gint64		 off = g_mime_header_get_offset(h);
+
+		if (strcasecmp(g_mime_header_get_name(h),
+		    "Content-Transfer-Encoding") != 0)
+			continue;
+		if (p->cte_start >= 0 || off < 0 || (size_t)off >= p->hdr_end ||
+		    p->hdr_end - (size_t)off < sizeof(cte) - 1 ||
+		    strncasecmp(w->msg + off, cte, sizeof(cte) - 1) != 0 ||
+		    g_mime_part_get_content_encoding(GMIME_PART(obj)) ==
+		    GMIME_CONTENT_ENCODING_DEFAULT) {
+			p->enc = MIME_ENC_OTHER;
+			return;
+		}
+		p->cte_start = (ssize_t)off;
+		p->cte_end = header_line_end(w->msg, p->hdr_end, (size_t)off);
+		if (!cte_value_clean(w->msg + off + sizeof(cte) - 1,
+		    p->cte_end - (size_t)off - (sizeof(cte) - 1))) {
+			p->enc = MIME_ENC_OTHER;
+			return;
+		}
+	}
+}
+
 static void
 walk_part(GMimeObject *parent, GMimeObject *obj, gpointer data)
 {
 	struct walk		*w = data;
 	struct mime_part	*p, *v;
 	GMimeContentType	*ct;
-	GMimeHeaderList		*hl;
 	GMimeDataWrapper	*dw;
 	GMimeStream		*st;
 	const char		*disp;
-	int			 i, n;
 
 	(void)parent;
 	if (w->error)
@@ -167,38 +204,7 @@ walk_part(GMimeObject *parent, GMimeObject *obj, gpointer data)
 		p->hdr_end -= 2;
 	else if (p->hdr_end >= 1 && w->msg[p->hdr_end - 1] == '\n')
 		p->hdr_end -= 1;
-	/*
-	 * The Content-Transfer-Encoding header is replaced in place when the
-	 * encoding changes: a part whose header is ambiguous (twice, an
-	 * unknown value, a name spelt loosely, an offset that does not point
-	 * at it) is not touched at all.
-	 */
-	hl = g_mime_object_get_header_list(obj);
-	n = hl ? g_mime_header_list_get_count(hl) : 0;
-	for (i = 0; i < n; i++) {
-		GMimeHeader	*h = g_mime_header_list_get_header_at(hl, i);
-		gint64		 off = g_mime_header_get_offset(h);
-		static const char cte[] = "Content-Transfer-Encoding:";
-
-		if (strcasecmp(g_mime_header_get_name(h),
-		    "Content-Transfer-Encoding") != 0)
-			continue;
-		if (p->cte_start >= 0 || off < 0 || (size_t)off >= p->hdr_end ||
-		    p->hdr_end - (size_t)off < sizeof(cte) - 1 ||
-		    strncasecmp(w->msg + off, cte, sizeof(cte) - 1) != 0 ||
-		    g_mime_part_get_content_encoding(GMIME_PART(obj)) ==
-		    GMIME_CONTENT_ENCODING_DEFAULT) {
-			p->enc = MIME_ENC_OTHER;
-			break;
-		}
-		p->cte_start = (ssize_t)off;
-		p->cte_end = header_line_end(w->msg, p->hdr_end, (size_t)off);
-		if (!cte_value_clean(w->msg + off + sizeof(cte) - 1,
-		    p->cte_end - (size_t)off - (sizeof(cte) - 1))) {
-			p->enc = MIME_ENC_OTHER;
-			break;
-		}
-	}
+	part_cte_find(w, obj, p);
 	w->m->nparts++;
 }
 
@@ -625,6 +631,30 @@ qp_nl(char *o, const char *nl, size_t nllen)
 }
 
 /*
+ * qp_space_end - white space that ends a line (o: past the line's last
+ * byte, col its length) as =XX, after a soft break when it would pass 76
+ */
+static char *
+qp_space_end(char *o, const char *line, size_t col, const char *nl,
+    size_t nllen)
+{
+	static const char	hex[] = "0123456789ABCDEF";
+	unsigned char		w;
+
+	if (o == line || (o[-1] != ' ' && o[-1] != '\t'))
+		return o;
+	w = (unsigned char)*--o;
+	if (col - 1 + 3 > 75) {
+		*o++ = '=';
+		o = qp_nl(o, nl, nllen);
+	}
+	*o++ = '=';
+	*o++ = hex[w >> 4];
+	*o++ = hex[w & 15];
+	return o;
+}
+
+/*
  * qp_encode - lines of at most 76 characters (a soft break's '=' counted),
  * hard line breaks where the data has nl, white space before them and at
  * the end encoded, no line starting with a literal '.' or '-'. Runs of
@@ -681,19 +711,7 @@ qp_encode(const char *nl, const unsigned char *d, size_t len, struct buf *out)
 		if (c == nl0 && len - i >= nllen &&
 		    (nllen == 1 || d[i + 1] == (unsigned char)nl[1])) {
 			/* white space before a line break must be encoded */
-			if (o > line && (o[-1] == ' ' || o[-1] == '\t')) {
-				unsigned char w = (unsigned char)o[-1];
-
-				o--;
-				col--;
-				if (col + 3 > 75) {
-					*o++ = '=';
-					o = qp_nl(o, nl, nllen);
-				}
-				*o++ = '=';
-				*o++ = hex[w >> 4];
-				*o++ = hex[w & 15];
-			}
+			o = qp_space_end(o, line, col, nl, nllen);
 			o = qp_nl(o, nl, nllen);
 			line = o;
 			col = 0;
@@ -713,19 +731,7 @@ qp_encode(const char *nl, const unsigned char *d, size_t len, struct buf *out)
 		i++;
 	}
 	/* trailing white space at the very end is encoded too, within 76 */
-	if (o > line && (o[-1] == ' ' || o[-1] == '\t')) {
-		unsigned char w = (unsigned char)o[-1];
-
-		o--;
-		col--;
-		if (col + 3 > 75) {
-			*o++ = '=';
-			o = qp_nl(o, nl, nllen);
-		}
-		*o++ = '=';
-		*o++ = hex[w >> 4];
-		*o++ = hex[w & 15];
-	}
+	o = qp_space_end(o, line, col, nl, nllen);
 	out->len = (size_t)(o - out->data);
 	out->data[out->len] = '\0';
 	return 0;

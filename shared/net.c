@@ -154,3 +154,45 @@ net_list_format(const struct netlist *l, char *out, size_t outsz)
 		    i ? ", " : "", a, l->v[i].prefix);
 	}
 }
+
+int
+net_listen_split(const char *spec, char *host, size_t hostlen,
+    const char **port, char *err, size_t errlen)
+{
+	const char	*colon, *hs;
+	char		*end;
+	size_t		 hn;
+	long		 pn;
+
+	if ((colon = strrchr(spec, ':')) == NULL || colon == spec ||
+	    colon[1] == '\0') {
+		snprintf(err, errlen, "\"%.64s\": want HOST:PORT", spec);
+		return -1;
+	}
+	pn = strtol(colon + 1, &end, 10);
+	if (*end != '\0' || pn < 1 || pn > 65535) {
+		snprintf(err, errlen, "\"%.64s\": bad port", spec);
+		return -1;
+	}
+	hs = spec;
+	hn = (size_t)(colon - spec);
+	if (hs[0] == '[') {
+		if (hn < 3 || hs[hn - 1] != ']') {
+			snprintf(err, errlen, "\"%.64s\": want [IPV6]:PORT", spec);
+			return -1;
+		}
+		hs++;
+		hn -= 2;
+	} else if (memchr(hs, ':', hn)) {
+		snprintf(err, errlen, "\"%.64s\": IPv6 addresses go in []", spec);
+		return -1;
+	}
+	if (hn >= hostlen) {
+		snprintf(err, errlen, "\"%.64s\": host too long", spec);
+		return -1;
+	}
+	memcpy(host, hs, hn);
+	host[hn] = '\0';
+	*port = colon + 1;
+	return 0;
+}

@@ -1,5 +1,6 @@
 /*
- * net - lists of IPv4/IPv6 networks in CIDR notation, and matching.
+ * net - lists of IPv4/IPv6 networks in CIDR notation, and matching; the
+ * form of a listen address.
  */
 #ifndef MTRACK_NET_H
 #define MTRACK_NET_H
@@ -31,5 +32,14 @@ int	net_list_match_sa(const struct netlist *l, const struct sockaddr *sa);
 int	net_list_match_str(const struct netlist *l, const char *addr);
 /* net_list_format - the list as text, into out */
 void	net_list_format(const struct netlist *l, char *out, size_t outsz);
+
+/*
+ * net_listen_split - a listen address "HOST:PORT", "[IPV6]:PORT" or
+ * "*:PORT" into its host (brackets off, "*" kept) and *port (within spec).
+ * The one check of the form: the configuration and the listener use it.
+ * 0, or -1 with the reason in err.
+ */
+int	net_listen_split(const char *spec, char *host, size_t hostlen,
+	    const char **port, char *err, size_t errlen);
 
 #endif

@@ -47,6 +47,27 @@ struct rw {
 	int			 failed;
 };
 
+/* one message on its way through rewrite_message */
+struct rwmsg {
+	const struct config		*cfg;
+	struct store			*st;
+	const struct rewrite_info	*info;
+	const char			*msg;
+	size_t				 len;
+	struct rewrite_result		*r;
+	struct mime_msg			 m;
+	int				 parsed;
+	struct rw			 rw;		/* the links */
+	int				 opens;		/* insert the pixel */
+	char				*campaign;
+	char				 sdomain[256];	/* sending domain, "" unknown */
+	uint64_t			 mseq, hpseq;	/* the message's, the honeypot link's */
+	struct buf			 px;		/* the HTML after each body: honeypot, pixel */
+	int				 pixel_done;
+	struct splice			*sp;		/* the body's changes */
+	size_t				 nsp;
+};
+
 /* host of an absolute URL: after "://", without userinfo and port */
 static const char *
 url_host(const char *url, size_t *hlen)
@@ -86,19 +107,16 @@ url_under(const char *url, const char *base, size_t blen)
 static int
 is_tracking_url(const struct config *cfg, const char *turl, const char *url)
 {
-	const char	*eq;
-	size_t		 i;
+	struct config_tdomain	td;
+	size_t			i;
 
 	if (url_under(url, turl, strlen(turl)) ||
 	    url_under(url, cfg->tracking_url, strlen(cfg->tracking_url)))
 		return 1;
-	for (i = 0; cfg->tracking_domains && cfg->tracking_domains[i]; i++) {
-		if ((eq = strchr(cfg->tracking_domains[i], '=')) == NULL)
-			continue;
-		/* config_load took the trailing '/' off */
-		if (url_under(url, eq + 1, strlen(eq + 1)))
+	for (i = 0; cfg->tracking_domains && cfg->tracking_domains[i]; i++)
+		if (config_tdomain(cfg->tracking_domains[i], &td) == 0 &&
+		    url_under(url, td.url, strlen(td.url)))
 			return 1;
-	}
 	return 0;
 }
 
@@ -241,154 +259,190 @@ hdr_count(const struct mime_msg *m, const char *msg, const char *name)
 	return n;
 }
 
-/* rewrite_part - rewrite one HTML (or plain text) part; adds splices or header edits */
+/*
+ * part_text - the part's content decoded (into dec), and converted to
+ * UTF-8 when its charset is wider than ASCII (into *conv): *work, *worklen.
+ * 0, or 1 when the part is left alone.
+ */
 static int
-rewrite_part(struct rw *rw, const struct mime_msg *m, const struct mime_part *p,
-    const char *msg, const char *pixel, int *pixel_done,
-    struct splice **sp, size_t *nsp, struct rewrite_result *r)
+part_text(const struct mime_part *p, struct buf *dec, char **conv,
+    const char **work, gsize *worklen)
 {
-	struct buf		 dec = BUF_INIT, out = BUF_INIT;
-	struct html_opts	 ho;
-	struct html_result	 hr;
-	const char		*nl, *work;
-	char			*conv = NULL, *back = NULL;
-	gsize			 worklen, backlen;
-	enum mime_enc		 e;
-	int			 rc = -1;
-	char			 line[128];
-
-	if (mime_decode(p, &dec) == -1) {
+	if (mime_decode(p, dec) == -1) {
 		log_debug("part skipped reason=\"cannot decode\"");
-		rc = 0;
-		goto out;
+		return 1;
 	}
-	work = dec.data ? dec.data : "";
-	worklen = dec.len;
+	*work = dec->data ? dec->data : "";
+	*worklen = dec->len;
 	if (p->charset[0] && mime_charset_wide(p->charset)) {
-		conv = g_convert(work, (gssize)worklen, "UTF-8", p->charset,
-		    NULL, &worklen, NULL);
-		if (conv == NULL) {
+		*conv = g_convert(*work, (gssize)*worklen, "UTF-8", p->charset,
+		    NULL, worklen, NULL);
+		if (*conv == NULL) {
 			log_info("part skipped charset=%.60s reason=\"conversion"
 			    " failed\"", p->charset);
-			rc = 0;
-			goto out;
+			return 1;
 		}
-		work = conv;
+		*work = *conv;
 	}
-	memset(&hr, 0, sizeof(hr));
+	return 0;
+}
+
+/*
+ * part_links - the content with its links (and the pixel, once per
+ * message) rewritten into out, what was done in *hr. 0, 1 when the part
+ * is left alone (nothing to change, or HTML that would not parse), -1.
+ */
+static int
+part_links(struct rwmsg *x, const struct mime_part *p, const char *work,
+    gsize worklen, struct buf *out, struct html_result *hr)
+{
+	struct html_opts ho;
+
+	memset(hr, 0, sizeof(*hr));
 	if (strcmp(p->subtype, "plain") == 0) {
-		if (text_rewrite(work, worklen, link_track, rw, &out,
-		    &hr.links_rewritten) == -1)
-			goto out;
+		if (text_rewrite(work, worklen, link_track, &x->rw, out,
+		    &hr->links_rewritten) == -1)
+			return -1;
 	} else {
 		memset(&ho, 0, sizeof(ho));
 		ho.link_fn = link_track;
-		ho.arg = rw;
-		if (pixel && !*pixel_done) {
-			ho.pixel = pixel;
-			ho.pixel_len = strlen(pixel);
-			ho.pixel_top = rw->cfg->pixel_position == PIXEL_TOP;
+		ho.arg = &x->rw;
+		if (x->px.len && !x->pixel_done) {
+			ho.pixel = x->px.data;
+			ho.pixel_len = x->px.len;
+			ho.pixel_top = x->cfg->pixel_position == PIXEL_TOP;
 		}
-		if (html_rewrite(work, worklen, &ho, &out, &hr) == -1) {
-			if (rw->failed)
-				goto out;
+		if (html_rewrite(work, worklen, &ho, out, hr) == -1) {
+			if (x->rw.failed)
+				return -1;
 			log_info("part skipped reason=\"html rewrite failed\"");
-			rc = 0;
-			goto out;
+			return 1;
 		}
 	}
-	if (hr.links_rewritten == 0 && !hr.pixel_inserted &&
-	    hr.optouts_removed == 0) {
-		rc = 0;
-		goto out;
-	}
-	if (conv) {
-		back = g_convert(out.data, (gssize)out.len, p->charset, "UTF-8",
-		    NULL, &backlen, NULL);
-		if (back == NULL) {
-			log_info("part skipped charset=%.60s reason=\"conversion"
-			    " back failed\"", p->charset);
-			rc = 0;
-			goto out;
-		}
-		buf_reset(&out);
-		if (buf_append(&out, back, backlen) == -1)
-			goto out;
-	}
-	{
-		/* line ends: as the raw part's first line has them, else the headers' */
-		const char *lf = memchr(msg + p->body_start, '\n',
-		    p->body_end - p->body_start);
+	return hr->links_rewritten == 0 && !hr->pixel_inserted &&
+	    hr->optouts_removed == 0;
+}
 
-		nl = lf == NULL ? m->nl : lf > msg + p->body_start &&
-		    lf[-1] == '\r' ? "\r\n" : "\n";
+/* part_back - out converted back from UTF-8 to the part's charset; 0, 1 left alone, -1 */
+static int
+part_back(const struct mime_part *p, struct buf *out)
+{
+	char	*back;
+	gsize	 backlen;
+	int	 rc;
+
+	back = g_convert(out->data, (gssize)out->len, p->charset, "UTF-8",
+	    NULL, &backlen, NULL);
+	if (back == NULL) {
+		log_info("part skipped charset=%.60s reason=\"conversion"
+		    " back failed\"", p->charset);
+		return 1;
 	}
-	e = p->enc;
-	if (!mime_fits(e, out.data, out.len))
-		e = MIME_ENC_QP;
+	buf_reset(out);
+	rc = buf_append(out, back, backlen);
+	g_free(back);
+	return rc;
+}
+
+/* part_nl - the part's line ends: as its raw first line has them, else the headers' */
+static const char *
+part_nl(const struct rwmsg *x, const struct mime_part *p)
+{
+	const char *lf = memchr(x->msg + p->body_start, '\n',
+	    p->body_end - p->body_start);
+
+	if (lf == NULL)
+		return x->m.nl;
+	return lf > x->msg + p->body_start && lf[-1] == '\r' ? "\r\n" : "\n";
+}
+
+/* part_cte - the part's new Content-Transfer-Encoding e: a header edit or a splice; 0 or -1 */
+static int
+part_cte(struct rwmsg *x, const struct mime_part *p, enum mime_enc e,
+    const char *nl)
+{
+	char	 line[128], *h;
+	int	 n;
+
+	snprintf(line, sizeof(line), " %s", mime_enc_name(e));
+	if (p->top)
+		return hdr_add(x->r, "Content-Transfer-Encoding",
+		    p->cte_start >= 0 ? 1 : 0, line);
+	if ((n = asprintf(&h, "Content-Transfer-Encoding:%s%s", line, nl)) < 0)
+		return -1;
+	if (p->cte_start >= 0)
+		return splice_add(&x->sp, &x->nsp, (size_t)p->cte_start,
+		    p->cte_end, h, (size_t)n);
+	/* a new header line right after the others (after a line end: checked) */
+	return splice_add(&x->sp, &x->nsp, p->hdr_end, p->hdr_end, h,
+	    (size_t)n);
+}
+
+/* part_splice - the new content, encoded as e when the body is put together */
+static int
+part_splice(struct rwmsg *x, const struct mime_part *p, struct buf *out,
+    enum mime_enc e, const char *nl)
+{
+	struct splice	*sp;
+	size_t		 olen;
+	char		*odata = buf_steal(out, &olen);
+
+	if (splice_add(&x->sp, &x->nsp, p->body_start, p->body_end, odata,
+	    olen) == -1)
+		return -1;
+	sp = &x->sp[x->nsp - 1];
+	sp->enc = e;
+	sp->nl = nl;
+	/*
+	 * The base64 writer ends with a line end; the raw content may not
+	 * have one (the boundary's CRLF follows it): keep the original shape.
+	 */
+	sp->trim_nl = e == MIME_ENC_BASE64 && !(p->body_end > p->body_start &&
+	    x->msg[p->body_end - 1] == '\n');
+	return 0;
+}
+
+/*
+ * rewrite_part - one HTML (or plain text) part: its content, its links,
+ * its charset back, its encoding (QP when the old one no longer fits).
+ * Adds splices or header edits; 0 (also when the part is left alone) or -1.
+ */
+static int
+rewrite_part(struct rwmsg *x, const struct mime_part *p)
+{
+	struct buf		 dec = BUF_INIT, out = BUF_INIT;
+	struct html_result	 hr;
+	const char		*nl, *work;
+	char			*conv = NULL;
+	gsize			 worklen;
+	enum mime_enc		 e;
+	int			 rc;
+
+	if ((rc = part_text(p, &dec, &conv, &work, &worklen)) != 0 ||
+	    (rc = part_links(x, p, work, worklen, &out, &hr)) != 0 ||
+	    (conv && (rc = part_back(p, &out)) != 0))
+		goto out;
+	nl = part_nl(x, p);
+	e = mime_fits(p->enc, out.data, out.len) ? p->enc : MIME_ENC_QP;
 	if (e != p->enc && !p->top && p->cte_start < 0 && p->hdr_end > 0 &&
-	    msg[p->hdr_end - 1] != '\n') {
+	    x->msg[p->hdr_end - 1] != '\n') {
 		/* no header line to add the new encoding after: unusual */
 		log_info("part skipped reason=\"no place for its"
 		    " Content-Transfer-Encoding\"");
-		rc = 0;
+		rc = 1;
 		goto out;
 	}
-	{
-		/* encoded when the body is put together, straight into it */
-		size_t	 olen;
-		char	*odata = buf_steal(&out, &olen);
-
-		if (splice_add(sp, nsp, p->body_start, p->body_end, odata,
-		    olen) == -1)
-			goto out;
-		(*sp)[*nsp - 1].enc = e;
-		(*sp)[*nsp - 1].nl = nl;
-		/*
-		 * The base64 writer ends with a line end; the raw content may
-		 * not have one (the boundary's CRLF follows it): keep the
-		 * original shape.
-		 */
-		(*sp)[*nsp - 1].trim_nl = e == MIME_ENC_BASE64 &&
-		    !(p->body_end > p->body_start && msg[p->body_end - 1] == '\n');
-	}
-	if (e != p->enc) {
-		snprintf(line, sizeof(line), " %s", mime_enc_name(e));
-		if (p->top) {
-			if (hdr_add(r, "Content-Transfer-Encoding",
-			    p->cte_start >= 0 ? 1 : 0, line) == -1)
-				goto out;
-		} else {
-			char *h;
-			int   n = asprintf(&h, "Content-Transfer-Encoding:%s%s",
-			    line, nl);
-
-			if (n < 0)
-				goto out;
-			if (p->cte_start >= 0) {
-				if (splice_add(sp, nsp, (size_t)p->cte_start,
-				    p->cte_end, h, (size_t)n) == -1)
-					goto out;
-			} else {
-				/* a new header line right after the others */
-				size_t at = p->hdr_end;
-
-				/* after a line end: checked above */
-				if (splice_add(sp, nsp, at, at, h, (size_t)n) == -1)
-					goto out;
-			}
-		}
-	}
+	if ((rc = part_splice(x, p, &out, e, nl)) != 0 ||
+	    (e != p->enc && (rc = part_cte(x, p, e, nl)) != 0))
+		goto out;
 	if (hr.pixel_inserted)
-		*pixel_done = 1;
-	r->parts++;
-	rc = 0;
+		x->pixel_done = 1;
+	x->r->parts++;
 out:
 	g_free(conv);
-	g_free(back);
 	buf_free(&dec);
 	buf_free(&out);
-	return rc;
+	return rc == -1 ? -1 : 0;
 }
 
 static int
@@ -398,27 +452,6 @@ splice_cmp(const void *a, const void *b)
 
 	return x->start < y->start ? -1 : x->start > y->start;
 }
-
-/* one message on its way through rewrite_message */
-struct rwmsg {
-	const struct config		*cfg;
-	struct store			*st;
-	const struct rewrite_info	*info;
-	const char			*msg;
-	size_t				 len;
-	struct rewrite_result		*r;
-	struct mime_msg			 m;
-	int				 parsed;
-	struct rw			 rw;		/* the links */
-	int				 opens;		/* insert the pixel */
-	char				*campaign;
-	char				 sdomain[256];	/* sending domain, "" unknown */
-	uint64_t			 mseq, hpseq;	/* the message's, the honeypot link's */
-	struct buf			 px;		/* the HTML after each body: honeypot, pixel */
-	int				 pixel_done;
-	struct splice			*sp;		/* the body's changes */
-	size_t				 nsp;
-};
 
 /* what a step of rewrite_message says: go on, leave the message as it is, fail */
 #define STEP_ON		0
@@ -581,8 +614,7 @@ step_ids(struct rwmsg *x)
 static int
 step_parts(struct rwmsg *x)
 {
-	const char	*pixel = x->px.len ? x->px.data : NULL;
-	size_t		 i;
+	size_t i;
 
 	for (i = 0; i < x->m.nparts; i++) {
 		const struct mime_part *p = &x->m.parts[i];
@@ -594,8 +626,7 @@ step_parts(struct rwmsg *x)
 		    !(strcmp(p->subtype, "plain") == 0 && x->rw.clicks &&
 		    x->cfg->track_text_links))
 			continue;
-		if (rewrite_part(&x->rw, &x->m, p, x->msg, pixel,
-		    &x->pixel_done, &x->sp, &x->nsp, x->r) == -1)
+		if (rewrite_part(x, p) == -1)
 			return step_fail(x, x->rw.failed ?
 			    "store: cannot allocate link ids" : "out of memory");
 	}

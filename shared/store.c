@@ -371,7 +371,7 @@ store_counts(struct store *s, struct store_counts *c)
 
 	if ((txn = store_read_begin(s)) == NULL)
 		return -1;
-	if (store_read(s, txn, DB_COUNTERS, "*", 1, &v) == 0)
+	if (store_read(s, txn, DB_COUNTERS, DB_SCOPE_ALL, 1, &v) == 0)
 		counter_parse(&rec, v.mv_data, v.mv_size);
 	else
 		rec.n = 0;

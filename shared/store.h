@@ -226,6 +226,15 @@ int	 store_msghead_parse(const char *rec, size_t len,
  */
 int	store_scrub_events(struct store *s, int64_t before_us,
 	    uint64_t *scrubbed);
+
+struct json_t;
+/*
+ * store_record_json - o as compact JSON text (more json_dumps flags:
+ * jflags) put under key in dbi, in the caller's write transaction txn.
+ * 0, or an LMDB error (ENOMEM when o is NULL or cannot be dumped).
+ */
+int	store_record_json(MDB_txn *txn, MDB_dbi dbi, const char *key,
+	    const struct json_t *o, size_t jflags);
 /* store_reader_check - clear reader slots of dead processes; *dead: how many */
 int	store_reader_check(struct store *s, int *dead);
 

@@ -161,21 +161,21 @@ store_count_scopes(const struct msginfo *mi, int click, uint64_t link, uint64_t 
 
 	sc->n = 0;
 	memset(sc->r, 0, sizeof(sc->r));
-	memcpy(sc->v[sc->n++], "*", 2);
+	memcpy(sc->v[sc->n++], DB_SCOPE_ALL, 2);
 	db_scope_seq(sc->v[sc->n++], 'm', msg);
 	if (click)
 		db_scope_seq(sc->v[sc->n++], 'l', link);
 	if (mi->campaign[0]) {
 		n = strlen(mi->campaign);
-		memcpy(sc->v[sc->n], "c:", 2);
+		memcpy(sc->v[sc->n], DB_SCOPE_CAMPAIGN, 2);
 		memcpy(sc->v[sc->n++] + 2, mi->campaign, n + 1);
 	}
 	if (mi->domain[0]) {
 		n = strlen(mi->domain);
-		memcpy(sc->v[sc->n], "d:", 2);
+		memcpy(sc->v[sc->n], DB_SCOPE_DOMAIN, 2);
 		memcpy(sc->v[sc->n++] + 2, mi->domain, n + 1);
 	}
-	memcpy(sc->v[sc->n], "t:", 2);
+	memcpy(sc->v[sc->n], DB_SCOPE_DAY, 2);
 	day_of(time_us, sc->v[sc->n++] + 2);
 }
 
@@ -418,19 +418,21 @@ store_count_message(struct store *s, MDB_txn *txn, const struct store_msg *m)
 
 	/* "sent" by campaign, sending domain and day; global counts */
 	day_of(m->time_us, day);
-	snprintf(scope, sizeof(scope), "t:%s", day);
-	if ((rc = add_scoped(txn, dbi, "*", "messages", 1)) != 0 ||
-	    (rc = add_scoped(txn, dbi, "*", "links",
+	snprintf(scope, sizeof(scope), DB_SCOPE_DAY "%s", day);
+	if ((rc = add_scoped(txn, dbi, DB_SCOPE_ALL, "messages", 1)) != 0 ||
+	    (rc = add_scoped(txn, dbi, DB_SCOPE_ALL, "links",
 	    m->nlinks - (m->honeypot != 0))) != 0 ||
 	    (rc = add_scoped(txn, dbi, scope, "sent", 1)) != 0)
 		return rc;
 	if (m->campaign && *m->campaign) {
-		snprintf(scope, sizeof(scope), "c:%.*s", SCOPE_MAX, m->campaign);
+		snprintf(scope, sizeof(scope), DB_SCOPE_CAMPAIGN "%.*s", SCOPE_MAX,
+		    m->campaign);
 		if ((rc = add_scoped(txn, dbi, scope, "sent", 1)) != 0)
 			return rc;
 	}
 	if (m->domain && *m->domain) {
-		snprintf(scope, sizeof(scope), "d:%.*s", SCOPE_MAX, m->domain);
+		snprintf(scope, sizeof(scope), DB_SCOPE_DOMAIN "%.*s", SCOPE_MAX,
+		    m->domain);
 		if ((rc = add_scoped(txn, dbi, scope, "sent", 1)) != 0)
 			return rc;
 	}

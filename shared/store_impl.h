@@ -150,8 +150,6 @@ struct store {
 };
 
 /* store_record.c: the records, written directly (the writer's hot path) */
-/* store_record_i64 - v in decimal onto b, without printf */
-int	store_record_i64(struct buf *b, int64_t v);
 /* store_record_str - s as a JSON string onto b, or null */
 int	store_record_str(struct buf *b, const char *s);
 /* store_record_message - the "messages" record of m onto b */

@@ -209,7 +209,7 @@ wal_line(void *arg, const char *scope, const struct delta_rec *r)
 		if (buf_puts(b, scope) || buf_putc(b, '\t') ||
 		    buf_puts(b, r->f[i].name) || buf_putc(b, '\t') ||
 		    buf_putc(b, '0' + (int)r->f[i].op) || buf_putc(b, '\t') ||
-		    store_record_i64(b, r->f[i].v) || buf_putc(b, '\n'))
+		    buf_put_i64(b, r->f[i].v) || buf_putc(b, '\n'))
 			return ENOMEM;
 	return 0;
 }

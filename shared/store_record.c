@@ -7,6 +7,7 @@
  * readers on hot paths take a number or a URL without a parse; each
  * falls back to jansson when the record is not laid out as written here.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,22 +16,6 @@
 #include <lmdb.h>
 
 #include "store_impl.h"
-
-int
-store_record_i64(struct buf *b, int64_t v)
-{
-	char		 tmp[24];
-	size_t		 n = sizeof(tmp);
-	uint64_t	 u = v < 0 ? -(uint64_t)v : (uint64_t)v;
-
-	do {
-		tmp[--n] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
-	if (v < 0)
-		tmp[--n] = '-';
-	return buf_append(b, tmp + n, sizeof(tmp) - n);
-}
 
 int
 store_record_put(MDB_txn *txn, MDB_dbi dbi, MDB_val *k, MDB_val *v)
@@ -130,7 +115,7 @@ store_record_message(struct buf *b, const struct store_msg *m)
 	int	first;
 
 	/* "time" comes first: readers take it without parsing the record */
-	if (buf_puts(b, "{\"time\":") || store_record_i64(b, m->time_us) ||
+	if (buf_puts(b, "{\"time\":") || buf_put_i64(b, m->time_us) ||
 	    buf_puts(b, ",\"message_id\":") || store_record_str(b, m->message_id) ||
 	    buf_puts(b, ",\"queue_id\":") || store_record_str(b, m->queue_id) ||
 	    buf_puts(b, ",\"from\":") || store_record_str(b, m->from) ||
@@ -142,7 +127,7 @@ store_record_message(struct buf *b, const struct store_msg *m)
 	if (buf_puts(b, "],\"campaign\":") || store_record_str(b, m->campaign) ||
 	    buf_puts(b, ",\"domain\":") || store_record_str(b, m->domain) ||
 	    buf_puts(b, ",\"links\":") ||
-	    store_record_i64(b, (int64_t)(m->nlinks - (m->honeypot != 0))) ||
+	    buf_put_i64(b, (int64_t)(m->nlinks - (m->honeypot != 0))) ||
 	    buf_puts(b, ",\"link_seqs\":["))
 		return -1;
 	for (i = 0, first = 1; i < m->nlinks; i++) {
@@ -169,8 +154,8 @@ store_record_link(struct buf *b, const struct store_msg *m, size_t i,
     const char msg16[DB_SEQ_LEN + 1])
 {
 	if (buf_puts(b, "{\"msg\":\"") || buf_append(b, msg16, DB_SEQ_LEN) ||
-	    buf_puts(b, "\",\"n\":") || store_record_i64(b, (int64_t)i) ||
-	    buf_puts(b, ",\"t\":") || store_record_i64(b, m->time_us) ||
+	    buf_puts(b, "\",\"n\":") || buf_put_i64(b, (int64_t)i) ||
+	    buf_puts(b, ",\"t\":") || buf_put_i64(b, m->time_us) ||
 	    buf_puts(b, ",\"url\":") || store_record_str(b, m->links[i].url) ||
 	    buf_puts(b, m->links[i].seq == m->honeypot ?
 	    ",\"honeypot\":true}" : "}"))
@@ -182,7 +167,7 @@ int
 store_record_event(struct buf *b, const struct store_event *e,
     const char ref16[DB_SEQ_LEN + 1], const char msg16[DB_SEQ_LEN + 1])
 {
-	if (buf_puts(b, "{\"time\":") || store_record_i64(b, e->time_us) ||
+	if (buf_puts(b, "{\"time\":") || buf_put_i64(b, e->time_us) ||
 	    buf_puts(b, e->type == STORE_EV_CLICK ?
 	    ",\"type\":\"click\",\"link\":\"" : ",\"type\":\"open\",\"ref\":\"") ||
 	    buf_append(b, ref16, DB_SEQ_LEN) ||
@@ -313,4 +298,23 @@ store_record_time(const char *rec, size_t len)
 		json_decref(o);
 	}
 	return t;
+}
+
+int
+store_record_json(MDB_txn *txn, MDB_dbi dbi, const char *key,
+    const json_t *o, size_t jflags)
+{
+	char	*text;
+	MDB_val	 k, v;
+	int	 rc;
+
+	if (o == NULL || (text = json_dumps(o, JSON_COMPACT | jflags)) == NULL)
+		return ENOMEM;
+	k.mv_data = (void *)key;
+	k.mv_size = strlen(key);
+	v.mv_data = text;
+	v.mv_size = strlen(text);
+	rc = mdb_put(txn, dbi, &k, &v, 0);
+	free(text);
+	return rc;
 }

@@ -49,25 +49,6 @@ relabel_uniques(struct store *s, MDB_txn *txn, const struct scopes *sc,
 	return rc;
 }
 
-/* relabel_put - o as the record of event key (o is kept); 0 or an LMDB error */
-static int
-relabel_put(MDB_txn *txn, MDB_dbi dbi, const char *key, json_t *o)
-{
-	char	*text;
-	MDB_val	 k, v;
-	int	 rc;
-
-	if ((text = json_dumps(o, JSON_COMPACT)) == NULL)
-		return ENOMEM;
-	k.mv_data = (void *)key;
-	k.mv_size = strlen(key);
-	v.mv_data = text;
-	v.mv_size = strlen(text);
-	rc = mdb_put(txn, dbi, &k, &v, 0);
-	free(text);
-	return rc;
-}
-
 /*
  * relabel_event - the event of key evkey, when ip's and not yet a
  * scanner's, becomes a scanner's: its counts, its uniques, its record
@@ -115,7 +96,7 @@ relabel_event(struct store *s, MDB_txn *txn, uint64_t msg, const char *msg16,
 	json_object_set_new(o, "class", json_string("scanner"));
 	json_object_set_new(o, "reason", json_string("honeypot-source"));
 	if (rc == 0)
-		rc = relabel_put(txn, s->dbi[DB_EVENTS], ekey, o);
+		rc = store_record_json(txn, s->dbi[DB_EVENTS], ekey, o, 0);
 	json_decref(o);
 	return rc;
 }

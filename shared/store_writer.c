@@ -40,6 +40,20 @@
  */
 #define QUEUE_BATCHES	2
 
+/* put_rec - the record in b under key, appended when it sorts last; 0 or an LMDB error */
+static int
+put_rec(MDB_txn *txn, MDB_dbi dbi, const char *key, size_t klen,
+    const struct buf *b)
+{
+	MDB_val k, v;
+
+	k.mv_data = (void *)key;
+	k.mv_size = klen;
+	v.mv_data = b->data;
+	v.mv_size = b->len;
+	return store_record_put(txn, dbi, &k, &v);
+}
+
 /* apply_msg - write one message, its Message-ID, its links and counters */
 static int
 apply_msg(struct store *s, MDB_txn *txn, const struct store_msg *m)
@@ -51,13 +65,8 @@ apply_msg(struct store *s, MDB_txn *txn, const struct store_msg *m)
 	int		 rc = ENOMEM;
 
 	db_hex16(mkey, m->seq);
-	if (store_record_message(&b, m) == -1)
-		goto out;
-	k.mv_data = mkey;
-	k.mv_size = DB_SEQ_LEN;
-	v.mv_data = b.data;
-	v.mv_size = b.len;
-	if ((rc = store_record_put(txn, s->dbi[DB_MESSAGES], &k, &v)) != 0)
+	if (store_record_message(&b, m) == -1 || (rc = put_rec(txn,
+	    s->dbi[DB_MESSAGES], mkey, DB_SEQ_LEN, &b)) != 0)
 		goto out;
 	if (m->message_id && *m->message_id) {
 		k.mv_data = (void *)m->message_id;
@@ -75,11 +84,8 @@ apply_msg(struct store *s, MDB_txn *txn, const struct store_msg *m)
 		if (store_record_link(&b, m, i, mkey) == -1)
 			goto out;
 		db_hex16(key, m->links[i].seq);
-		k.mv_data = key;
-		k.mv_size = DB_SEQ_LEN;
-		v.mv_data = b.data;
-		v.mv_size = b.len;
-		if ((rc = store_record_put(txn, s->dbi[DB_LINKS], &k, &v)) != 0)
+		if ((rc = put_rec(txn, s->dbi[DB_LINKS], key, DB_SEQ_LEN,
+		    &b)) != 0)
 			goto out;
 	}
 	rc = store_count_message(s, txn, m);
@@ -93,7 +99,6 @@ static int
 apply_event(struct store *s, MDB_txn *txn, const struct store_event *e)
 {
 	char	key[DB_EVKEY_LEN + 1], ref[DB_SEQ_LEN + 1], msg[DB_SEQ_LEN + 1];
-	MDB_val	k, v;
 	int	rc;
 
 	db_event_key(key, e->time_us, s->ev_order++);
@@ -102,11 +107,8 @@ apply_event(struct store *s, MDB_txn *txn, const struct store_event *e)
 	buf_reset(&s->evbuf);
 	if (store_record_event(&s->evbuf, e, ref, msg) == -1)
 		return ENOMEM;
-	k.mv_data = key;
-	k.mv_size = DB_EVKEY_LEN;
-	v.mv_data = s->evbuf.data;
-	v.mv_size = s->evbuf.len;
-	if ((rc = store_record_put(txn, s->dbi[DB_EVENTS], &k, &v)) != 0 ||
+	if ((rc = put_rec(txn, s->dbi[DB_EVENTS], key, DB_EVKEY_LEN,
+	    &s->evbuf)) != 0 ||
 	    (rc = store_pending_index(s, msg, key)) != 0 ||
 	    (rc = store_count_event(s, txn, e, ref, msg)) != 0)
 		return rc;

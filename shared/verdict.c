@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "hmap.h"
 #include "verdict.h"
 
 static const char *const class_names[VERDICT_NCLASS] = { "human", "proxy",
@@ -224,7 +225,13 @@ verdict_decide(const struct verdict_nets *vn, const struct verdict_opts *o,
 	}
 }
 
-/* ---- recent hits ---- */
+/*
+ * ---- recent hits ----
+ * A fixed, lossy table (a cache, not a map): a slot per message and source
+ * by hash, overwritten by another pair, under 64 striped locks so that the
+ * request threads rarely meet. hmap.h's table would need one lock and
+ * unbounded memory; only its hash is shared.
+ */
 
 #define RECENT_LINKS	8
 #define RECENT_STRIPES	64
@@ -278,22 +285,12 @@ verdict_recent_free(struct verdict_recent *r)
 	free(r);
 }
 
-static uint64_t
-fnv(const char *s, uint64_t h)
-{
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
 void
 verdict_recent_hit(struct verdict_recent *r, uint64_t msg, const char *ip,
     uint64_t link, int honeypot, int64_t now_us, unsigned *burst,
     int *flagged)
 {
-	uint64_t		 iph = fnv(ip ? ip : "", 0xcbf29ce484222325ULL);
+	uint64_t		 iph = hmap_hash(ip ? ip : "", HMAP_FNV);
 	uint64_t		 h = (iph ^ (msg * 0x9e3779b97f4a7c15ULL));
 	size_t			 idx = (size_t)(h % r->n);
 	pthread_mutex_t		*lk = &r->lock[idx % RECENT_STRIPES];

@@ -36,6 +36,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "net.h"
+#include "now.h"
 #include "store.h"
 #include "tls.h"
 #include "verdict.h"
@@ -633,14 +634,12 @@ http_event(struct http *h, struct http_worker *w, const struct http_conf *cf,
 	struct store_event	 ev;
 	struct verdict_in	 vi;
 	struct verdict		 v;
-	struct timespec		 ts;
 	char			 ip[INET6_ADDRSTRLEN], aip[INET6_ADDRSTRLEN];
 	const char		*ua, *purpose;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
 	memset(&ev, 0, sizeof(ev));
 	ev.type = type;
-	ev.time_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	ev.time_us = now_us();
 	ev.seq = seq;
 	ev.msg = msg;
 	http_client_ip(cf, conn, ip, sizeof(ip));
@@ -1032,35 +1031,11 @@ http_listen(const char *spec, int *fdp, char *err, size_t errlen)
 {
 	struct addrinfo	 hints, *res = NULL;
 	char		 host[256];
-	const char	*colon, *port, *hs;
-	size_t		 hn;
+	const char	*port, *hs;
 	int		 fd = -1, one = 1, rc;
 
-	if ((colon = strrchr(spec, ':')) == NULL || colon == spec ||
-	    colon[1] == '\0') {
-		snprintf(err, errlen, "\"%.64s\": want HOST:PORT", spec);
+	if (net_listen_split(spec, host, sizeof(host), &port, err, errlen) == -1)
 		return -1;
-	}
-	port = colon + 1;
-	hs = spec;
-	hn = (size_t)(colon - spec);
-	if (hs[0] == '[') {
-		if (hn < 3 || hs[hn - 1] != ']') {
-			snprintf(err, errlen, "\"%.64s\": want [IPV6]:PORT", spec);
-			return -1;
-		}
-		hs++;
-		hn -= 2;
-	} else if (memchr(hs, ':', hn)) {
-		snprintf(err, errlen, "\"%.64s\": IPv6 addresses go in []", spec);
-		return -1;
-	}
-	if (hn >= sizeof(host)) {
-		snprintf(err, errlen, "\"%.64s\": host too long", spec);
-		return -1;
-	}
-	memcpy(host, hs, hn);
-	host[hn] = '\0';
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;

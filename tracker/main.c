@@ -28,6 +28,7 @@
 #include "config.h"
 #include "http.h"
 #include "log.h"
+#include "now.h"
 #include "store.h"
 #include "tls.h"
 
@@ -161,22 +162,17 @@ tracker_drop(const char *user)
 static int64_t
 tracker_mono(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec;
+	return now_mono_us() / 1000000;
 }
 
 /* tracker_scrub - erase raw client data older than days */
 static void
 tracker_scrub(struct store *s, int days)
 {
-	struct timespec	ts;
 	int64_t		before;
 	uint64_t	n = 0;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	before = ((int64_t)ts.tv_sec - (int64_t)days * 86400) * 1000000;
+	before = (now_us() / 1000000 - (int64_t)days * 86400) * 1000000;
 	if (store_scrub_events(s, before, &n) == -1)
 		log_warnx("retention days=%d scrubbed=%" PRIu64
 		    " error=\"scrub failed\"", days, n);

@@ -681,10 +681,38 @@ test_open_errors(void **state)
 	    sizeof(err)));
 }
 
+/* the key builders: the shapes store.h documents */
+static void
+test_db_keys(void **state)
+{
+	char	k[64];
+
+	(void)state;
+	db_hex16(k, 0x1234abcdULL);
+	assert_string_equal(k, "000000001234abcd");
+	assert_int_equal(db_hex16_parse("00000000000000ff..."), 255);
+	db_scope_seq(k, 'm', 255);
+	assert_string_equal(k, "m:00000000000000ff");
+	db_event_key(k, 1767225600000000LL, 3);
+	assert_string_equal(k, "00064748462040000003");
+	db_ikey_from(k, 2, 16);
+	assert_string_equal(k, "000000000000000200000000000000100000");
+	assert_int_equal(db_uniq_key(k, sizeof(k), 'c', "0000000000000002",
+	    "10.0.0.1", 1), 0);
+	assert_string_equal(k, "c:0000000000000002:10.0.0.1:h");
+	assert_int_equal(db_uniq_key(k, sizeof(k), 'o', "0000000000000002",
+	    NULL, 0), 0);
+	assert_string_equal(k, "o:0000000000000002:");
+	assert_int_equal(db_uniq_key(k, 8, 'o', "0000000000000002", NULL, 0),
+	    -1);
+	assert_string_equal(db_name(DB_MSGEVENTS), "msgevents");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_db_keys),
 		cmocka_unit_test(test_message_and_links),
 		cmocka_unit_test(test_events_concurrent),
 		cmocka_unit_test(test_readable_records),
