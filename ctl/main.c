@@ -23,6 +23,7 @@ static const struct {
 	{ "show", ctl_show, "show MESSAGE-ID [--json]" },
 	{ "export", ctl_export, "export [--since TIME] [--until TIME]" },
 	{ "prune", ctl_prune, "prune --older-than DAYS" },
+	{ "verdict", ctl_verdict, "verdict check IP [USER-AGENT] [--open] [--head] [--no-accept] [--purpose V] [--json]" },
 	{ "domain", ctl_domain, "domain add DOMAIN | check DOMAIN [--resolver IP[:PORT]] [--json] | list" },
 };
 #define NCMDS	(sizeof(ctl_cmds) / sizeof(ctl_cmds[0]))

@@ -124,6 +124,7 @@ store_opts_config(struct store_opts *o, const struct config *c)
 	o->batch_ms = c->batch_ms;
 	o->batch_max = c->batch_max;
 	o->honeypot_window_us = (int64_t)c->honeypot_window * 1000000;
+	o->burst_window_us = (int64_t)c->burst_window_ms * 1000;
 	o->journal_max = c->journal_max;
 }
 
@@ -190,6 +191,7 @@ store_open(const char *path, const struct store_opts *o, int flags,
 	s->events = (flags & STORE_EVENTS) != 0 && !s->rdonly;
 	s->lockfd = -1;
 	s->honeypot_us = o->honeypot_window_us;
+	s->burst_us = o->burst_window_us;
 	pthread_mutex_init(&s->seq_lock, NULL);
 	pthread_mutex_init(&s->rtx_lock, NULL);
 	store_writer_init(s);

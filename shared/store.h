@@ -60,6 +60,8 @@ struct store_opts {
 	int	batch_max;	/* writer: most jobs in one commit, > 0 */
 	int64_t	honeypot_window_us; /* a honeypot hit re-labels the source's
 				   events of that message this far back */
+	int64_t	burst_window_us;    /* a burst re-labels the source's people's
+				   clicks on that message this far back */
 	uint64_t journal_max;	/* STORE_EVENTS: journal bytes not folded
 				   before store_put_event waits; 0: 1G */
 };

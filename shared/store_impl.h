@@ -15,7 +15,7 @@
  *                    "pending" records that keep them across a crash
  *   store_count.c    counters and uniques of a batch (the delta), the
  *                    message cache they need
- *   store_relabel.c  re-labelling earlier events (a honeypot hit)
+ *   store_relabel.c  re-labelling earlier events (a honeypot hit, a burst)
  *   store_scrub.c    retention of raw client data (prune.c: of records)
  *
  * Everything below runs on the writer thread unless it says otherwise.
@@ -136,6 +136,7 @@ struct store {
 
 	/* store_relabel.c */
 	int64_t		 honeypot_us;	/* honeypot look-back window */
+	int64_t		 burst_us;	/* burst look-back window */
 
 	/* store_pending.c */
 	char		(*pidx)[DB_IKEY_LEN];	/* index entries not written yet */
@@ -264,6 +265,9 @@ int	store_count_flush(struct store *s, MDB_txn *txn, const struct delta *d,
 /* store_relabel.c */
 /* store_relabel_honeypot - a source followed msg's honeypot: its earlier events become scanner events */
 int	store_relabel_honeypot(struct store *s, MDB_txn *txn, uint64_t msg,
+	    const char *ip, int64_t time_us, const char self[DB_EVKEY_LEN]);
+/* store_relabel_burst - a source's clicks on msg made a burst: its earlier people's clicks within the window become scanner/burst */
+int	store_relabel_burst(struct store *s, MDB_txn *txn, uint64_t msg,
 	    const char *ip, int64_t time_us, const char self[DB_EVKEY_LEN]);
 
 #endif

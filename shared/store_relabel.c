@@ -1,9 +1,10 @@
 /*
  * store_relabel - earlier events re-labelled by what a later one showed
  * (store_impl.h): a source that follows a message's honeypot link is a
- * scanner, and so were its earlier events on that message. Their counts
- * move from their class to "scanner", and a unique person they counted
- * is taken back.
+ * scanner, and so were its earlier events on that message; a source whose
+ * clicks on a message make a burst was a scanner from the burst's first
+ * click. Their counts move from their class to "scanner", and a unique
+ * person they counted is taken back.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -49,13 +50,23 @@ relabel_uniques(struct store *s, MDB_txn *txn, const struct scopes *sc,
 	return rc;
 }
 
+/* what a sweep re-labels, and as what */
+struct relabel {
+	const char	*reason;	/* the new reason (class: scanner) */
+	int		 human_clicks;	/* only clicks counted as people */
+};
+
+static const struct relabel relabel_honeypot = { "honeypot-source", 0 };
+static const struct relabel relabel_burst = { "burst", 1 };
+
 /*
  * relabel_event - the event of key evkey, when ip's and not yet a
- * scanner's, becomes a scanner's: its counts, its uniques, its record
+ * scanner's (with how->human_clicks: a person's click), becomes a
+ * scanner's: its counts, its uniques, its record
  */
 static int
 relabel_event(struct store *s, MDB_txn *txn, uint64_t msg, const char *msg16,
-    const char *evkey, const char *ip)
+    const char *evkey, const char *ip, const struct relabel *how)
 {
 	const char		*cls, *type, *eip, *link = NULL;
 	const struct msginfo	*mi;
@@ -75,7 +86,9 @@ relabel_event(struct store *s, MDB_txn *txn, uint64_t msg, const char *msg16,
 		return 0;
 	if (json_unpack(o, "{s:s, s:s, s:s, s:I}", "class", &cls,
 	    "type", &type, "ip", &eip, "time", &t) != 0 ||
-	    strcmp(eip, ip) != 0 || strcmp(cls, "scanner") == 0) {
+	    strcmp(eip, ip) != 0 || strcmp(cls, "scanner") == 0 ||
+	    (how->human_clicks && (strcmp(cls, "human") != 0 ||
+	    strcmp(type, "click") != 0))) {
 		json_decref(o);
 		return 0;
 	}
@@ -94,23 +107,28 @@ relabel_event(struct store *s, MDB_txn *txn, uint64_t msg, const char *msg16,
 	if (rc == 0 && strcmp(cls, "human") == 0 && mi->nrcpt != 1)
 		rc = relabel_uniques(s, txn, &sc, click, msg16, link, ip);
 	json_object_set_new(o, "class", json_string("scanner"));
-	json_object_set_new(o, "reason", json_string("honeypot-source"));
+	json_object_set_new(o, "reason", json_string(how->reason));
 	if (rc == 0)
 		rc = store_record_json(txn, s->dbi[DB_EVENTS], ekey, o, 0);
 	json_decref(o);
 	return rc;
 }
 
-int
-store_relabel_honeypot(struct store *s, MDB_txn *txn, uint64_t msg,
-    const char *ip, int64_t time_us, const char self[DB_EVKEY_LEN])
+/*
+ * relabel_sweep - ip's events on msg from window_us before time_us on,
+ * but self, re-labelled as how says
+ */
+static int
+relabel_sweep(struct store *s, MDB_txn *txn, uint64_t msg, const char *ip,
+    int64_t time_us, const char self[DB_EVKEY_LEN], int64_t window_us,
+    const struct relabel *how)
 {
 	MDB_cursor	*cur = NULL;
 	MDB_val		 k, v;
 	char		 from[DB_IKEY_LEN + 1], msg16[DB_SEQ_LEN + 1];
 	int		 rc;
 
-	if (ip == NULL || s->honeypot_us <= 0)
+	if (ip == NULL || window_us <= 0)
 		return 0;
 	/*
 	 * The events not yet in the index, this batch's too, first; and the
@@ -121,7 +139,7 @@ store_relabel_honeypot(struct store *s, MDB_txn *txn, uint64_t msg,
 		return rc;
 	s->fold_now = 1;	/* and what the batch adds after them */
 	db_hex16(msg16, msg);
-	db_ikey_from(from, msg, time_us - s->honeypot_us);
+	db_ikey_from(from, msg, time_us - window_us);
 	if ((rc = mdb_cursor_open(txn, s->dbi[DB_MSGEVENTS], &cur)) != 0)
 		return rc;
 	k.mv_data = from;
@@ -135,9 +153,26 @@ store_relabel_honeypot(struct store *s, MDB_txn *txn, uint64_t msg,
 			break;
 		if (memcmp(evkey, self, DB_EVKEY_LEN) == 0)
 			continue;
-		if ((rc = relabel_event(s, txn, msg, msg16, evkey, ip)) != 0)
+		if ((rc = relabel_event(s, txn, msg, msg16, evkey, ip,
+		    how)) != 0)
 			break;
 	}
 	mdb_cursor_close(cur);
 	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int
+store_relabel_honeypot(struct store *s, MDB_txn *txn, uint64_t msg,
+    const char *ip, int64_t time_us, const char self[DB_EVKEY_LEN])
+{
+	return relabel_sweep(s, txn, msg, ip, time_us, self, s->honeypot_us,
+	    &relabel_honeypot);
+}
+
+int
+store_relabel_burst(struct store *s, MDB_txn *txn, uint64_t msg,
+    const char *ip, int64_t time_us, const char self[DB_EVKEY_LEN])
+{
+	return relabel_sweep(s, txn, msg, ip, time_us, self, s->burst_us,
+	    &relabel_burst);
 }

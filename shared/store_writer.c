@@ -94,7 +94,7 @@ out:
 	return rc;
 }
 
-/* apply_event - write one event, its index entry, its counters; a honeypot hit re-labels */
+/* apply_event - write one event, its index entry, its counters; a honeypot hit or a burst re-labels */
 static int
 apply_event(struct store *s, MDB_txn *txn, const struct store_event *e)
 {
@@ -114,6 +114,9 @@ apply_event(struct store *s, MDB_txn *txn, const struct store_event *e)
 		return rc;
 	if (e->reason && strcmp(e->reason, "honeypot") == 0)
 		rc = store_relabel_honeypot(s, txn, e->msg, e->ip, e->time_us,
+		    key);
+	else if (e->reason && strcmp(e->reason, "burst") == 0)
+		rc = store_relabel_burst(s, txn, e->msg, e->ip, e->time_us,
 		    key);
 	return rc;
 }

@@ -10,8 +10,11 @@
  *   known image proxy User-Agent      proxy    gmail-proxy, yahoo-proxy, ...
  *   bare "Mozilla/5.0" (Apple MPP)    proxy    apple-mpp
  *   security scanner User-Agent       scanner  safelinks, mimecast, ...
+ *   office suite link check           prefetch office-link-check
+ *   social/chat link preview          prefetch link-preview
  *   tool or crawler User-Agent        bot      curl, python, headless, ...
  *   no User-Agent                     bot      empty-ua
+ *   neither Accept nor Accept-Language bot     no-browser-headers
  *   HEAD request                      prefetch head
  *   Purpose/Sec-Purpose: prefetch     prefetch purpose-prefetch
  *   click within click_min_seconds    scanner  too-fast
@@ -50,6 +53,16 @@ struct verdict_nets {
  */
 int	verdict_nets_load(struct verdict_nets *vn, const char *path, char *err,
 	    size_t errlen);
+/* verdict_nets_builtin - add the list compiled in (contrib/networks/scanners.txt) */
+int	verdict_nets_builtin(struct verdict_nets *vn, char *err, size_t errlen);
+/*
+ * verdict_nets_config - the networks the verdict_networks key names: empty
+ * (the default) is the built-in list, "none" no list at all, otherwise the
+ * files named, where the word "builtin" stands for the built-in list.
+ * -1 with the file, line and reason in err.
+ */
+int	verdict_nets_config(struct verdict_nets *vn, char *const *list,
+	    char *err, size_t errlen);
 void	verdict_nets_free(struct verdict_nets *vn);
 
 /* what is known of one request */
@@ -58,6 +71,9 @@ struct verdict_in {
 	const char	*ua;		/* NULL or "" when absent */
 	const char	*method;
 	const char	*purpose;	/* Purpose or Sec-Purpose header, or NULL */
+	int		 headers_known;	/* accept, accept_language are set */
+	const char	*accept;	/* Accept header, or NULL */
+	const char	*accept_language; /* Accept-Language header, or NULL */
 	const char	*ip;		/* client address, text */
 	int64_t		 now_us;
 	int64_t		 sent_us;	/* when the message was sent; 0 unknown */

@@ -153,15 +153,13 @@ static struct http_conf *
 http_conf_new(const struct config *c, char *err, size_t errlen)
 {
 	struct http_conf	*cf;
-	size_t			 i;
 
 	snprintf(err, errlen, "out of memory");
 	if ((cf = calloc(1, sizeof(*cf))) == NULL)
 		return NULL;
-	for (i = 0; c->verdict_networks && c->verdict_networks[i]; i++)
-		if (verdict_nets_load(&cf->nets, c->verdict_networks[i], err,
-		    errlen) == -1)
-			goto fail;
+	if (verdict_nets_config(&cf->nets, c->verdict_networks, err,
+	    errlen) == -1)
+		goto fail;
 	cf->vopts.click_min_us = (int64_t)c->click_min_seconds * 1000000;
 	cf->vopts.burst_links = (unsigned)c->burst_links;
 	if (c->fallback_url && (cf->fallback_url = strdup(c->fallback_url))
@@ -660,6 +658,11 @@ http_event(struct http *h, struct http_worker *w, const struct http_conf *cf,
 	    "Sec-Purpose");
 	vi.purpose = purpose ? purpose : MHD_lookup_connection_value(conn,
 	    MHD_HEADER_KIND, "Purpose");
+	vi.headers_known = 1;
+	vi.accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_ACCEPT);
+	vi.accept_language = MHD_lookup_connection_value(conn,
+	    MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_LANGUAGE);
 	vi.ip = ip;
 	vi.now_us = ev.time_us;
 	vi.sent_us = sent_us;

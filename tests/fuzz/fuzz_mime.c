@@ -73,7 +73,7 @@ rm1(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
 static void
 store_start(void)
 {
-	struct store_opts	o = { MAP_SIZE, 1, 4096, 0, 0 };
+	struct store_opts	o = { MAP_SIZE, 1, 4096, 0, 0, 0 };
 	char			err[512];
 
 	snprintf(dbdir, sizeof(dbdir), "%s/db%u", root, generation++);

@@ -20,7 +20,7 @@ static struct store	*st;
 static int
 setup(void **state)
 {
-	struct store_opts	o = { 256 << 20, 10, 4096, 0, 0 };
+	struct store_opts	o = { 256 << 20, 10, 4096, 0, 0, 0 };
 	char			err[256];
 
 	(void)state;

@@ -18,7 +18,7 @@ static char *dir;
 static struct store *
 open_store(int flags)
 {
-	struct store_opts	o = { 64 << 20, 10, 4096, 0, 0 };
+	struct store_opts	o = { 64 << 20, 10, 4096, 0, 0, 0 };
 	char			err[256];
 	struct store		*s = store_open(dir, &o, flags, err, sizeof(err));
 
@@ -237,7 +237,7 @@ ev(struct store *s, enum store_ev type, uint64_t seq, uint64_t msg,
 static void
 test_scoped_counters(void **state)
 {
-	struct store_opts	 o = { 64 << 20, 10, 4096, 60000000, 0 };
+	struct store_opts	 o = { 64 << 20, 10, 4096, 60000000, 1000000, 0 };
 	struct store		*s;
 	struct store_msg	 m;
 	struct store_link	 l[2];
@@ -329,6 +329,38 @@ test_scoped_counters(void **state)
 	assert_int_equal(counter(s, "d:example.com|uclicks.human"), 0);
 	assert_int_equal(counter(s, "t:2026-01-01|uclicks.human"), 0);
 	assert_int_equal(counter(s, "t:2026-01-01|uopens.human"), 1);
+
+	/*
+	 * A burst: 10.0.0.3's third link within the window (1 s) makes its two
+	 * earlier people's clicks on the message scanner/burst too; its open,
+	 * another source's click in the window and its own click before the
+	 * window stay
+	 */
+	ev(s, STORE_EV_CLICK, first, mseq, "10.0.0.3", "human", "-",
+	    t0 + 1000000);
+	ev(s, STORE_EV_OPEN, mseq, mseq, "10.0.0.3", "human", "-", t0 + 2500000);
+	ev(s, STORE_EV_CLICK, first, mseq, "10.0.0.3", "human", "-",
+	    t0 + 2600000);
+	ev(s, STORE_EV_CLICK, first + 1, mseq, "10.0.0.4", "human", "-",
+	    t0 + 2700000);
+	assert_int_equal(store_flush(s), 0);	/* in an earlier batch, and */
+	ev(s, STORE_EV_CLICK, first + 1, mseq, "10.0.0.3", "human", "-",
+	    t0 + 2800000);			/* in the burst's own batch */
+	ev(s, STORE_EV_CLICK, first, mseq, "10.0.0.3", "scanner", "burst",
+	    t0 + 3000000);
+	assert_int_equal(store_flush(s), 0);
+	snprintf(key, sizeof(key), "m:%016" PRIx64 "|clicks.human", mseq);
+	assert_int_equal(counter(s, key), 2);
+	snprintf(key, sizeof(key), "m:%016" PRIx64 "|clicks.scanner", mseq);
+	assert_int_equal(counter(s, key), 6);
+	snprintf(key, sizeof(key), "m:%016" PRIx64 "|opens.human", mseq);
+	assert_int_equal(counter(s, key), 2);
+	assert_int_equal(counter(s, "c:spring|clicks.scanner"), 6);
+	assert_int_equal(counter(s, "t:2026-01-01|clicks.human"), 2);
+	snprintf(key, sizeof(key), "l:%016" PRIx64 "|clicks.scanner", first + 1);
+	assert_int_equal(counter(s, key), 1);
+	snprintf(key, sizeof(key), "l:%016" PRIx64 "|clicks.human", first + 1);
+	assert_int_equal(counter(s, key), 1);
 	store_close(s);
 }
 
@@ -564,7 +596,7 @@ put_msg(struct store *s, int nrcpt, int nlinks, uint64_t *mseq, uint64_t *link)
 static void
 test_link_pending(void **state)
 {
-	struct store_opts	 o = { 64 << 20, 10, 64, 0, 0 };
+	struct store_opts	 o = { 64 << 20, 10, 64, 0, 0, 0 };
 	struct store		*s;
 	uint64_t		 mseq, link, m1, l1;
 	char			 err[256], key[80], ip[32];
@@ -652,7 +684,7 @@ static void
 test_events_lock(void **state)
 {
 	struct store	*s, *t;
-	struct store_opts o = { 64 << 20, 10, 4096, 0, 0 };
+	struct store_opts o = { 64 << 20, 10, 4096, 0, 0, 0 };
 	char		 err[256];
 
 	(void)state;
@@ -670,7 +702,7 @@ test_events_lock(void **state)
 static void
 test_open_errors(void **state)
 {
-	struct store_opts	o = { 64 << 20, 10, 4096, 0, 0 };
+	struct store_opts	o = { 64 << 20, 10, 4096, 0, 0, 0 };
 	char			err[256];
 
 	(void)state;

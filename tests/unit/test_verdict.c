@@ -42,6 +42,14 @@ static const struct {
 	{ 1, FF, "HEAD", NULL, "10.0.0.1", 60 * SEC, 0, 0, 1, "prefetch", "head" },
 	{ 1, FF, "GET", "prefetch;anonymous-client-ip", "10.0.0.1", 60 * SEC, 0, 0, 1, "prefetch", "purpose-prefetch" },
 	{ 1, FF, "GET", "preview", "10.0.0.1", 60 * SEC, 0, 0, 1, "prefetch", "purpose-prefetch" },
+	/* link previews and office link checks; Outlook's own image fetch is a person */
+	{ 1, "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)", "GET", NULL, "10.0.0.1", 60 * SEC, 0, 0, 1, "prefetch", "link-preview" },
+	{ 1, "facebookexternalhit/1.1 Facebot Twitterbot/1.0", "GET", NULL, "10.0.0.1", 60 * SEC, 0, 0, 1, "prefetch", "link-preview" },
+	{ 1, "WhatsApp/2.23.20.0 A", "GET", NULL, "10.0.0.1", 60 * SEC, 0, 0, 1, "prefetch", "link-preview" },
+	{ 1, "Microsoft Office Existence Discovery", "GET", NULL, "10.0.0.1", 60 * SEC, 0, 0, 1, "prefetch", "office-link-check" },
+	{ 1, "Mozilla/4.0 (compatible; ms-office; MSOffice 16)", "GET", NULL, "10.0.0.1", 60 * SEC, 0, 0, 1, "prefetch", "office-link-check" },
+	{ 0, "Mozilla/4.0 (compatible; ms-office; MSOffice 16)", "GET", NULL, "10.0.0.1", 60 * SEC, 0, 0, 1, "human", "-" },
+	{ 1, "Mozilla/5.0 (iPhone; CPU iPhone OS 16_7 like Mac OS X) LinkedInApp/9.29", "GET", NULL, "10.0.0.1", 60 * SEC, 0, 0, 1, "human", "-" },
 };
 
 static void
@@ -72,6 +80,8 @@ test_rules(void **state)
 		in.honeypot = cases[i].honeypot;
 		in.honeypot_source = cases[i].source;
 		in.burst = cases[i].burst;
+		in.headers_known = 1;
+		in.accept = "*/*";
 		verdict_decide(&vn, &o, &in, &v);
 		if (strcmp(verdict_class_name(v.cls), cases[i].cls) != 0 ||
 		    strcmp(v.reason, cases[i].reason) != 0)
@@ -79,7 +89,41 @@ test_rules(void **state)
 			    verdict_class_name(v.cls), v.reason, cases[i].cls,
 			    cases[i].reason);
 	}
+	/* neither Accept nor Accept-Language: a script, unless nothing is known */
+	memset(&in, 0, sizeof(in));
+	in.click = 1;
+	in.ua = FF;
+	in.method = "GET";
+	in.ip = "10.0.0.1";
+	verdict_decide(&vn, &o, &in, &v);
+	assert_string_equal(v.reason, "-");
+	in.headers_known = 1;
+	verdict_decide(&vn, &o, &in, &v);
+	assert_string_equal(v.reason, "no-browser-headers");
+	in.accept_language = "en";
+	verdict_decide(&vn, &o, &in, &v);
+	assert_string_equal(v.reason, "-");
 	verdict_nets_free(&vn);
+	/* verdict_networks: empty is the built-in list, "none" none, files and "builtin" */
+	{
+		char w_none[] = "none", w_builtin[] = "builtin";
+		char *none[] = { w_none, NULL }, *both[] = { path, w_builtin, NULL };
+		char *bad[] = { w_none, path, NULL };
+		size_t nbuiltin;
+
+		assert_int_equal(verdict_nets_config(&vn, NULL, err, sizeof(err)), 0);
+		nbuiltin = vn.n;
+		assert_true(nbuiltin >= 10);
+		verdict_nets_free(&vn);
+		assert_int_equal(verdict_nets_config(&vn, none, err, sizeof(err)), 0);
+		assert_int_equal(vn.n, 0);
+		assert_int_equal(verdict_nets_config(&vn, both, err, sizeof(err)), 0);
+		assert_int_equal(vn.n, 3 + nbuiltin);
+		verdict_nets_free(&vn);
+		assert_int_equal(verdict_nets_config(&vn, bad, err, sizeof(err)), -1);
+		assert_non_null(strstr(err, "stands alone"));
+		verdict_nets_free(&vn);
+	}
 	/* a bad file names its line */
 	unit_write(path, "10.0.0.0/8 human ok\n10.0.0.0/8 robot x\n");
 	assert_int_equal(verdict_nets_load(&vn, path, err, sizeof(err)), -1);
