@@ -114,6 +114,7 @@ struct store {
 	/* store_journal.c: the event journal, NULL without STORE_EVENTS */
 	struct journal	*journal;
 	uint64_t	 j_start;	/* read position when the batch began */
+	uint64_t	 j_stored;	/* position committed in meta */
 	uint64_t	 j_taken;	/* records the batch read */
 	int64_t		 j_last_us;	/* time of the batch's last event */
 	int		 j_more;	/* the batch left records to read */

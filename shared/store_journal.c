@@ -167,7 +167,7 @@ store_journal_open(struct store *s, const char *path, char *err,
 	snprintf(dir, sizeof(dir), "%s/journal", path);
 	if ((s->journal = journal_open(dir, pos, &o, err, errlen)) == NULL)
 		return -1;
-	s->j_folded_pos = pos;
+	s->j_folded_pos = s->j_stored = pos;
 	return 0;
 }
 
@@ -237,7 +237,7 @@ store_journal_mark(struct store *s, MDB_txn *txn)
 	MDB_val	k, v;
 	char	num[DB_SEQ_LEN + 1];
 
-	if (journal_read_pos(s->journal) == s->j_start)
+	if (journal_read_pos(s->journal) == s->j_stored)
 		return 0;
 	db_hex16(num, journal_read_pos(s->journal));
 	k.mv_data = (void *)DB_META_JOURNAL_POS;
@@ -267,8 +267,9 @@ store_journal_end(struct store *s, int rc)
 	if (rc != 0) {
 		/*
 		 * Undone: read the batch again. A batch of one record that
-		 * fails is that record's fault: it is passed over (stored
-		 * with the next batch's position), or it would stop the fold.
+		 * fails is that record's fault: it is passed over (the next
+		 * batch stores the position after it), or it would stop the
+		 * fold.
 		 */
 		if (s->j_single && s->j_taken == 1) {
 			log_warnx("store op=journal_fold pos=%" PRIu64
@@ -285,8 +286,9 @@ store_journal_end(struct store *s, int rc)
 		return;
 	}
 	s->j_single = 0;
-	if (pos != s->j_start)
+	if (pos != s->j_stored)
 		journal_folded(s->journal, pos);
+	s->j_stored = pos;
 	if (s->j_taken && store_journal_more(s))
 		lag = now_us() - s->j_last_us;
 	pthread_mutex_lock(&s->q_lock);

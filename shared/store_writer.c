@@ -134,7 +134,8 @@ writer_wait(struct store *s, int backlog, int64_t last_us)
 	struct timespec	dl;
 	int64_t		until;
 
-	while (s->q_head == NULL && !s->q_stop && !store_journal_ready(s))
+	while (s->q_head == NULL && !s->q_stop && s->q_flush == 0 &&
+	    !store_journal_ready(s))
 		pthread_cond_wait(&s->q_cond, &s->q_lock);
 	if (s->opts.batch_ms <= 0 || backlog)
 		return;
