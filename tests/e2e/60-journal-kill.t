@@ -1,8 +1,8 @@
 #!/bin/bash
 # 60-journal-kill.t - the event journal: SIGKILL of mtrack-tracker under a
-# bounded concurrent click load (curl clients, keep-alive, one User-Agent
-# per request) loses no answered click and counts none twice, in 3 rounds;
-# SIGTERM under load drains the journal. No timing is asserted: every wait
+# bounded concurrent load of clicks and opens (curl clients, keep-alive, one
+# User-Agent per request) loses no answered event (302 or 200) and counts
+# none twice, in 3 rounds; SIGTERM under load drains the journal. No timing is asserted: every wait
 # is for a condition, with a generous bound. MTRACK_KEEP=1 keeps the temp dir.
 TOP=${MTRACK_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/tests/lib/tap.sh"
@@ -42,9 +42,10 @@ PER=400		# requests per client and round
 } > "$T/conf"
 
 metric() { curl -s "$ADMIN/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
-counter() {
+# events - clicks and opens the counters hold
+events() {
 	"$CTL" stats -c "$T/conf" --json 2>/dev/null |
-	    python3 -c "import json, sys; print(json.load(sys.stdin)['$1'])"
+	    python3 -c "import json, sys; d = json.load(sys.stdin); print(d['clicks'] + d['opens'])"
 }
 nevents() { mdb_stat -s events "$T/db" | awk '$1 == "Entries:" { print $2 }'; }
 
@@ -85,20 +86,24 @@ appended_at_least() { [ "$(metric mtrack_journal_appends_total)" -ge "$1" ] 2>/d
 "$CTL" rewrite -c "$T/conf" < "$T/in.eml" 2>/dev/null |
     perl -MMIME::QuotedPrint -0777 -ne 'print decode_qp($_)' > "$T/out.eml"
 mapfile -t LINKS < <(grep -o "$BASE/click/[A-Za-z0-9_-]*" "$T/out.eml")
+OPEN=$(grep -o "$BASE/open/[A-Za-z0-9_-]*\.png" "$T/out.eml" | head -1)
 is "${#LINKS[@]}" 8 "the rewriter recorded 8 links"
-[ ${#LINKS[@]} -eq 8 ] || bail "no links to click"
+[ ${#LINKS[@]} -eq 8 ] && [ -n "$OPEN" ] || bail "no links to click"
 
-# load NAME - CLIENTS curls in the background, PER clicks each on one
-# keep-alive connection; each request has its own User-Agent, and each
-# answer is written as "CODE AGENT" to $T/ans.NAME.CLIENT
+# load NAME - CLIENTS curls in the background, PER requests each on one
+# keep-alive connection (a click, every fourth the pixel); each request has
+# its own User-Agent, and each answer is written as "CODE AGENT" to
+# $T/ans.NAME.CLIENT
 load() {
-	local c i
+	local c i u
 	LOADS=
 	for c in $(seq $CLIENTS); do
 		for i in $(seq $PER); do
 			[ "$i" -gt 1 ] && echo next
+			u=${LINKS[$(( (c + i) % 8 ))]}
+			[ $((i % 4)) = 0 ] && u=$OPEN
 			printf 'url = "%s"\nuser-agent = "k-%s-%s-%s"\noutput = "/dev/null"\n' \
-			    "${LINKS[$(( (c + i) % 8 ))]}" "$1" "$c" "$i"
+			    "$u" "$1" "$c" "$i"
 			printf 'write-out = "%%{http_code} k-%s-%s-%s\\n"\n' "$1" "$c" "$i"
 		done > "$T/k.$1.$c"
 		curl -s -K "$T/k.$1.$c" > "$T/ans.$1.$c" 2>/dev/null &
@@ -107,12 +112,12 @@ load() {
 }
 load_wait() { wait $LOADS 2>/dev/null; LOADS=; }
 
-# the agents whose clicks were answered (302), and the agents of the store's events
-answered() { cat "$T"/ans."$1".* | awk '$1 == 302 { print $2 }' | sort; }
+# the agents whose clicks or opens were answered (302, 200), and the agents of the store's events
+answered() { cat "$T"/ans."$1".* | awk '$1 == 302 || $1 == 200 { print $2 }' | sort; }
 stored() { mdb_dump -p -s events "$T/db" | grep -o "\"ua\":\"k-$1-[0-9-]*\"" | cut -d'"' -f4 | sort; }
 
-# check NAME STORED_BEFORE - every answered click of the load is stored once;
-# the clicks stored but not answered are requests in flight (one per client)
+# check NAME STORED_BEFORE - every answered event of the load is stored once;
+# the events stored but not answered are requests in flight (one per client)
 check() {
 	local name=$1 before=$2 ans st dup missing extra c n
 	answered "$name" > "$T/a.$name"
@@ -124,14 +129,14 @@ check() {
 	extra=$(comm -13 "$T/a.$name" "$T/s.$name" | wc -l)
 	diag "$name: answered=$ans stored=$st extra=$extra"
 	[ "$ans" -gt 0 ]
-	ok $? "$name: clients saw $ans redirects"
-	is "$missing" 0 "$name: every answered click is in the store ($ans)"
-	is "$dup" 0 "$name: no click is stored twice"
+	ok $? "$name: clients saw $ans answers (302 and 200)"
+	is "$missing" 0 "$name: every answered click and open is in the store ($ans)"
+	is "$dup" 0 "$name: no event is stored twice"
 	[ "$extra" -le "$CLIENTS" ]
 	ok $? "$name: stored but not answered: $extra, at most one in flight per client"
-	c=$(counter clicks)
+	c=$(events)
 	n=$(nevents)
-	is "$c" "$n" "$name: the clicks counter equals the events stored ($n)"
+	is "$c" "$n" "$name: the counters (clicks + opens) equal the events stored ($n)"
 	is "$c" "$((before + st))" "$name: counted once: $before before, $st now"
 }
 
@@ -146,29 +151,29 @@ like "$(curl -s "$ADMIN/metrics")" 'mtrack_journal_backpressure 0' "/metrics: no
 # -- SIGKILL under load, three rounds -------------------------------------------
 REPLAYED=0
 for round in 1 2 3; do
-	base=$(counter clicks)
+	base=$(events)
 	load "r$round"
 	wait_for appended_at_least 300
-	ok $? "round $round: the load runs (300 clicks appended)"
+	ok $? "round $round: the load runs (300 events appended)"
 	stop KILL
 	load_wait
 	# the store as the dead process left it, then what the journal adds
-	before=$(counter clicks)
+	before=$(events)
 	start
 	ok $? "round $round: restart after SIGKILL"
 	wait_for folded
 	ok $? "round $round: the journal is folded after the restart"
-	REPLAYED=$((REPLAYED + $(counter clicks) - before))
+	REPLAYED=$((REPLAYED + $(events) - before))
 	check "r$round" "$base"
 done
-diag "the restarts replayed $REPLAYED clicks the kills left in the journal"
+diag "the restarts replayed $REPLAYED events the kills left in the journal"
 [ "$REPLAYED" -gt 0 ]
-ok $? "the journal held answered clicks the store had not committed at a kill"
+ok $? "the journal held answered events the store had not committed at a kill"
 grep -q 'journal op=open segments_to_replay=' "$T/log"
 ok $? "the log names the replay"
 
 # -- SIGTERM under load drains --------------------------------------------------
-base=$(counter clicks)
+base=$(events)
 load term
 wait_for appended_at_least 300
 ok $? "term: the load runs"
@@ -178,10 +183,10 @@ is "$RC" 0 "term: SIGTERM exits 0"
 check term "$base"
 n=$(find "$T/db/journal" -name '*.jnl' | wc -l)
 is "$n" 0 "term: the journal is drained: no segment left"
-c=$(counter clicks)
+c=$(events)
 start
 ok $? "term: restart"
 wait_for folded
-is "$(counter clicks)" "$c" "term: the restart replays nothing twice"
+is "$(events)" "$c" "term: the restart replays nothing twice"
 stop TERM
 done_testing
