@@ -198,6 +198,8 @@ int	store_journal_mark(struct store *s, MDB_txn *txn);
 void	store_journal_end(struct store *s, int rc);
 /* store_journal_more - records wait after the batch */
 int	store_journal_more(struct store *s);
+/* store_journal_sync - make the journal durable when batch_ms has passed since the last time */
+void	store_journal_sync(struct store *s);
 /* store_journal_after - between batches: sync when due, next segment ready */
 void	store_journal_after(struct store *s);
 /* store_journal_ready - a record waits (else the next append wakes the writer) */

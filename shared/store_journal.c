@@ -306,18 +306,25 @@ store_journal_end(struct store *s, int rc)
 }
 
 void
-store_journal_after(struct store *s)
+store_journal_sync(struct store *s)
 {
 	struct journal_stats	st;
 	int64_t			t = now_mono_us();
 
+	if (t - s->j_sync_us < (int64_t)s->opts.batch_ms * 1000)
+		return;
 	journal_stats(s->journal, &st);
 	/* what is not folded yet is made durable every batch_ms */
-	if (st.tail > st.synced && st.tail > st.folded &&
-	    t - s->j_sync_us >= (int64_t)s->opts.batch_ms * 1000) {
+	if (st.tail > st.synced && st.tail > st.folded) {
 		journal_sync(s->journal);
 		s->j_sync_us = t;
 	}
+}
+
+void
+store_journal_after(struct store *s)
+{
+	store_journal_sync(s);
 	if (journal_prepare(s->journal) == -1)
 		log_warn("store op=journal_prepare");
 }

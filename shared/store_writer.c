@@ -226,9 +226,13 @@ writer_fold(struct store *s, MDB_txn *txn, uint64_t n)
 	if (s->journal == NULL)
 		return 0;
 	while (n++ < (uint64_t)s->opts.batch_max &&
-	    (r = store_journal_next(s, &ev)) == 0)
+	    (r = store_journal_next(s, &ev)) == 0) {
 		if ((rc = apply_event(s, txn, &ev)) != 0)
 			return rc;
+		/* a long batch: the journal still made durable every batch_ms */
+		if (n % 1024 == 0)
+			store_journal_sync(s);
+	}
 	if (r == -1)
 		return EIO;
 	return store_journal_mark(s, txn);
