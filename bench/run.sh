@@ -585,6 +585,7 @@ setup_postfix() {
 	MT_SOCK=$PF_DIR/queue/mtrack/mtrack.sock
 	NOOP_SOCK=$PF_DIR/queue/noop/noop.sock
 	sed -i "s|^milter_socket = .*|milter_socket = unix:$MT_SOCK|" "$MT_CONF"
+	echo "milter_socket_group = postfix" >> "$MT_CONF"
 	printf '127.0.0.1:%s inet n - n - - smtpd -o smtpd_milters=unix:%s\n' \
 		"$PF_SMTP2" mtrack/mtrack.sock "$PF_SMTP3" noop/noop.sock >> "$PF_CONF/master.cf"
 	_pf_age_conf

@@ -5,10 +5,14 @@
 # the system's Postfix is not touched) with smtpd_milters pointing at
 # mtrack-milter; mtrack-tracker beside it; a temporary config and database.
 # Sends contrib/examples/newsletter.eml through Postfix, shows the rewritten
-# links of the delivered copy, follows one click, loads the open pixel, and
-# prints mtrackctl stats. Needs root (Postfix), like the end-to-end tests.
+# links of the delivered copy, follows one click, loads the open pixel,
+# sends a few more readers and machines, prints mtrackctl stats and writes
+# the report page to demo-report.html. Needs root (Postfix), like the
+# end-to-end tests.
 #
-#   sh contrib/demo.sh [MESSAGE.eml]      DEMO_KEEP=1 keeps the temp dir
+#   sh contrib/demo.sh [MESSAGE.eml]      DEMO_KEEP=1 keeps the temp dir,
+#                                         DEMO_SHOT=docs/report.png takes the
+#                                         README's screenshot of the report
 cd "$(dirname "$0")/.." || exit 1
 TOP=$(pwd)
 MSG=${1:-contrib/examples/newsletter.eml}
@@ -71,6 +75,8 @@ mkdir -p "$DIR/db"
 	# keep the metrics listener off the default port, if this build has one
 	"$CTL" -n 2>/dev/null | grep -q '^admin_listen' && echo "admin_listen = 127.0.0.1:$APORT"
 	echo "log_level = info"
+	# the demo's files are root's when it runs as root
+	[ "$(id -u)" != 0 ] || echo "user = root"
 } > "$CONF"
 "$CTL" -n -c "$CONF" >/dev/null || die "bad configuration $CONF"
 
@@ -164,10 +170,39 @@ fi
 say "GET $click (curl's own User-Agent: counted as a bot)"
 say "  -> $(curl -sS -o /dev/null -w '%{http_code} %{redirect_url}' "$click")"
 
-# the tracker commits events in batches: wait (briefly) until the click shows
+say ""
+say "== more readers and machines, from other loopback addresses"
+# visit SRC USER-AGENT URL [curl options]: one request from 127.0.0.SRC
+visit() {
+	src=$1 ua=$2 url=$3
+	shift 3
+	curl -sS -o /dev/null --interface "127.0.0.$src" -A "$ua" "$@" "$url" || return 1
+	[ "${url#"$URL"/click/}" != "$url" ] && CLICKS=$((CLICKS + 1))
+	return 0
+}
+SAFARI='Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15'
+GMAIL='Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com GoogleImageProxy)'
+l1=$(grep "^$URL/click/" "$DIR/delivered.links" | sed -n 1p)
+l2=$(grep "^$URL/click/" "$DIR/delivered.links" | sed -n 2p)
+l3=$(grep "^$URL/click/" "$DIR/delivered.links" | sed -n 3p)
+l4=$(grep "^$URL/click/" "$DIR/delivered.links" | sed -n 4p)
+CLICKS=2
+if [ -n "$pixel" ] && [ -n "$l4" ]; then
+	visit 2 "$BROWSER" "$pixel" && visit 2 "$BROWSER" "$l2" && visit 2 "$BROWSER" "$l3" &&
+	visit 3 "$SAFARI" "$pixel" && visit 3 "$SAFARI" "$l1" &&
+	visit 4 "$GMAIL" "$pixel" && visit 5 'Mozilla/5.0' "$pixel" &&
+	visit 6 "$BROWSER" "$l1" -I &&
+	visit 7 'Mozilla/5.0 SafeLinks' "$l1" && visit 7 'Mozilla/5.0 SafeLinks' "$l2" &&
+	visit 7 'Mozilla/5.0 SafeLinks' "$l3" &&
+	visit 8 'python-requests/2.31' "$l4" || die "a request to the tracker failed"
+	say "two people (Firefox, Safari), Gmail's image proxy, Apple Mail Privacy Protection,"
+	say "a HEAD prefetch, a link scanner (SafeLinks) and a script: $CLICKS clicks in all"
+fi
+
+# the tracker commits events in batches: wait (briefly) until the clicks show
 n=0
-while [ $n -lt 40 ]; do
-	"$CTL" stats -c "$CONF" --json 2>/dev/null | grep -Eq '"clicks": *2' && break
+while [ $n -lt 100 ]; do
+	"$CTL" stats -c "$CONF" --json 2>/dev/null | grep -Eq "\"clicks\": *$CLICKS" && break
 	sleep 0.05
 	n=$((n + 1))
 done
@@ -186,8 +221,23 @@ say ""
 say "== mtrackctl stats -c CONF --json"
 "$CTL" stats -c "$CONF" --json | head -n 6 || die "mtrackctl stats --json failed"
 say ""
+say "== mtrackctl report -c CONF --html > demo-report.html"
+"$CTL" report -c "$CONF" --html > "$TOP/demo-report.html" || die "mtrackctl report failed"
+say "(while the demo ran, its tracker served the same page on its admin listener:"
+say " http://127.0.0.1:$APORT/report)"
+if [ -n "${DEMO_SHOT:-}" ]; then
+	# DEMO_SHOT=docs/report.png make demo: the README's screenshot
+	command -v chromium >/dev/null 2>&1 || die "DEMO_SHOT needs chromium"
+	timeout 120 chromium --headless --disable-gpu --no-sandbox --no-first-run \
+		--user-data-dir="$DIR/chromium" --hide-scrollbars --window-size=1140,1700 \
+		--screenshot="$TOP/$DEMO_SHOT" "file://$TOP/demo-report.html" >/dev/null 2>&1 ||
+		die "chromium could not take the screenshot"
+	say "screenshot: $DEMO_SHOT"
+fi
+say ""
 if [ -n "${DEMO_KEEP:-}" ]; then
 	say "== done: stopping everything; kept $DIR (delivered.eml, *.log, mtrack.conf)"
 else
 	say "== done: stopping everything and removing $DIR"
 fi
+say "open the report in a browser: xdg-open demo-report.html (or file://$TOP/demo-report.html)"

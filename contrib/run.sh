@@ -11,13 +11,16 @@ TRACKER=tracker/mtrack-tracker
 MILTER=milter/mtrack-milter
 
 say() { echo "run: $*" >&2; }
+# the files are in this tree, the caller's: as root the tracker stays root
+# (it would become the "mtrack" user otherwise)
+[ "$(id -u)" != 0 ] || export MTRACK_USER="${MTRACK_USER:-root}"
 
 for b in "$TRACKER" "$MILTER"; do
 	[ -x "$b" ] || { say "$b is missing: run make first"; exit 1; }
 done
 
-mkdir -p var/db || exit 1
 if [ ! -f "$CONF" ]; then
+	mkdir -p "$(dirname "$CONF")" var/db || exit 1
 	# the example's values are the defaults; pin the database to this tree
 	sed -e "s|^db_path = .*|db_path = $TOP/var/db|" \
 	    -e '1s|^.*$|# mtrack.conf for "make run" (from contrib/mtrack.conf; edit freely)|' \
@@ -32,6 +35,7 @@ conf() {
 	printf '%s\n' "${v:-$2}"
 }
 LISTEN=$(conf tracker_listen 127.0.0.1:8080)
+ADMIN=$(conf admin_listen 127.0.0.1:8081)
 URL=$(conf tracking_url http://127.0.0.1:8080)
 SOCK=$(conf milter_socket inet:8891@127.0.0.1)
 # libmilter's inet:PORT@HOST is inet:HOST:PORT for Postfix
@@ -45,6 +49,22 @@ inet:* | inet6:*)
 esac
 
 "$TRACKER" -n -c "$CONF" >/dev/null || exit 1
+
+# listening PORT: something listens on TCP PORT (any address)
+listening() {
+	hex=$(printf '%04X' "$1")
+	awk -v p="$hex" 'NR > 1 && $4 == "0A" { split($2, a, ":"); if (a[2] == p) f = 1 } END { exit !f }' \
+		/proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+
+# the tracker starts without its admin listener when the port is taken (a
+# warning in its log): say it here, plainly, with the way out
+if [ -n "$ADMIN" ] && listening "${ADMIN##*:}"; then
+	say "admin port ${ADMIN##*:} ($ADMIN) is already in use by another program:" \
+	    "/metrics and /healthz on it will be off. Choose another port with" \
+	    "\"admin_listen = 127.0.0.1:PORT\" in $CONF (or \"admin_listen =\" for none)"
+	ADMIN=
+fi
 
 TPID=''
 MPID=''
@@ -75,10 +95,7 @@ TPID=$!
 i=0
 while [ $i -lt 50 ]; do
 	alive "$TPID" || break
-	port=${LISTEN##*:}
-	hex=$(printf '%04X' "$port")
-	awk -v p="$hex" 'NR > 1 && $4 == "0A" { split($2, a, ":"); if (a[2] == p) f = 1 } END { exit !f }' \
-		/proc/net/tcp /proc/net/tcp6 2>/dev/null && break
+	listening "${LISTEN##*:}" && break
 	sleep 0.1
 	i=$((i + 1))
 done
@@ -93,6 +110,12 @@ MPID=$!
 say "tracker on http://$LISTEN (links: $URL), milter on $SOCK; attach Postfix with" \
     "smtpd_milters = $PF_SOCK and milter_default_action = accept (contrib/postfix/);" \
     "Ctrl-C stops both"
+if [ -n "$ADMIN" ]; then
+	say "metrics: curl http://$ADMIN/metrics; health: curl http://$ADMIN/healthz"
+else
+	say "health: curl http://$LISTEN/healthz (no admin listener: no /metrics)"
+fi
+say "numbers from the same store: ctl/mtrackctl -c $CONF stats"
 
 # Wait until a signal arrives or a daemon exits; "sleep & wait" keeps the
 # traps responsive (the shell runs them only between commands).

@@ -23,7 +23,7 @@
 enum verdict { V_OK, V_WARN, V_FAIL };
 static const char *const verdict_names[] = { "ok", "warn", "fail" };
 
-#define EXPIRY_WARN	(14 * 86400)	/* renew a certificate this early */
+#define EXPIRY_WARN	(21 * 86400)	/* certbot and uacme renew 30 days ahead: 21 means renewal failed */
 
 /* one configured tracking domain: its URL and its sending domains */
 struct target {
@@ -180,9 +180,10 @@ ctl_domain_add(struct ctl *c, const char *name)
 		    c->cfg.tracker_addresses[i]);
 	if (c->cfg.cname_target == NULL && (c->cfg.tracker_addresses == NULL ||
 	    c->cfg.tracker_addresses[0] == NULL)) {
-		fprintf(stderr, "mtrackctl: set cname_target or tracker_addresses"
-		    " in the configuration: they say where %s must point\n", name);
-		ret = 1;
+		/* the domain is added all the same: a warning, not a failure */
+		fprintf(stderr, "mtrackctl: warning: set cname_target or "
+		    "tracker_addresses in the configuration: they say where %s "
+		    "must point\n", name);
 	}
 	if (t.url == NULL)
 		fprintf(stderr, "mtrackctl: note: %s is not used yet: give it to"

@@ -3,6 +3,7 @@
  * Records the IDs exactly as the milter does; prints the message as
  * Postfix would send it. Notes go to stderr.
  */
+#include <ftw.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,49 @@ header_end(const char *m, size_t len, size_t *body)
 	return len;
 }
 
+static int
+ctl_rewrite_rm1(const char *path, const struct stat *sb, int type,
+    struct FTW *ftw)
+{
+	(void)sb;
+	(void)type;
+	(void)ftw;
+	return remove(path);
+}
+
+/* ctl_rewrite_rmdir - remove the scratch store of a dry run */
+static void
+ctl_rewrite_rmdir(const char *dir)
+{
+	nftw(dir, ctl_rewrite_rm1, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+/*
+ * ctl_rewrite_scratch - --dry-run: a store of its own in a temporary
+ * directory (named into dir), so that nothing reaches the real one; its
+ * IDs answer 404 at the tracker. NULL after a message.
+ */
+static struct store *
+ctl_rewrite_scratch(struct ctl *c, char *dir, size_t dirlen)
+{
+	struct store_opts	 o;
+	struct store		*s;
+	const char		*tmp = getenv("TMPDIR");
+	char			 err[512];
+
+	snprintf(dir, dirlen, "%s/mtrack-dry-run.XXXXXX", tmp && *tmp ? tmp :
+	    "/tmp");
+	if (mkdtemp(dir) == NULL) {
+		perror("mtrackctl: --dry-run");
+		dir[0] = '\0';
+		return NULL;
+	}
+	store_opts_config(&o, &c->cfg);
+	if ((s = store_open(dir, &o, 0, err, sizeof(err))) == NULL)
+		fprintf(stderr, "mtrackctl: --dry-run store: %s\n", err);
+	return s;
+}
+
 int
 ctl_rewrite(struct ctl *c, int argc, char **argv)
 {
@@ -41,6 +85,7 @@ ctl_rewrite(struct ctl *c, int argc, char **argv)
 		{ "from", required_argument, NULL, 'f' },
 		{ "to", required_argument, NULL, 't' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "dry-run", no_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct rewrite_result	 r;
@@ -50,7 +95,8 @@ ctl_rewrite(struct ctl *c, int argc, char **argv)
 	const char		**rcpt = NULL;
 	char			 chunk[65536];
 	size_t			 n, nrcpt = 0, hend, bstart;
-	int			 ch, quiet = 0, rc = 1;
+	char			 dry[4096] = "";
+	int			 ch, quiet = 0, dry_run = 0, rc = 1;
 
 	memset(&info, 0, sizeof(info));
 	memset(&r, 0, sizeof(r));
@@ -71,9 +117,13 @@ ctl_rewrite(struct ctl *c, int argc, char **argv)
 		case 'q':
 			quiet = 1;
 			break;
+		case 'n':
+			dry_run = 1;
+			break;
 		default:
 			fprintf(stderr, "usage: mtrackctl rewrite [--from ADDR]"
-			    " [--to ADDR]... < in.eml > out.eml\n");
+			    " [--to ADDR]... [--dry-run] [--quiet] < in.eml >"
+			    " out.eml\n");
 			goto out;
 		}
 	}
@@ -88,7 +138,8 @@ ctl_rewrite(struct ctl *c, int argc, char **argv)
 		perror("mtrackctl: stdin");
 		goto out;
 	}
-	if ((st = ctl_store(c, 0)) == NULL)
+	if ((st = dry_run ? ctl_rewrite_scratch(c, dry, sizeof(dry)) :
+	    ctl_store(c, 0)) == NULL)
 		goto out;
 	if (rewrite_message(&c->cfg, st, &info, in.data ? in.data : "", in.len,
 	    &r) == -1) {
@@ -117,8 +168,9 @@ ctl_rewrite(struct ctl *c, int argc, char **argv)
 	if (!quiet) {
 		if (r.changed)
 			fprintf(stderr, "mtrackctl: rewritten links=%u parts=%u"
-			    " pixel=%s message=%s\n", r.links, r.parts,
-			    r.pixel ? "yes" : "no", r.msg_id[0] ? r.msg_id : "-");
+			    " pixel=%s message=%s%s\n", r.links, r.parts,
+			    r.pixel ? "yes" : "no", r.msg_id[0] ? r.msg_id : "-",
+			    dry_run ? " recorded=no (dry run)" : "");
 		else
 			fprintf(stderr, "mtrackctl: unchanged: %s\n",
 			    r.skip ? r.skip : "nothing to track");
@@ -127,6 +179,8 @@ ctl_rewrite(struct ctl *c, int argc, char **argv)
 out:
 	rewrite_result_free(&r);
 	store_close(st);
+	if (dry[0])
+		ctl_rewrite_rmdir(dry);
 	buf_free(&in);
 	buf_free(&out);
 	free(rcpt);

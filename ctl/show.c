@@ -13,6 +13,7 @@
 #include "ctl.h"
 #include "query.h"
 #include "report.h"
+#include "stats.h"
 
 static int
 collect_event(void *arg, const char *key, size_t klen, const char *val,
@@ -40,6 +41,8 @@ ctl_show(struct ctl *c, int argc, char **argv)
 	json_t			*jl;
 	const char		*seq16;
 	char			 key[17], when[21];
+	const char		*mid;
+	uint64_t		 mseq;
 	size_t			 i, nl = 0;
 	int			 ch, json = 0, rc = 1;
 
@@ -57,19 +60,19 @@ ctl_show(struct ctl *c, int argc, char **argv)
 	}
 	if ((s = ctl_store(c, STORE_RDONLY)) == NULL)
 		return 1;
-	if (query_get(s, DB_MSGIDS, argv[optind], &b) != 0) {
-		fprintf(stderr, "mtrackctl: no message %s\n", argv[optind]);
+	if (stats_msgseq(s, argv[optind], &mseq) != 0) {
+		ctl_eprint("mtrackctl: no message ", argv[optind]);
 		goto out;
 	}
-	snprintf(key, sizeof(key), "%.*s", DB_SEQ_LEN, b.data);
-	buf_reset(&b);
+	db_hex16(key, mseq);
 	if (query_get(s, DB_MESSAGES, key, &b) != 0 ||
 	    (msg = json_loadb(b.data, b.len, 0, NULL)) == NULL) {
 		fprintf(stderr, "mtrackctl: message record %s is missing\n", key);
 		goto out;
 	}
 	memset(&mrow, 0, sizeof(mrow));
-	snprintf(mrow.name, sizeof(mrow.name), "%s", argv[optind]);
+	mid = json_string_value(json_object_get(msg, "message_id"));
+	snprintf(mrow.name, sizeof(mrow.name), "%s", mid ? mid : argv[optind]);
 	db_scope_seq(mrow.scope, 'm', strtoull(key, NULL, 16));
 	mrow.sent = 1;
 	if (report_from_counters(s, &mrow) == -1)
@@ -106,13 +109,14 @@ ctl_show(struct ctl *c, int argc, char **argv)
 
 		json_unpack(msg, "{s?I}", "time", &t);
 		report_iso(t, when);
-		printf("message   %s\nsent      %s\nfrom      %s\ncampaign  %s\n"
-		    "links     %zu\n\n", argv[optind], when,
-		    json_string_value(json_object_get(msg, "from")) ?
-		    json_string_value(json_object_get(msg, "from")) : "-",
-		    json_string_value(json_object_get(msg, "campaign")) ?
-		    json_string_value(json_object_get(msg, "campaign")) : "-",
-		    nl);
+		mid = json_string_value(json_object_get(msg, "message_id"));
+		ctl_tprint("message   ", mid ? mid : argv[optind], "\n");
+		printf("sent      %s\n", when);
+		ctl_tprint("from      ", json_string_value(json_object_get(msg,
+		    "from")), "\n");
+		ctl_tprint("campaign  ", json_string_value(json_object_get(msg,
+		    "campaign")), "\n");
+		printf("links     %zu\n\n", nl);
 		report_table(stdout, "message", &mrow, 1);
 		putchar('\n');
 		report_table(stdout, "link", lrows, nl);
@@ -127,8 +131,9 @@ ctl_show(struct ctl *c, int argc, char **argv)
 			    &t, "type", &type, "class", &cls, "reason", &reason,
 			    "ip", &ip, "ua", &ua);
 			report_iso(t, when);
-			printf("%-20s %-5s %-8s %-16s %-39s %.80s\n", when, type,
-			    cls, reason, ip ? ip : "-", ua ? ua : "-");
+			printf("%-20s %-5s %-8s %-16s %-39s ", when, type, cls,
+			    reason, ip ? ip : "-");
+			ctl_tprint("", ua ? ua : "-", "\n");
 		}
 	}
 	rc = fflush(stdout) == 0 ? 0 : 1;

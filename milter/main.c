@@ -2,6 +2,7 @@
  * mtrack-milter - click and open tracking for Postfix, as a milter.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <grp.h>
 #include <pthread.h>
 #include <pwd.h>
@@ -21,16 +22,22 @@
 #include "log.h"
 #include "milter.h"
 #include "mime.h"
+#include "serve.h"
+#include "sock.h"
 #include "store.h"
 
 static void
-usage(void)
+usage(FILE *fp)
 {
-	fprintf(stderr, "usage: mtrack-milter [-c FILE] [-n] [-d]\n"
-	    "  -c FILE  configuration file\n"
-	    "  -n       check the configuration, print it, and exit\n"
-	    "  -d       detach and log to syslog\n");
-	exit(2);
+	fprintf(fp, "usage: mtrack-milter [-dhnV] [-c FILE]\n"
+	    "  -c FILE        configuration file (default: $MTRACK_CONF, else "
+	    CONFIG_DEFAULT_PATH " when it exists, else built-in defaults)\n"
+	    "  -d             detach and log to syslog\n"
+	    "  -n             check the configuration, print it, and exit\n"
+	    "  -h, --help     this help\n"
+	    "  -V, --version  print the version and exit\n"
+	    "Signals: SIGHUP reads the configuration again; SIGTERM and SIGINT\n"
+	    "stop at once, after the ends of message being processed, exit 0.\n");
 }
 
 /* drop_privileges - become cfg->user after the socket exists */
@@ -95,16 +102,27 @@ main(int argc, char **argv)
 	char			 err[512];
 	int			 ch, check = 0, detach = 0, rc;
 
-	while ((ch = getopt(argc, argv, "c:ndh")) != -1) {
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+
+	while ((ch = getopt_long(argc, argv, "c:dhnV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': conf = optarg; break;
 		case 'n': check = 1; break;
 		case 'd': detach = 1; break;
-		default: usage();
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("mtrack-milter %s\n", MTRACK_VERSION); return 0;
+		default: usage(stderr); return 2;
 		}
 	}
-	if (optind != argc)
-		usage();
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	conf = config_path(conf);
 	if (config_load(&cfg, conf, err, sizeof(err)) == -1) {
 		fprintf(stderr, "mtrack-milter: %s\n", err);
 		return 2;
@@ -131,12 +149,14 @@ main(int argc, char **argv)
 	}
 	if (strncmp(cfg.milter_socket, "inet", 4) == 0)
 		nodelay_listener();
+	if (sock_setup(&cfg) == -1)
+		return 1;
 	if (drop_privileges(cfg.user) == -1)
 		return 1;
 	/*
-	 * libmilter waits for SIGTERM, SIGINT and SIGHUP in a thread of its
-	 * own with sigwait(): every other thread, the store's writer too,
-	 * must have them blocked, so block them before any thread starts.
+	 * Only the main thread takes SIGTERM, SIGINT and SIGHUP, and only
+	 * libmilter's listener SIGUSR1 (serve.c): every other thread, the
+	 * store's writer too, blocks them from its start.
 	 */
 	{
 		sigset_t set;
@@ -145,6 +165,7 @@ main(int argc, char **argv)
 		sigaddset(&set, SIGTERM);
 		sigaddset(&set, SIGINT);
 		sigaddset(&set, SIGHUP);
+		sigaddset(&set, SIGUSR1);
 		pthread_sigmask(SIG_BLOCK, &set, NULL);
 	}
 	/* the store after any fork: one LMDB environment per process */
@@ -155,13 +176,10 @@ main(int argc, char **argv)
 	}
 	milter_setup(&cfg, st);
 	smfi_settimeout(300);
-	log_info("start socket=%s db=%s tracking_url=%s", cfg.milter_socket,
-	    cfg.db_path, cfg.tracking_url);
-	/* smfi_main stops on SIGTERM, SIGINT and SIGHUP */
-	rc = smfi_main();
-	store_close(st);
+	log_info("start socket=%s db=%s tracking_url=%s version=%s",
+	    cfg.milter_socket, cfg.db_path, cfg.tracking_url, MTRACK_VERSION);
+	rc = serve_run(conf, &cfg, st, detach || cfg.syslog);
 	log_info("stop");
-	config_free(&cfg);
 	log_close();
-	return rc == MI_SUCCESS ? 0 : 1;
+	return rc;
 }

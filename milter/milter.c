@@ -19,12 +19,17 @@
  * context is dropped and the next reply, at DATA or at end of message,
  * accepts it.
  */
+#include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <libmilter/mfapi.h>
 
@@ -60,9 +65,22 @@ struct cctx {				/* one SMTP connection */
 #define MILTER_NOREPLY	(SMFIP_NR_CONN | SMFIP_NR_MAIL | SMFIP_NR_RCPT | \
 			 SMFIP_NR_HDR | SMFIP_NR_BODY)
 
-static const struct config	*milter_cfg;
+static const struct config	*milter_cfg;	/* atomic: milter_reconfigure */
 static struct store		*milter_store;
 static struct netlist		 loopback;
+
+/*
+ * Ends of message being processed, for the drain at shutdown: the only
+ * callback that writes to the store. Once draining, a message that reaches
+ * its end passes untracked. (Debian's libmilter serves connections from a
+ * pool: once stopped it reads no more commands, so a message whose end
+ * has not arrived is never finished; Postfix then applies
+ * milter_default_action.)
+ */
+static pthread_mutex_t	 milter_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t	 milter_idle = PTHREAD_COND_INITIALIZER;
+static unsigned int	 milter_busy;
+static int		 milter_draining;
 
 void
 milter_setup(const struct config *cfg, struct store *st)
@@ -72,6 +90,64 @@ milter_setup(const struct config *cfg, struct store *st)
 	milter_cfg = cfg;
 	milter_store = st;
 	net_list_parse(&loopback, "127.0.0.0/8 ::1", err, sizeof(err));
+}
+
+void
+milter_reconfigure(const struct config *cfg)
+{
+	__atomic_store_n(&milter_cfg, cfg, __ATOMIC_RELEASE);
+}
+
+/* cfg_now - the configuration for this callback (a reload may replace it) */
+static const struct config *
+cfg_now(void)
+{
+	return __atomic_load_n(&milter_cfg, __ATOMIC_ACQUIRE);
+}
+
+unsigned int
+milter_drain(int timeout_ms)
+{
+	struct timespec	 until;
+	unsigned int	 left;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&milter_lock);
+	milter_draining = 1;
+	while (milter_busy > 0 && pthread_cond_timedwait(&milter_idle,
+	    &milter_lock, &until) != ETIMEDOUT)
+		;
+	left = milter_busy;
+	pthread_mutex_unlock(&milter_lock);
+	return left;
+}
+
+/* busy_enter - an end of message may use the store; 0 when draining */
+static int
+busy_enter(void)
+{
+	int ok;
+
+	pthread_mutex_lock(&milter_lock);
+	if ((ok = !milter_draining))
+		milter_busy++;
+	pthread_mutex_unlock(&milter_lock);
+	return ok;
+}
+
+static void
+busy_leave(void)
+{
+	pthread_mutex_lock(&milter_lock);
+	if (--milter_busy == 0)
+		pthread_cond_broadcast(&milter_idle);
+	pthread_mutex_unlock(&milter_lock);
 }
 
 static void
@@ -181,29 +257,58 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	return SMFIS_CONTINUE;
 }
 
+/* sa_port - the port of an AF_INET/AF_INET6 address, -1 for other families */
+static int
+sa_port(const struct sockaddr *sa)
+{
+	if (sa == NULL)
+		return -1;
+	if (sa->sa_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)(const void *)sa)->sin_port);
+	if (sa->sa_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)(const void *)sa)->sin6_port);
+	return -1;
+}
+
+/*
+ * is_local - Postfix's non-SMTP path: cleanup, fed by pickup (sendmail)
+ * and running non_smtpd_milters, has no client and presents one as
+ * "localhost" at 127.0.0.1 with client port 0 (Postfix 3.7 sends the same
+ * {daemon_name}, {daemon_addr} and _ as smtpd does for a loopback client
+ * named localhost: the port is the difference). An SMTP client always has
+ * a port: one connecting from loopback is decided by trusted_networks like
+ * any other. No address at all (not AF_INET/AF_INET6: a service on a unix
+ * socket) is a local process.
+ */
+static int
+is_local(const char *host, const struct sockaddr *sa)
+{
+	if (sa == NULL || (sa->sa_family != AF_INET &&
+	    sa->sa_family != AF_INET6))
+		return 1;
+	return host != NULL && strcmp(host, "localhost") == 0 &&
+	    sa_port(sa) == 0 && net_list_match_sa(&loopback, sa);
+}
+
 static sfsistat
 mlfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *addr)
 {
 	struct cctx	*c = smfi_getpriv(ctx);
-	const char	*d;
+	const char	*d, *da = symval(ctx, "{daemon_addr}");
+	const char	*u = symval(ctx, "_");
+	char		 h[LOG_STR_MAX], us[LOG_STR_MAX];
 
 	if (c == NULL)
 		return SMFIS_ACCEPT;
-	/*
-	 * Postfix presents local submission (sendmail, non_smtpd_milters) as
-	 * "localhost" at a loopback address; no address at all is local too.
-	 * A loopback SMTP client whose name is localhost is on this host
-	 * either way.
-	 */
-	c->local = addr == NULL || (addr->sa_family != AF_INET &&
-	    addr->sa_family != AF_INET6) || (host &&
-	    strcmp(host, "localhost") == 0 && net_list_match_sa(&loopback,
-	    addr));
-	c->trusted = net_list_match_sa(&milter_cfg->trusted_networks, addr);
+	c->local = is_local(host, addr);
+	c->trusted = net_list_match_sa(&cfg_now()->trusted_networks, addr);
 	if ((d = symval(ctx, "{daemon_name}")) != NULL)
 		c->daemon = strdup(d);
-	log_debug("connect host=%.100s daemon=%.60s local=%d trusted=%d",
-	    host ? host : "-", d ? d : "-", c->local, c->trusted);
+	log_debug("connect host=%s port=%d daemon=%.60s daemon_addr=%.60s "
+	    "client=%s local=%d trusted=%d",
+	    log_str(h, sizeof(h), host ? host : "-"), sa_port(addr),
+	    d ? d : "-", da ? da : "-", log_str(us, sizeof(us), u ? u : "-"),
+	    c->local, c->trusted);
 	return next(c, SMFIP_NR_CONN);
 }
 
@@ -213,6 +318,7 @@ is_outbound(SMFICTX *ctx, struct cctx *c, const char **why)
 {
 	const char	*auth = symval(ctx, "{auth_authen}");
 	const char	*d = symval(ctx, "{daemon_name}");
+	char *const	*od = cfg_now()->originating_daemons;
 	size_t		 i;
 
 	if (auth && *auth) {
@@ -221,8 +327,8 @@ is_outbound(SMFICTX *ctx, struct cctx *c, const char **why)
 	}
 	if (d == NULL)
 		d = c->daemon;
-	for (i = 0; d && milter_cfg->originating_daemons[i]; i++)
-		if (strcmp(d, milter_cfg->originating_daemons[i]) == 0) {
+	for (i = 0; d && od[i]; i++)
+		if (strcmp(d, od[i]) == 0) {
 			*why = "originating_daemon";
 			return 1;
 		}
@@ -301,7 +407,7 @@ mlfi_data(SMFICTX *ctx)
 static int
 raw_append(struct mctx *m, const char *p, size_t n)
 {
-	if (m->raw.len + n > milter_cfg->max_message_size) {
+	if (m->raw.len + n > cfg_now()->max_message_size) {
 		m->oversize = 1;
 		return -1;
 	}
@@ -366,14 +472,22 @@ mlfi_eom(SMFICTX *ctx)
 
 	if (m == NULL)
 		return SMFIS_ACCEPT;
-	if (!m->body && raw_append(m, "\r\n", 2) == -1)
+	if (!busy_enter()) {
+		log_info("%s: untracked reason=\"shutting down\"", q);
+		mctx_free(m);
+		c->msg = NULL;
+		return SMFIS_ACCEPT;
+	}
+	if (!m->body && raw_append(m, "\r\n", 2) == -1) {
+		busy_leave();
 		return msg_drop(ctx, c, 0, "eom");
+	}
 	memset(&info, 0, sizeof(info));
 	info.from = m->from;
 	info.rcpt = (const char *const *)m->rcpt;
 	info.nrcpt = m->nrcpt;
 	info.queue_id = q;
-	if (rewrite_message(milter_cfg, milter_store, &info,
+	if (rewrite_message(cfg_now(), milter_store, &info,
 	    m->raw.data ? m->raw.data : "", m->raw.len, &r) == -1) {
 		log_warnx("%s: unchanged reason=%s", q,
 		    log_str(why, sizeof(why), r.skip));
@@ -397,7 +511,9 @@ mlfi_eom(SMFICTX *ctx)
 		    log_str(why, sizeof(why), r.skip));
 		goto done;
 	}
-	if (smfi_replacebody(ctx, (unsigned char *)r.body.data,
+	/* rewrite_message refused longer bodies: the cast keeps every byte */
+	if (!rewrite_body_fits(r.body.len) ||
+	    smfi_replacebody(ctx, (unsigned char *)r.body.data,
 	    (int)r.body.len) != MI_SUCCESS) {
 		log_warnx("%s: body replacement failed", q);
 		goto done;
@@ -406,6 +522,7 @@ mlfi_eom(SMFICTX *ctx)
 	    q, r.links, r.parts, r.pixel ? "yes" : "no",
 	    r.msg_id[0] ? r.msg_id : "-", r.body.len);
 done:
+	busy_leave();
 	rewrite_result_free(&r);
 	mctx_free(m);
 	c->msg = NULL;

@@ -9,6 +9,19 @@
 
 /* milter_setup - the configuration and store the callbacks use (both outlive smfi_main) */
 void	milter_setup(const struct config *cfg, struct store *st);
+/*
+ * milter_reconfigure - the callbacks use cfg from now on; a callback that
+ * runs keeps the one it started with, so the old one must stay allocated
+ * until smfi_main has returned and milter_drain is done.
+ */
+void	milter_reconfigure(const struct config *cfg);
+/*
+ * milter_drain - from now on a message that reaches its end passes
+ * untracked; wait until the ends of message being processed are done, at
+ * most timeout_ms. Returns how many still run (0: none; then no callback
+ * uses the store any more).
+ */
+unsigned int	milter_drain(int timeout_ms);
 /* milter_register - smfi_register with mtrack's callbacks; 0 or -1 */
 int	milter_register(void);
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 
 #include "config.h"
@@ -36,10 +37,12 @@ struct cfg_key {
 static int	cfg_check_url(const char *, char *, size_t);
 static int	cfg_check_listen(const char *, char *, size_t);
 static int	cfg_check_socket(const char *, char *, size_t);
+static int	cfg_check_mode(const char *, char *, size_t);
 static int	cfg_check_host(const char *, char *, size_t);
 static int	cfg_check_tdomain(const char *, char *, size_t);
 static int	cfg_check_addr(const char *, char *, size_t);
 static int	cfg_check_certpair(const char *, char *, size_t);
+static int	cfg_check_abspath(const char *, char *, size_t);
 
 static const char *const pixel_names[] = { "bottom", "top", NULL };
 static const char *const level_names[] = { "error", "warning", "info",
@@ -65,20 +68,24 @@ static const struct cfg_key cfg_table[] = {
 	    1024LL * 1024 * MB, NULL, NULL, M_START | T_START },
 	{ "milter_socket", CFG_STR, OFF(milter_socket), "inet:8891@127.0.0.1",
 	    0, 0, NULL, cfg_check_socket, M_START },
+	{ "milter_socket_mode", CFG_STR, OFF(milter_socket_mode), "0660", 0, 0,
+	    NULL, cfg_check_mode, M_START },
+	{ "milter_socket_group", CFG_STR, OFF(milter_socket_group), NULL, 0, 0,
+	    NULL, NULL, M_START },
 	{ "tracker_listen", CFG_STR, OFF(tracker_listen), "127.0.0.1:8080",
 	    0, 0, NULL, cfg_check_listen, T_START },
 	{ "admin_listen", CFG_STR, OFF(admin_listen), "127.0.0.1:8081", 0, 0, NULL, NULL,
 	    T_START },
 	{ "tracking_url", CFG_STR, OFF(tracking_url), "http://127.0.0.1:8080",
-	    0, 0, NULL, cfg_check_url, M_START },
+	    0, 0, NULL, cfg_check_url, M_HUP },
 	{ "tracking_domains", CFG_LIST, OFF(tracking_domains), "", 0, 0, NULL,
-	    cfg_check_tdomain, M_START },
+	    cfg_check_tdomain, M_HUP },
 	{ "cname_target", CFG_STR, OFF(cname_target), NULL, 0, 0, NULL,
 	    cfg_check_host, 0 },
 	{ "tracker_addresses", CFG_LIST, OFF(tracker_addresses), "", 0, 0, NULL,
 	    cfg_check_addr, 0 },
 	{ "require_verified", CFG_BOOL, OFF(require_verified), "no", 0, 0, NULL,
-	    NULL, M_START },
+	    NULL, M_HUP },
 	{ "dkim_selector", CFG_STR, OFF(dkim_selector), NULL, 0, 0, NULL,
 	    cfg_check_host, 0 },
 	{ "reply_domain", CFG_STR, OFF(reply_domain), NULL, 0, 0, NULL,
@@ -86,24 +93,24 @@ static const struct cfg_key cfg_table[] = {
 	{ "tls_ca_file", CFG_STR, OFF(tls_ca_file), NULL, 0, 0, NULL, NULL, 0 },
 	{ "trusted_networks", CFG_NETS, OFF(trusted_networks),
 	    "127.0.0.0/8, ::1", 0, 0, NULL, NULL,
-	    M_START },
+	    M_HUP },
 	{ "originating_daemons", CFG_LIST, OFF(originating_daemons),
 	    "ORIGINATING", 0, 0, NULL, NULL,
-	    M_START },
+	    M_HUP },
 	{ "max_message_size", CFG_SIZE, OFF(max_message_size), "20M", 1024,
-	    1024 * MB, NULL, NULL, M_START },
+	    1024 * MB, NULL, NULL, M_HUP },
 	{ "track_clicks", CFG_BOOL, OFF(track_clicks), "yes", 0, 0, NULL, NULL,
-	    M_START },
+	    M_HUP },
 	{ "track_opens", CFG_BOOL, OFF(track_opens), "yes", 0, 0, NULL, NULL,
-	    M_START },
+	    M_HUP },
 	{ "pixel_position", CFG_ENUM, OFF(pixel_position), "bottom", 0, 0,
-	    pixel_names, NULL, M_START },
+	    pixel_names, NULL, M_HUP },
 	{ "exclude_domains", CFG_LIST, OFF(exclude_domains), "", 0, 0, NULL,
-	    NULL, M_START },
+	    NULL, M_HUP },
 	{ "track_dkim_signed", CFG_BOOL, OFF(track_dkim_signed), "no", 0, 0,
-	    NULL, NULL, M_START },
+	    NULL, NULL, M_HUP },
 	{ "track_text_links", CFG_BOOL, OFF(track_text_links), "no", 0, 0,
-	    NULL, NULL, M_START },
+	    NULL, NULL, M_HUP },
 	{ "fallback_url", CFG_STR, OFF(fallback_url), NULL, 0, 0, NULL,
 	    cfg_check_url, T_HUP },
 	{ "tracker_threads", CFG_INT, OFF(tracker_threads), "0", 0, 256, NULL,
@@ -113,6 +120,11 @@ static const struct cfg_key cfg_table[] = {
 	    T_START },
 	{ "tracker_timeout", CFG_INT, OFF(tracker_timeout), "30", 1, 3600,
 	    NULL, NULL, T_START },
+	{ "tracker_ip_connection_limit", CFG_INT,
+	    OFF(tracker_ip_connection_limit), "128", 1, 1000000, NULL, NULL,
+	    T_START },
+	{ "tracker_header_timeout", CFG_INT, OFF(tracker_header_timeout), "10",
+	    1, 3600, NULL, NULL, T_START },
 	{ "trusted_proxies", CFG_NETS, OFF(trusted_proxies), "", 0, 0, NULL,
 	    NULL, T_HUP },
 	{ "user_agent_max", CFG_SIZE, OFF(user_agent_max), "512", 0, 8192,
@@ -142,7 +154,7 @@ static const struct cfg_key cfg_table[] = {
 	{ "raw_retention_days", CFG_INT, OFF(raw_retention_days), "0", 0,
 	    36500, NULL, NULL, T_HUP },
 	{ "campaign_header", CFG_STR, OFF(campaign_header), "X-Mtrack-Campaign",
-	    0, 0, NULL, NULL, M_START },
+	    0, 0, NULL, NULL, M_HUP },
 	{ "verdict_networks", CFG_LIST, OFF(verdict_networks), "", 0, 0, NULL,
 	    NULL, T_HUP },
 	{ "click_min_seconds", CFG_INT, OFF(click_min_seconds), "2", 0, 3600,
@@ -151,11 +163,15 @@ static const struct cfg_key cfg_table[] = {
 	    T_HUP },
 	{ "burst_window_ms", CFG_INT, OFF(burst_window_ms), "1000", 1, 600000,
 	    NULL, NULL, T_START },
-	{ "honeypot", CFG_BOOL, OFF(honeypot), "no", 0, 0, NULL, NULL, M_START },
+	{ "honeypot", CFG_BOOL, OFF(honeypot), "no", 0, 0, NULL, NULL, M_HUP },
 	{ "honeypot_window", CFG_INT, OFF(honeypot_window), "300", 1, 86400,
 	    NULL, NULL, M_START | T_START },
+	{ "acme_webroot", CFG_STR, OFF(acme_webroot), NULL, 0, 0, NULL,
+	    cfg_check_abspath, T_HUP },
+	{ "access_log", CFG_STR, OFF(access_log), NULL, 0, 0, NULL,
+	    cfg_check_abspath, T_HUP },
 	{ "log_level", CFG_ENUM, OFF(log_level), "info", 0, 0, level_names,
-	    NULL, M_START | T_HUP },
+	    NULL, M_HUP | T_HUP },
 	{ "syslog", CFG_BOOL, OFF(syslog), "no", 0, 0, NULL, NULL,
 	    M_START | T_START },
 };
@@ -226,6 +242,22 @@ cfg_check_socket(const char *v, char *err, size_t errlen)
 	return -1;
 }
 
+/* cfg_check_mode - file permission bits in octal, 0 to 0777 */
+static int
+cfg_check_mode(const char *v, char *err, size_t errlen)
+{
+	char	*end;
+	long	 m;
+
+	errno = 0;
+	m = strtol(v, &end, 8);
+	if (*v == '\0' || *end != '\0' || errno || m < 0 || m > 0777) {
+		snprintf(err, errlen, "want octal permission bits, e.g. 0660");
+		return -1;
+	}
+	return 0;
+}
+
 /* cfg_check_host - a DNS name (dnsname_valid) */
 static int
 cfg_check_host(const char *v, char *err, size_t errlen)
@@ -293,6 +325,17 @@ cfg_check_certpair(const char *v, char *err, size_t errlen)
 	if (*v == ':' || (colon && (colon[1] == '\0' ||
 	    strchr(colon + 1, ':')))) {
 		snprintf(err, errlen, "\"%.64s\": want CERT_FILE[:KEY_FILE]", v);
+		return -1;
+	}
+	return 0;
+}
+
+/* cfg_check_abspath - a path from the root: daemons change directory */
+static int
+cfg_check_abspath(const char *v, char *err, size_t errlen)
+{
+	if (*v != '/') {
+		snprintf(err, errlen, "\"%.64s\": want an absolute path", v);
 		return -1;
 	}
 	return 0;
@@ -581,6 +624,20 @@ cfg_trim(char *s)
 	while (e > s && isspace((unsigned char)e[-1]))
 		*--e = '\0';
 	return s;
+}
+
+const char *
+config_path(const char *opt)
+{
+	const char *env;
+
+	if (opt)
+		return opt;
+	if ((env = getenv("MTRACK_CONF")) != NULL && *env != '\0')
+		return env;
+	if (access(CONFIG_DEFAULT_PATH, F_OK) == 0)
+		return CONFIG_DEFAULT_PATH;
+	return NULL;
 }
 
 int

@@ -14,12 +14,22 @@
 
 #include "net.h"
 
+/* the file read without -c or $MTRACK_CONF (the Makefile may set another) */
+#ifndef CONFIG_DEFAULT_PATH
+#define CONFIG_DEFAULT_PATH	"/etc/mtrack/mtrack.conf"
+#endif
+#ifndef MTRACK_VERSION
+#define MTRACK_VERSION		"unknown"
+#endif
+
 enum pixel_position { PIXEL_BOTTOM, PIXEL_TOP };
 
 struct config {
 	char		*db_path;		/* LMDB environment directory */
 	size_t		 db_map_size;		/* LMDB map size, bytes */
 	char		*milter_socket;		/* libmilter socket spec */
+	char		*milter_socket_mode;	/* octal, for a unix socket */
+	char		*milter_socket_group;	/* NULL: as created */
 	char		*tracker_listen;	/* host:port of the HTTP listener */
 	char		*admin_listen;		/* host:port of /metrics; "": none */
 	char		*tracking_url;		/* base of tracking links, no trailing '/' */
@@ -43,6 +53,8 @@ struct config {
 	int		 tracker_threads;	/* tracker worker threads (0: one per core) */
 	int		 tracker_connection_limit;
 	int		 tracker_timeout;	/* idle connection timeout, seconds */
+	int		 tracker_ip_connection_limit;	/* per client address */
+	int		 tracker_header_timeout;	/* seconds to send headers */
 	struct netlist	 trusted_proxies;	/* peers whose X-Forwarded-For is believed */
 	size_t		 user_agent_max;	/* stored User-Agent length cap */
 	int		 batch_ms;		/* event writer: max commit delay */
@@ -64,6 +76,8 @@ struct config {
 	int		 burst_window_ms;	/* ... this window from one source: scanner */
 	int		 honeypot;		/* add an invisible link scanners follow */
 	int		 honeypot_window;	/* seconds a honeypot source stays marked */
+	char		*acme_webroot;		/* tracker: serves .well-known/acme-challenge/ */
+	char		*access_log;		/* tracker: one line per request (NULL: none) */
 	int		 log_level;		/* enum log_level */
 	int		 syslog;		/* log to syslog instead of stderr */
 };
@@ -75,6 +89,13 @@ int	config_defaults(struct config *c);
  * On error returns -1 with "file:line: reason" in err; c is then freed.
  */
 int	config_load(struct config *c, const char *path, char *err, size_t errlen);
+/*
+ * config_path - the file a program reads: opt (its -c), else $MTRACK_CONF
+ * when set and not empty, else CONFIG_DEFAULT_PATH when it exists, else
+ * NULL (the built-in defaults). The result lives as long as opt or the
+ * environment.
+ */
+const char *config_path(const char *opt);
 /* config_set - set one key from its text value; -1 with the reason in err */
 int	config_set(struct config *c, const char *key, const char *value,
 	    char *err, size_t errlen);

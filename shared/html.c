@@ -262,6 +262,12 @@ struct attr_off {
 
 struct scan {
 	const char	*in;
+	size_t		 len;
+	/*
+	 * where the construct that the end of input cuts (a tag, comment,
+	 * doctype, raw text element) starts; len when the input ends in data
+	 */
+	size_t		 cut;
 	unsigned	 flags;
 	html_token_fn	 fn;
 	void		*arg;
@@ -285,6 +291,14 @@ struct scan {
 #define LINEAR_MAX	16
 
 static int	scan_range(struct scan *, size_t, size_t, int);
+
+/* scan_cut - the construct at pos runs up to limit: is it cut by the end? */
+static void
+scan_cut(struct scan *s, size_t pos, size_t limit)
+{
+	if (limit == s->len && pos < s->cut)
+		s->cut = pos;
+}
 
 static size_t
 name_hash(const char *p, size_t n)
@@ -573,6 +587,7 @@ scan_tag(struct scan *s, size_t pos, size_t limit, int end_tag, int in_mso,
 	*next = i;
 	return 0;
 eof:
+	scan_cut(s, pos, limit);
 	*next = limit;
 	return 0;
 }
@@ -726,6 +741,8 @@ scan_bogus(struct scan *s, size_t pos, size_t d, size_t limit, int in_mso,
 	size_t		 e = q ? (size_t)(q - s->in) : limit;
 
 	*next = q ? e + 1 : limit;
+	if (q == NULL)
+		scan_cut(s, pos, limit);
 	return emit_comment(s, pos, *next, d, e, in_mso);
 }
 
@@ -786,6 +803,7 @@ scan_comment(struct scan *s, size_t pos, size_t d, size_t limit, int in_mso,
 			else if (e - d >= 1 && in[e - 1] == '-')
 				e -= 1;
 			*next = limit;
+			scan_cut(s, pos, limit);
 			return emit_comment(s, pos, limit, d, e, in_mso);
 		}
 		e = (size_t)(q - in);
@@ -822,6 +840,7 @@ scan_markup(struct scan *s, size_t pos, size_t limit, int in_mso, size_t *next)
 	if (limit - i >= 7 && ascii_ieq(in + i, "doctype", 7)) {
 		/* '>' ends a doctype even inside its quoted identifiers */
 		if ((q = memchr(in + i + 7, '>', limit - i - 7)) == NULL) {
+			scan_cut(s, pos, limit);
 			*next = limit;
 			return 0;
 		}
@@ -844,6 +863,7 @@ scan_range(struct scan *s, size_t pos, size_t limit, int in_mso)
 {
 	const char	*in = s->in, *q, *raw_name = NULL;
 	enum raw	 raw;
+	size_t		 start;
 	int		 rc = 0;
 	char		 c;
 
@@ -857,8 +877,11 @@ scan_range(struct scan *s, size_t pos, size_t limit, int in_mso)
 		if (c == '!') {
 			rc = scan_markup(s, pos, limit, in_mso, &pos);
 		} else if (c == '/') {
-			if (limit - pos < 3)
+			if (limit - pos < 3) {
+				/* "</" then anything but a letter or '>' is a comment */
+				scan_cut(s, pos, limit);
 				break;
+			}
 			c = in[pos + 2];
 			if (IS(c, C_ALPHA))
 				rc = scan_tag(s, pos, limit, 1, in_mso, &pos, &raw,
@@ -868,6 +891,7 @@ scan_range(struct scan *s, size_t pos, size_t limit, int in_mso)
 			else
 				rc = scan_bogus(s, pos, pos + 2, limit, in_mso, &pos);
 		} else if (IS(c, C_ALPHA)) {
+			start = pos;
 			rc = scan_tag(s, pos, limit, 0, in_mso, &pos, &raw,
 			    &raw_name);
 			if (rc != 0 || raw == RAW_NONE)
@@ -879,6 +903,9 @@ scan_range(struct scan *s, size_t pos, size_t limit, int in_mso)
 			else
 				pos = raw_end(in, pos, limit, raw_name,
 				    strlen(raw_name));
+			/* no end tag: the element's text runs to the end */
+			if (pos == limit)
+				scan_cut(s, start, limit);
 		} else if (c == '?') {
 			rc = scan_bogus(s, pos, pos + 1, limit, in_mso, &pos);
 		} else
@@ -887,17 +914,22 @@ scan_range(struct scan *s, size_t pos, size_t limit, int in_mso)
 	return rc;
 }
 
+/*
+ * scan_run - tokenize in[0..len); *cut (when not NULL) gets where the
+ * construct cut by the end of input starts, or len
+ */
 static int
 scan_run(const char *in, size_t len, unsigned flags,
     int (*report)(const char *, size_t, int),
     int (*want)(const char *, size_t), int (*want_attr)(const char *, size_t),
-    html_token_fn fn, void *arg)
+    html_token_fn fn, void *arg, size_t *cut)
 {
 	struct scan	 s;
 	int		 rc;
 
 	memset(&s, 0, sizeof(s));
 	s.in = in != NULL ? in : "";
+	s.len = s.cut = len;
 	s.flags = flags;
 	s.report = report;
 	s.want = want;
@@ -905,6 +937,8 @@ scan_run(const char *in, size_t len, unsigned flags,
 	s.fn = fn;
 	s.arg = arg;
 	rc = scan_range(&s, 0, len, 0);
+	if (cut != NULL)
+		*cut = s.cut;
 	buf_free(&s.text);
 	free(s.attrs);
 	free(s.off);
@@ -916,7 +950,7 @@ int
 html_scan(const char *in, size_t len, unsigned flags, html_token_fn fn,
     void *arg)
 {
-	return scan_run(in, len, flags, NULL, NULL, NULL, fn, arg);
+	return scan_run(in, len, flags, NULL, NULL, NULL, fn, arg, NULL);
 }
 
 /* ---- URLs ---- */
@@ -1042,6 +1076,38 @@ url_clean(const char *v, size_t n, struct buf *out)
 	}
 	if (buf_append(out, v + run, n - run) == -1)
 		return -1;
+	return 0;
+}
+
+/*
+ * url_whatwg - what a browser (WHATWG URL, special schemes) makes of the
+ * part of u[from..*n) before its query: backslashes are slashes, and a
+ * run of slashes opening an authority is two. 0, or -1 when a browser
+ * would read it otherwise than RFC 3986 resolution below does: no host
+ * after "//", or a percent-encoded dot ("%2e" is a dot segment to a
+ * browser), and the link stays as written.
+ */
+static int
+url_whatwg(char *u, size_t from, size_t *n)
+{
+	size_t	 i, k;
+
+	for (i = from; i < *n && u[i] != '?' && u[i] != '#'; i++) {
+		if (u[i] == '\\')
+			u[i] = '/';
+		if (u[i] == '%' && i + 2 < *n && u[i + 1] == '2' &&
+		    lower((unsigned char)u[i + 2]) == 'e')
+			return -1;
+	}
+	if (*n - from < 2 || u[from] != '/' || u[from + 1] != '/')
+		return 0;
+	for (k = from + 2; k < *n && u[k] == '/'; k++)
+		;
+	if (k == *n || u[k] == '?' || u[k] == '#')
+		return -1;
+	memmove(u + from + 2, u + k, *n - k);
+	*n -= k - from - 2;
+	u[*n] = '\0';
 	return 0;
 }
 
@@ -1359,8 +1425,10 @@ rw_url(struct rewrite *rw, const char *v, size_t n)
 	}
 	if (!rw->base_known && rw_find_base(rw) == -1)
 		return -1;
-	if (rw->base.len == 0)
+	if (rw->base.len == 0 || url_whatwg(rw->href.data, 0, &rw->href.len) ==
+	    -1)
 		return 0;
+	n = rw->href.len;
 	if (url_resolve(rw->base.data, rw->base.len, v, n, &rw->url) == -1)
 		return -1;
 	return 1;
@@ -1503,7 +1571,11 @@ rw_set_base(struct rewrite *rw, const struct html_token *t)
 		if (url_clean(t->attrs[i].value, t->attrs[i].value_len,
 		    &rw->base) == -1)
 			return -1;
+		/* "https:\\b.example\\d\\" is https://b.example/d/ to a browser */
 		if (url_skip(rw->base.data, rw->base.len) ||
+		    scheme_len(rw->base.data, rw->base.len) == 0 ||
+		    url_whatwg(rw->base.data, scheme_len(rw->base.data,
+		    rw->base.len) + 1, &rw->base.len) == -1 ||
 		    !is_http(rw->base.data, rw->base.len))
 			buf_reset(&rw->base);
 		rw->base_known = 1;
@@ -1543,7 +1615,7 @@ rw_find_base(struct rewrite *rw)
 {
 	rw->base_known = 1;
 	if (has_base_tag(rw->in, rw->len) && scan_run(rw->in, rw->len, 0,
-	    rw_report, rw_want, rw_want_attr, rw_base, rw) == -1)
+	    rw_report, rw_want, rw_want_attr, rw_base, rw, NULL) == -1)
 		return -1;
 	return 0;
 }
@@ -1566,6 +1638,7 @@ html_rewrite(const char *in, size_t len, const struct html_opts *o,
 {
 	static const struct html_opts	 none;
 	struct rewrite			 rw;
+	size_t				 cut;
 	int				 rc = -1;
 
 	if (o == NULL)
@@ -1584,12 +1657,17 @@ html_rewrite(const char *in, size_t len, const struct html_opts *o,
 	if (o->pixel_top && len >= 3 && memcmp(in, "\xEF\xBB\xBF", 3) == 0)
 		rw.pixel_at += 3;
 	if (scan_run(in, len, 0, rw_report, rw_want, rw_want_attr, rw_token,
-	    &rw) != 0)
+	    &rw, &cut) != 0)
 		goto out;
 	if (rw_flush(&rw, len) == -1)
 		goto out;
+	/*
+	 * No </body>: the very end, or, when the end cuts a tag, comment or
+	 * raw text element, before it (copied as it was: no link in it):
+	 * inside, the pixel would be no element, or turn the tag into one.
+	 */
 	if (!o->pixel_top && rw.pixel_rank == 0)
-		rw.pixel_at = out->len;	/* no </body>: the very end */
+		rw.pixel_at = out->len - (len - cut);
 	if (o->pixel != NULL) {
 		if (buf_insert(out, rw.pixel_at, o->pixel, o->pixel_len) == -1)
 			goto out;

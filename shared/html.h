@@ -47,7 +47,8 @@ struct html_opts {
 	size_t		 pixel_len;
 	/*
 	 * 0: before the last </body> end tag outside comments and raw text,
-	 * else at the very end.
+	 * else at the very end; when the end cuts a tag, an attribute, a
+	 * comment or a raw text element (no end tag), before that instead.
 	 * 1: right after the first <body> start tag; without one, after the
 	 * first </head>, else after the first <html> start tag, else after
 	 * the doctype, else at the start (after a UTF-8 BOM).
@@ -69,7 +70,8 @@ struct html_result {
  * Links are the href of <a> and <area>, and of any v:* tag inside an mso
  * conditional comment; of duplicate attributes the first one counts. The
  * callback gets only absolute http:// and https:// URLs: relative ones are
- * resolved (RFC 3986) against the first <base href> when that is absolute
+ * resolved (RFC 3986, after WHATWG's backslashes-are-slashes; see
+ * url_whatwg) against the first <base href> when that is absolute
  * http(s), else left alone, as are other schemes, fragments, empty values,
  * template placeholders ({{ }}, *| |*, %% %%, [[ ]], <% %>) and URLs
  * holding spaces or control characters. A rewritten value is written

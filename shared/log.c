@@ -59,10 +59,11 @@ log_emit(enum log_level lvl, int with_errno, const char *fmt, va_list ap)
 		struct tm	tm;
 		char		ts[32];
 
+		/* RFC 3339 in UTC: one zone for every host and log */
 		gettimeofday(&tv, NULL);
-		localtime_r(&tv.tv_sec, &tm);
+		gmtime_r(&tv.tv_sec, &tm);
 		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-		fprintf(stderr, "%s.%03ld %s[%s]: %s\n", ts,
+		fprintf(stderr, "%s.%03ldZ %s[%s]: %s\n", ts,
 		    (long)(tv.tv_usec / 1000), log_ident, name[lvl], line);
 	}
 	errno = saved;

@@ -482,6 +482,36 @@ b64_decode(const char *s, size_t n, char *o, size_t *olen)
 	return 0;
 }
 
+/*
+ * b64_whole - every quartet complete and '=' only at the end of the last
+ * one: decoding loses no character, and encoding again gives the same data
+ */
+static int
+b64_whole(const char *s, size_t n)
+{
+	const unsigned char	*p = (const unsigned char *)s, *e = p + n;
+	size_t			 k = 0, pad = 0;
+
+	for (; p < e; p++) {
+		if (b64val[*p] == 0)
+			continue;
+		if (*p == '=')
+			pad++;
+		else if (pad)
+			return 0;
+		k++;
+	}
+	return (k & 3) == 0 && pad <= 2;
+}
+
+int
+mime_intact(const struct mime_part *p)
+{
+	if (p->enc != MIME_ENC_BASE64)
+		return 1;
+	return p->raw != NULL && b64_whole(p->raw, p->body_end - p->body_start);
+}
+
 int
 mime_charset_wide(const char *cs)
 {

@@ -65,6 +65,12 @@ char	*mime_header(const struct mime_msg *m, const char *name);
  */
 int	mime_decode(const struct mime_part *p, struct buf *out);
 /*
+ * mime_intact - decoding the part keeps all of its content: false for
+ * base64 whose last quartet is cut short or whose '=' padding is not at
+ * the end (decoders drop or guess there: such a part is left as it is)
+ */
+int	mime_intact(const struct mime_part *p);
+/*
  * mime_charset_wide - a charset whose bytes are not ASCII where ASCII is
  * (UTF-16, ISO-2022-JP ...): a part in it is converted to UTF-8 first
  */

@@ -138,8 +138,12 @@ prune_one(MDB_txn *txn, const struct dbs *d, const char *msg16, json_t *o,
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-int
-prune_before(struct store *s, int64_t before_us, struct prune_counts *n)
+/*
+ * prune_run - prune_before, or with dry the same work in transactions that
+ * are aborted: the counts of what would go, exactly, and nothing gone
+ */
+static int
+prune_run(struct store *s, int64_t before_us, int dry, struct prune_counts *n)
 {
 	MDB_env		*env = store_env(s);
 	MDB_txn		*txn = NULL;
@@ -214,7 +218,9 @@ prune_before(struct store *s, int64_t before_us, struct prune_counts *n)
 			goto fail;
 		mdb_cursor_close(cur);
 		cur = NULL;
-		if ((rc = mdb_txn_commit(txn)) != 0) {
+		if (dry)
+			mdb_txn_abort(txn);
+		else if ((rc = mdb_txn_commit(txn)) != 0) {
 			txn = NULL;
 			goto fail;
 		}
@@ -228,4 +234,16 @@ fail:
 		mdb_txn_abort(txn);
 	log_warnx("prune error=\"%s\"", mdb_strerror(rc));
 	return -1;
+}
+
+int
+prune_before(struct store *s, int64_t before_us, struct prune_counts *n)
+{
+	return prune_run(s, before_us, 0, n);
+}
+
+int
+prune_count(struct store *s, int64_t before_us, struct prune_counts *n)
+{
+	return prune_run(s, before_us, 1, n);
 }

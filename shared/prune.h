@@ -21,5 +21,10 @@ struct prune_counts {
  * of a bounded size (other writers get their turn). 0 or -1.
  */
 int	prune_before(struct store *s, int64_t before_us, struct prune_counts *n);
+/*
+ * prune_count - what prune_before would delete, counted exactly by doing
+ * the same work in transactions that are rolled back. 0 or -1.
+ */
+int	prune_count(struct store *s, int64_t before_us, struct prune_counts *n);
 
 #endif

@@ -262,12 +262,16 @@ hdr_count(const struct mime_msg *m, const char *msg, const char *name)
 /*
  * part_text - the part's content decoded (into dec), and converted to
  * UTF-8 when its charset is wider than ASCII (into *conv): *work, *worklen.
- * 0, or 1 when the part is left alone.
+ * 0, or 1 when the part is left alone (malformed base64 too: mime_intact).
  */
 static int
 part_text(const struct mime_part *p, struct buf *dec, char **conv,
     const char **work, gsize *worklen)
 {
+	if (!mime_intact(p)) {
+		log_info("part skipped reason=\"malformed base64\"");
+		return 1;
+	}
 	if (mime_decode(p, dec) == -1) {
 		log_debug("part skipped reason=\"cannot decode\"");
 		return 1;
@@ -604,8 +608,8 @@ step_ids(struct rwmsg *x)
 			return step_fail(x, "out of memory");
 	}
 	if (x->opens && buf_printf(&x->px, "<img src=\"%s/open/%s.png\" width=\"1\""
-	    " height=\"1\" alt=\"\" style=\"display:block;border:0;width:1px;"
-	    "height:1px\">", turl, x->r->msg_id) == -1)
+	    " height=\"1\" alt=\"\" style=\"" REWRITE_PIXEL_STYLE "\">", turl,
+	    x->r->msg_id) == -1)
 		return step_fail(x, "out of memory");
 	return STEP_ON;
 }
@@ -729,6 +733,9 @@ step_body(struct rwmsg *x)
 	}
 	if (buf_append(body, x->msg + pos, x->len - pos) == -1)
 		return step_fail(x, "out of memory");
+	/* before anything is recorded: the mail would go out untracked */
+	if (!rewrite_body_fits(body->len))
+		return step_fail(x, "new body larger than the milter protocol allows");
 	return STEP_ON;
 }
 
@@ -809,6 +816,12 @@ rewrite_message(const struct config *cfg, struct store *st,
 	if (x.parsed)
 		mime_free(&x.m);
 	return rc == STEP_FAIL ? -1 : 0;
+}
+
+int
+rewrite_body_fits(size_t len)
+{
+	return len <= REWRITE_BODY_MAX;
 }
 
 void

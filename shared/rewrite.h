@@ -19,6 +19,24 @@
  */
 #define REWRITE_URL_MAX	4096
 
+/*
+ * The longest new body: libmilter takes its length as an int. With
+ * max_message_size up to 1G, quoted-printable can outgrow it.
+ */
+#define REWRITE_BODY_MAX	((size_t)INT_MAX)
+
+/*
+ * The open pixel's inline style. Out of the flow (position:absolute), it
+ * takes no layout space and keeps the margins around it collapsing, at the
+ * top as at the bottom: where clients honour position (Apple Mail, iOS
+ * Mail, Thunderbird, browsers' webmail that keeps it) a page looks exactly
+ * as without it. Clients that drop position (Gmail, Outlook for Windows)
+ * still get a 1 px block, never a line box (display:block).
+ */
+#define REWRITE_PIXEL_STYLE \
+	"position:absolute;display:block;border:0;width:1px;height:1px"
+
+#include <limits.h>
 #include <stddef.h>
 
 #include "buf.h"
@@ -65,6 +83,8 @@ int	rewrite_message(const struct config *cfg, struct store *st,
 	    const struct rewrite_info *info, const char *msg, size_t len,
 	    struct rewrite_result *r);
 void	rewrite_result_free(struct rewrite_result *r);
+/* rewrite_body_fits - a new body of len bytes can go to libmilter (REWRITE_BODY_MAX) */
+int	rewrite_body_fits(size_t len);
 
 /*
  * rewrite_apply_headers - write the top-level header block hdr[0..len)

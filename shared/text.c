@@ -42,11 +42,14 @@ text_rewrite(const char *in, size_t len, html_link_fn fn, void *arg,
 
 	*n = 0;
 	while (i < len) {
-		const char *p = memchr(in + i, 'h', len - i);
+		const char *p;
 
-		if (p == NULL)
+		/* the scheme is case-insensitive: Http:// and HTTPS:// too */
+		while (i < len && (in[i] | 0x20) != 'h')
+			i++;
+		if (i == len)
 			break;
-		i = (size_t)(p - in);
+		p = in + i;
 		skip = len - i >= 8 && strncasecmp(p, "https://", 8) == 0 ? 8 :
 		    len - i >= 7 && strncasecmp(p, "http://", 7) == 0 ? 7 : 0;
 		/* a URL starts a word: not inside "xhttp://" */

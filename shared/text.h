@@ -11,7 +11,8 @@
 
 /*
  * text_rewrite - append in[0..len) to out with every bare http:// or
- * https:// URL passed to fn (tag "text") and, when fn returns 1, replaced
+ * https:// URL (scheme in any case, passed as written) passed to fn (tag
+ * "text") and, when fn returns 1, replaced
  * by the URL it wrote. A URL ends at white space, a control byte, <, >,
  * ", or the end; trailing . , ; : ! ? ' and an unbalanced ) are not part
  * of it (they end sentences). *n counts the URLs rewritten. 0 or -1.

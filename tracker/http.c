@@ -24,13 +24,16 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
 
+#include "access.h"
 #include "buf.h"
 #include "config.h"
+#include "guard.h"
 #include "http.h"
 #include "id.h"
 #include "log.h"
@@ -40,6 +43,7 @@
 #include "store.h"
 #include "tls.h"
 #include "verdict.h"
+#include "webreport.h"
 
 /*
  * Per-connection memory: request line, headers and the response headers
@@ -60,15 +64,21 @@
 #define HTTP_LIBLOG_RATE	5
 /* headers of one kind considered when walking proxy hops */
 #define HTTP_HOPS_HEADERS	16
+/* ACME HTTP-01: the path prefix, the longest token, the largest answer */
+#define HTTP_ACME_PREFIX	"/.well-known/acme-challenge/"
+#define HTTP_ACME_TOKEN_MAX	128
+#define HTTP_ACME_BODY_MAX	4096
+/* running out of file descriptors is logged at most this often, seconds */
+#define HTTP_FDLOG_SECONDS	60
 
-enum http_route { RT_CLICK, RT_OPEN, RT_HEALTHZ, RT_METRICS, RT_OTHER,
-    RT_COUNT };
-enum http_code { ST_200, ST_302, ST_404, ST_405, ST_503, ST_COUNT };
+enum http_route { RT_CLICK, RT_OPEN, RT_HEALTHZ, RT_METRICS, RT_REPORT,
+    RT_ACME, RT_OTHER, RT_COUNT };
+enum http_code { ST_200, ST_302, ST_404, ST_405, ST_503, ST_400, ST_COUNT };
 
 static const char *const route_names[RT_COUNT] = { "click", "open", "healthz",
-    "metrics", "other" };
+    "metrics", "report", "acme", "other" };
 static const unsigned int code_values[ST_COUNT] = { 200, 302, 404, 405,
-    503 };
+    503, 400 };
 
 static const char cache_control[] =
     "no-store, no-cache, must-revalidate, max-age=0";
@@ -94,6 +104,7 @@ static const char body_unavailable[] = "service unavailable\n";
 struct http_conf {
 	struct http_conf	*older;		/* freed with the http */
 	char			*fallback_url;	/* NULL: 404 */
+	char			*acme_webroot;	/* NULL: no ACME challenges */
 	struct netlist		 proxies;
 	size_t			 ua_max;
 	struct verdict_nets	 nets;		/* networks with a class */
@@ -108,6 +119,9 @@ struct http_worker {
 	struct MHD_Response	*pixel, *notfound, *notallowed, *ok;
 	struct MHD_Response	*unavailable, *redirect;
 	struct buf		 url, loc, ua, host;
+	/* the request being answered, for the access log */
+	const char		*method, *path, *version;
+	const struct http_conf	*cf;
 	uint64_t		 req[RT_COUNT][ST_COUNT];
 	uint64_t		 clicks, opens, dropped, store_errors;
 	uint64_t		 unsafe_urls;
@@ -124,9 +138,13 @@ struct http {
 	uint64_t		 lib_msgs;	/* atomic */
 	int64_t			 lib_sec;	/* atomic: rate limit window */
 	unsigned int		 lib_n;		/* atomic */
+	uint64_t		 fd_out;	/* atomic: accepts that found no descriptor */
+	int64_t			 fd_logged;	/* atomic: last warning, seconds */
+	unsigned int		 conn_limit;	/* per public listener */
 	int			 started;
 	time_t			 start_time;
 	unsigned int		 threads;
+	struct guard		*guard;		/* header time cap */
 };
 
 /* the marker of a request seen once by the handler */
@@ -143,6 +161,7 @@ http_conf_free(struct http_conf *cf)
 	if (cf == NULL)
 		return;
 	free(cf->fallback_url);
+	free(cf->acme_webroot);
 	net_list_free(&cf->proxies);
 	verdict_nets_free(&cf->nets);
 	free(cf);
@@ -163,6 +182,9 @@ http_conf_new(const struct config *c, char *err, size_t errlen)
 	cf->vopts.click_min_us = (int64_t)c->click_min_seconds * 1000000;
 	cf->vopts.burst_links = (unsigned)c->burst_links;
 	if (c->fallback_url && (cf->fallback_url = strdup(c->fallback_url))
+	    == NULL)
+		goto fail;
+	if (c->acme_webroot && (cf->acme_webroot = strdup(c->acme_webroot))
 	    == NULL)
 		goto fail;
 	if (c->trusted_proxies.n) {
@@ -259,12 +281,55 @@ http_worker_get(struct http *h)
 	return w;
 }
 
+static void	http_client_ip(const struct http_conf *, struct MHD_Connection *,
+		    char *, size_t);
+static void	http_anonymize(char *, size_t);
+
+/* http_body_len - the body length of a fixed response; -1: not one */
+static long long
+http_body_len(const struct http_worker *w, const struct MHD_Response *r)
+{
+	if (r == w->pixel)
+		return (long long)sizeof(pixel_png);
+	if (r == w->notfound)
+		return (long long)sizeof(body_notfound) - 1;
+	if (r == w->notallowed)
+		return (long long)sizeof(body_notallowed) - 1;
+	if (r == w->ok)
+		return (long long)sizeof(body_ok) - 1;
+	if (r == w->unavailable)
+		return (long long)sizeof(body_unavailable) - 1;
+	if (r == w->redirect)
+		return 0;
+	return -1;
+}
+
+/* http_access - the access log line of this answer */
+static void
+http_access(struct http_worker *w, struct MHD_Connection *conn,
+    unsigned int code, long long bytes)
+{
+	const struct http_conf	*cf = w->cf;
+	char			 ip[INET6_ADDRSTRLEN];
+	const char		*ua = NULL;
+
+	http_client_ip(cf, conn, ip, sizeof(ip));
+	if (cf->anonymize_ip)
+		http_anonymize(ip, sizeof(ip));
+	if (cf->store_ua)
+		ua = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+		    MHD_HTTP_HEADER_USER_AGENT);
+	access_write(ip, w->method, w->path, w->version, code, bytes, ua);
+}
+
 /* http_queue - send r with status code (index); the response is kept */
 static enum MHD_Result
 http_queue(struct http_worker *w, struct MHD_Connection *conn,
     enum http_route rt, enum http_code st, struct MHD_Response *r)
 {
 	HTTP_INC(&w->req[rt][st]);
+	if (access_enabled())
+		http_access(w, conn, code_values[st], http_body_len(w, r));
 	return MHD_queue_response(conn, code_values[st], r);
 }
 
@@ -742,17 +807,80 @@ http_open(struct http *h, struct http_worker *w, const struct http_conf *cf,
 	int64_t		sent_us = 0;
 	int		r;
 
+	/*
+	 * An unknown, forged or pruned ID gets the same image, unrecorded: a
+	 * 404 shows as a broken image in the reader's mail client.
+	 */
 	if (idlen != ID_LEN || id_decode(store_key(h->store), ID_MSG, id,
 	    idlen, &seq) == -1)
-		return http_queue(w, conn, RT_OPEN, ST_404, w->notfound);
+		return http_queue(w, conn, RT_OPEN, ST_200, w->pixel);
 	if ((r = store_get_message(h->store, seq, &sent_us)) == -1) {
 		HTTP_INC(&w->store_errors);
 		return http_queue(w, conn, RT_OPEN, ST_503, w->unavailable);
 	}
 	if (r == 1)
-		return http_queue(w, conn, RT_OPEN, ST_404, w->notfound);
+		return http_queue(w, conn, RT_OPEN, ST_200, w->pixel);
 	http_event(h, w, cf, conn, STORE_EV_OPEN, seq, seq, method, sent_us, 0);
 	return http_queue(w, conn, RT_OPEN, ST_200, w->pixel);
+}
+
+/* http_acme_token - a token of safe characters only (base64url): no '/', no ".." */
+static int
+http_acme_token(const char *t)
+{
+	size_t n = strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789-_");
+
+	return n > 0 && n <= HTTP_ACME_TOKEN_MAX && t[n] == '\0';
+}
+
+/*
+ * http_acme - GET|HEAD /.well-known/acme-challenge/TOKEN: the file TOKEN
+ * under acme_webroot/.well-known/acme-challenge/ (where certbot --webroot
+ * and uacme's hook write it), as it is. Symbolic links are not followed;
+ * only a regular file of at most HTTP_ACME_BODY_MAX bytes is served.
+ */
+static enum MHD_Result
+http_acme(struct http_worker *w, const struct http_conf *cf,
+    struct MHD_Connection *conn, const char *token)
+{
+	struct MHD_Response	*r;
+	struct stat		 sb;
+	char			 path[4096], body[HTTP_ACME_BODY_MAX];
+	enum MHD_Result		 ret;
+	ssize_t			 n;
+	int			 fd;
+
+	if (cf->acme_webroot == NULL || !http_acme_token(token) ||
+	    (size_t)snprintf(path, sizeof(path), "%s" HTTP_ACME_PREFIX "%s",
+	    cf->acme_webroot, token) >= sizeof(path))
+		return http_queue(w, conn, RT_ACME, ST_404, w->notfound);
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
+	    O_NONBLOCK)) == -1)
+		return http_queue(w, conn, RT_ACME, ST_404, w->notfound);
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode) ||
+	    sb.st_size > HTTP_ACME_BODY_MAX ||
+	    (n = read(fd, body, sizeof(body))) < 0) {
+		close(fd);
+		return http_queue(w, conn, RT_ACME, ST_404, w->notfound);
+	}
+	close(fd);
+	r = MHD_create_response_from_buffer((size_t)n, body,
+	    MHD_RESPMEM_MUST_COPY);
+	if (r == NULL || MHD_add_response_header(r,
+	    MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain") != MHD_YES ||
+	    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
+	    "no-store") != MHD_YES) {
+		if (r)
+			MHD_destroy_response(r);
+		return MHD_NO;
+	}
+	if (access_enabled())
+		http_access(w, conn, 200, n);
+	HTTP_INC(&w->req[RT_ACME][ST_200]);
+	ret = MHD_queue_response(conn, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
 }
 
 /* http_healthz - 200 when the store answers a read */
@@ -812,6 +940,8 @@ http_metrics_sum(struct http *h, struct metrics_http *m,
 	m->active = HTTP_GET(&h->active);
 	m->conns = http_daemon_conns(h->mhd);
 	m->threads = h->threads;
+	m->conn_limit = h->conn_limit;
+	m->fd_exhausted = HTTP_GET(&h->fd_out);
 	m->https = h->tls != NULL;
 	m->https_conns = http_daemon_conns(h->tls);
 	m->start_time = h->start_time;
@@ -850,12 +980,33 @@ http_metrics(struct http *h, struct http_worker *w,
 	return http_queue_once(w, conn, RT_METRICS, ST_200, r);
 }
 
+/* http_report - the report page, read from the store now (admin only) */
+static enum MHD_Result
+http_report(struct http *h, struct http_worker *w, struct MHD_Connection *conn)
+{
+	struct MHD_Response	*r;
+	unsigned		 code = 0;
+	enum http_code		 st;
+
+	if ((r = webreport_response(h->store, conn, &code)) == NULL)
+		return MHD_NO;
+	st = code == 200 ? ST_200 : code == 400 ? ST_400 : code == 404 ?
+	    ST_404 : ST_503;
+	return http_queue_once(w, conn, RT_REPORT, st, r);
+}
+
 /* http_route_of - which route a path names; id and its length for click/open */
 static enum http_route
 http_route_of(const char *url, const char **id, size_t *idlen)
 {
 	size_t n;
 
+	/* first: a certificate must be obtainable whatever else changes */
+	if (strncmp(url, HTTP_ACME_PREFIX, sizeof(HTTP_ACME_PREFIX) - 1) == 0) {
+		*id = url + sizeof(HTTP_ACME_PREFIX) - 1;
+		*idlen = strlen(*id);
+		return RT_ACME;
+	}
 	if (strncmp(url, "/click/", 7) == 0) {
 		*id = url + 7;
 		*idlen = strlen(*id);
@@ -872,13 +1023,15 @@ http_route_of(const char *url, const char **id, size_t *idlen)
 		return RT_HEALTHZ;
 	if (strcmp(url, "/metrics") == 0)
 		return RT_METRICS;
+	if (strcmp(url, "/report") == 0)
+		return RT_REPORT;
 	return RT_OTHER;
 }
 
 /* http_answer - the second call of the handler: route and respond */
 static enum MHD_Result
 http_answer(struct http *h, struct MHD_Connection *conn, const char *url,
-    const char *method, int admin)
+    const char *method, const char *version, int admin)
 {
 	struct http_worker	*w;
 	const struct http_conf	*cf;
@@ -888,12 +1041,20 @@ http_answer(struct http *h, struct MHD_Connection *conn, const char *url,
 
 	if ((w = http_worker_get(h)) == NULL)
 		return MHD_NO;
+	cf = __atomic_load_n(&h->conf, __ATOMIC_ACQUIRE);
+	w->cf = cf;
+	w->method = method;
+	w->path = url;
+	w->version = version;
 	rt = http_route_of(url, &id, &idlen);
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
 	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
 		return http_queue(w, conn, rt, ST_405, w->notallowed);
-	cf = __atomic_load_n(&h->conf, __ATOMIC_ACQUIRE);
 	switch (rt) {
+	case RT_ACME:
+		if (!admin)
+			return http_acme(w, cf, conn, id);
+		break;
 	case RT_CLICK:
 		if (!admin)
 			return http_click(h, w, cf, conn, id, idlen, method);
@@ -907,6 +1068,10 @@ http_answer(struct http *h, struct MHD_Connection *conn, const char *url,
 	case RT_METRICS:
 		if (admin)
 			return http_metrics(h, w, conn);
+		break;
+	case RT_REPORT:
+		if (admin)
+			return http_report(h, w, conn);
 		break;
 	default:
 		break;
@@ -938,11 +1103,13 @@ http_has_body(struct MHD_Connection *conn, const char *method)
 /* http_handler - libmicrohttpd's access handler for both listeners */
 static enum MHD_Result
 http_handler(struct http *h, struct MHD_Connection *conn, const char *url,
-    const char *method, size_t *upload_size, void **con_cls, int admin)
+    const char *method, const char *version, size_t *upload_size,
+    void **con_cls, int admin)
 {
 	if (*con_cls == NULL) {
+		guard_request(h->guard, conn);
 		if (http_has_body(conn, method))
-			return http_answer(h, conn, url, method, admin);
+			return http_answer(h, conn, url, method, version, admin);
 		*con_cls = &http_seen;
 		HTTP_INC(&h->active);
 		return MHD_YES;
@@ -951,7 +1118,7 @@ http_handler(struct http *h, struct MHD_Connection *conn, const char *url,
 		*upload_size = 0;	/* discarded */
 		return MHD_YES;
 	}
-	return http_answer(h, conn, url, method, admin);
+	return http_answer(h, conn, url, method, version, admin);
 }
 
 static enum MHD_Result
@@ -959,9 +1126,9 @@ http_public(void *cls, struct MHD_Connection *conn, const char *url,
     const char *method, const char *version, const char *upload,
     size_t *upload_size, void **con_cls)
 {
-	(void)version;
 	(void)upload;
-	return http_handler(cls, conn, url, method, upload_size, con_cls, 0);
+	return http_handler(cls, conn, url, method, version, upload_size,
+	    con_cls, 0);
 }
 
 static enum MHD_Result
@@ -969,9 +1136,9 @@ http_admin(void *cls, struct MHD_Connection *conn, const char *url,
     const char *method, const char *version, const char *upload,
     size_t *upload_size, void **con_cls)
 {
-	(void)version;
 	(void)upload;
-	return http_handler(cls, conn, url, method, upload_size, con_cls, 1);
+	return http_handler(cls, conn, url, method, version, upload_size,
+	    con_cls, 1);
 }
 
 /* http_completed - a request ended (answered, timed out or aborted) */
@@ -981,8 +1148,8 @@ http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
 	struct http *h = cls;
 
-	(void)conn;
 	(void)toe;
+	guard_idle(h->guard, conn);
 	if (*con_cls != NULL) {
 		__atomic_fetch_sub(&h->active, 1, __ATOMIC_RELAXED);
 		*con_cls = NULL;
@@ -999,6 +1166,26 @@ http_unescape(void *cls, struct MHD_Connection *conn, char *s)
 	(void)cls;
 	(void)conn;
 	return strlen(s);
+}
+
+/*
+ * http_fd_out - an accept found no file descriptor: counted, and a warning
+ * at most every HTTP_FDLOG_SECONDS (with how many since the last one).
+ * Open connections go on; the admin listener keeps its own share.
+ */
+static void
+http_fd_out(struct http *h, int64_t now)
+{
+	uint64_t	n = HTTP_INC(&h->fd_out) + 1;
+	int64_t		last = __atomic_load_n(&h->fd_logged, __ATOMIC_RELAXED);
+
+	if (now - last < HTTP_FDLOG_SECONDS ||
+	    !__atomic_compare_exchange_n(&h->fd_logged, &last, now, 0,
+	    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		return;
+	log_warnx("http=fd_exhausted total=%" PRIu64 " limit=%u reason=\"out of"
+	    " file descriptors: raise LimitNOFILE or lower"
+	    " tracker_connection_limit\"", n, h->conn_limit);
 }
 
 /*
@@ -1019,6 +1206,11 @@ http_liblog(void *cls, const char *fmt, va_list ap)
 	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 		line[--n] = '\0';
 	HTTP_INC(&h->lib_msgs);
+	if (strstr(line, "Too many open files") || strstr(line,
+	    "resource limit")) {
+		http_fd_out(h, now);
+		return;
+	}
 	if (!__atomic_load_n(&h->started, __ATOMIC_ACQUIRE)) {
 		log_warnx("http=%s", log_str(q, sizeof(q), line));
 		return;
@@ -1085,8 +1277,7 @@ fail:
 	return -1;
 }
 
-/* http_threads - the size of the worker pool: configured, or one per core */
-static unsigned int
+unsigned int
 http_threads(const struct config *c)
 {
 	long n;
@@ -1103,7 +1294,8 @@ http_threads(const struct config *c)
  */
 static struct MHD_Daemon *
 http_daemon(struct http *h, int fd, int admin, unsigned int threads,
-    unsigned int limit, unsigned int timeout, const char *tls_prio)
+    unsigned int limit, unsigned int timeout, unsigned int ip_limit,
+    const char *tls_prio)
 {
 	struct MHD_Daemon	*d;
 	unsigned int		 flags = MHD_USE_EPOLL_INTERNAL_THREAD |
@@ -1120,7 +1312,9 @@ http_daemon(struct http *h, int fd, int admin, unsigned int threads,
 		{ MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)http_liblog, h },
 		{ MHD_OPTION_LISTEN_SOCKET, mfd, NULL },
 		{ MHD_OPTION_CONNECTION_LIMIT, limit, NULL },
+		{ MHD_OPTION_PER_IP_CONNECTION_LIMIT, ip_limit, NULL },
 		{ MHD_OPTION_CONNECTION_TIMEOUT, timeout, NULL },
+		{ MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)guard_notify, h->guard },
 		{ MHD_OPTION_CONNECTION_MEMORY_LIMIT, HTTP_MEMORY, NULL },
 		{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)http_completed, h },
 		{ MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)http_unescape, NULL },
@@ -1148,7 +1342,7 @@ http_start(const struct config *c, struct store *s, int fd, int tls_fd,
     int admin_fd, char *err, size_t errlen)
 {
 	struct http	*h;
-	unsigned int	 limit;
+	unsigned int	 limit, ip_limit;
 
 	if ((h = calloc(1, sizeof(*h))) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -1166,11 +1360,19 @@ http_start(const struct config *c, struct store *s, int fd, int tls_fd,
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
+	if ((h->guard = guard_new((unsigned int)c->tracker_header_timeout)) ==
+	    NULL) {
+		snprintf(err, errlen, "cannot start the header timer: %s",
+		    strerror(errno));
+		goto fail;
+	}
 	limit = (unsigned int)c->tracker_connection_limit;
 	if (limit < h->threads)
 		limit = h->threads;
+	h->conn_limit = limit;
+	ip_limit = (unsigned int)c->tracker_ip_connection_limit;
 	h->mhd = http_daemon(h, fd, 0, h->threads, limit,
-	    (unsigned int)c->tracker_timeout, NULL);
+	    (unsigned int)c->tracker_timeout, ip_limit, NULL);
 	fd = -1;
 	if (h->mhd == NULL) {
 		snprintf(err, errlen, "cannot start the HTTP service on %s",
@@ -1179,7 +1381,8 @@ http_start(const struct config *c, struct store *s, int fd, int tls_fd,
 	}
 	if (tls_fd != -1) {
 		h->tls = http_daemon(h, tls_fd, 0, h->threads, limit,
-		    (unsigned int)c->tracker_timeout, c->tls_priorities);
+		    (unsigned int)c->tracker_timeout, ip_limit,
+		    c->tls_priorities);
 		tls_fd = -1;
 		if (h->tls == NULL) {
 			snprintf(err, errlen, "cannot start the HTTPS service "
@@ -1189,7 +1392,7 @@ http_start(const struct config *c, struct store *s, int fd, int tls_fd,
 	}
 	if (admin_fd != -1) {
 		h->admin = http_daemon(h, admin_fd, 1, 1, HTTP_ADMIN_CONNS,
-		    HTTP_ADMIN_TIMEOUT, NULL);
+		    HTTP_ADMIN_TIMEOUT, HTTP_ADMIN_CONNS, NULL);
 		admin_fd = -1;
 		if (h->admin == NULL) {
 			snprintf(err, errlen, "cannot start the admin listener");
@@ -1262,6 +1465,7 @@ http_stop(struct http *h)
 		MHD_stop_daemon(h->tls);
 	if (h->mhd)
 		MHD_stop_daemon(h->mhd);
+	guard_free(h->guard);
 	while ((w = h->workers) != NULL) {
 		h->workers = w->next;
 		http_worker_free(w);

@@ -2,10 +2,14 @@
  * http - the tracker's HTTP service on libmicrohttpd.
  *
  * Routes of the public listener:
+ *   GET|HEAD /.well-known/acme-challenge/{token}
+ *                             the file under acme_webroot (first route)
  *   GET|HEAD /click/{id}      302 to the recorded URL, click event queued
- *   GET|HEAD /open/{id}.png   200 1x1 transparent PNG, open event queued
+ *   GET|HEAD /open/{id}.png   200 1x1 transparent PNG, open event queued;
+ *                             the same image, unrecorded, for any other ID
  *   GET|HEAD /healthz         200 "ok" when the store answers, else 503
- * Everything else is 404, other methods 405. /metrics (Prometheus text)
+ * Everything else is 404, other methods 405. Each answer is a line of the
+ * access log when one is open (access.h). /metrics (Prometheus text)
  * is served only by the admin listener, never by the public one: behind
  * a local reverse proxy every public request comes from loopback too.
  *
@@ -38,6 +42,9 @@ struct http;
  * With fd == NULL only checks the form (for -n).
  */
 int	http_listen(const char *spec, int *fd, char *err, size_t errlen);
+
+/* http_threads - the worker threads of each public listener: configured, or one per core */
+unsigned int	http_threads(const struct config *c);
 
 /*
  * http_start - serve on the listening socket fd, the same routes over

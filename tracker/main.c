@@ -12,7 +12,9 @@
  *   SIGHUP           reload the configuration file and the certificates
  *                    (see tracker_reload)
  */
+#include <dirent.h>
 #include <errno.h>
+#include <getopt.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <inttypes.h>
@@ -24,7 +26,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/resource.h>
 
+#include "access.h"
 #include "config.h"
 #include "http.h"
 #include "log.h"
@@ -33,11 +37,19 @@
 #include "tls.h"
 
 #define TRACKER_IDENT		"mtrack-tracker"
+/* started as root without "user": the tracker becomes this one */
+#define TRACKER_DEFAULT_USER	"mtrack"
 /* longest wait for requests in flight at shutdown */
 #define TRACKER_DRAIN_MS	5000
 /* the janitor clears dead readers this often, and erases raw data this often */
 #define TRACKER_READERS_S	60
 #define TRACKER_SCRUB_S		3600
+/*
+ * descriptors kept beside the public connections and the threads: the
+ * admin listener's 64 connections (HTTP_ADMIN_CONNS), and files opened
+ * later (reloads, the access log, LMDB readers)
+ */
+#define TRACKER_FD_RESERVE	(64 + 32)
 
 /*
  * The janitor thread: clears the reader slots of dead processes, and with
@@ -56,13 +68,20 @@ struct janitor {
 };
 
 static void
-usage(void)
+usage(FILE *fp)
 {
-	fprintf(stderr, "usage: %s [-dhn] [-c file]\n"
-	    "  -c file  configuration file\n"
-	    "  -d       detach: run in the background, log to syslog\n"
-	    "  -n       check the configuration, print it, and exit\n"
-	    "  -h       this help\n", TRACKER_IDENT);
+	fprintf(fp, "usage: %s [-dhnV] [-c FILE]\n"
+	    "  -c FILE        configuration file (default: $MTRACK_CONF, else "
+	    CONFIG_DEFAULT_PATH " when it exists, else built-in defaults)\n"
+	    "  -d             detach: run in the background, log to syslog\n"
+	    "  -n             check the configuration and certificates, print"
+	    " it, and exit\n"
+	    "  -h, --help     this help\n"
+	    "  -V, --version  print the version and exit\n"
+	    "Started as root it becomes \"user\" (default $MTRACK_USER, else "
+	    TRACKER_DEFAULT_USER ")\nonce the sockets are bound. Signals: SIGHUP reloads the"
+	    " configuration, the\ncertificates and the access log; SIGTERM and"
+	    " SIGINT drain and stop.\n", TRACKER_IDENT);
 }
 
 /*
@@ -118,13 +137,17 @@ tracker_ready(int fd, const struct config *c)
 }
 
 /*
- * tracker_drop - become the configured user when started as root. Called
- * after the sockets are bound and before any thread or file is made.
+ * tracker_drop - become the configured user when started as root, else
+ * $MTRACK_USER, else TRACKER_DEFAULT_USER: a tracker faces the Internet
+ * and never serves as root unless "user = root" (or MTRACK_USER=root)
+ * says so. Called after the sockets are bound and before any thread or
+ * file is made.
  */
 static int
 tracker_drop(const char *user)
 {
-	struct passwd *pw;
+	struct passwd	*pw;
+	int		 dflt = 0;
 
 	if (geteuid() != 0) {
 		if (user && *user)
@@ -132,14 +155,28 @@ tracker_drop(const char *user)
 			    user);
 		return 0;
 	}
-	if (user == NULL || *user == '\0') {
-		log_warnx("user=root reason=\"no user configured\"");
+	if (user && strcmp(user, "root") == 0) {
+		log_warnx("user=root reason=\"configured: serving as root\"");
 		return 0;
+	}
+	if (user == NULL || *user == '\0') {
+		/* the default, like MTRACK_CONF for the file, from the environment */
+		if ((user = getenv("MTRACK_USER")) == NULL || *user == '\0')
+			user = TRACKER_DEFAULT_USER;
+		dflt = 1;
+		if (strcmp(user, "root") == 0) {
+			log_warnx("user=root reason=\"MTRACK_USER: serving as root\"");
+			return 0;
+		}
 	}
 	errno = 0;
 	if ((pw = getpwnam(user)) == NULL) {
 		if (errno)
 			log_warn("user=%s op=getpwnam", user);
+		else if (dflt)
+			log_err("user=%s error=\"started as root, no user"
+			    " configured and no user %s: create it (adduser"
+			    " --system %s) or set user = NAME\"", user, user, user);
 		else
 			log_err("user=%s error=\"no such user\"", user);
 		return -1;
@@ -156,6 +193,77 @@ tracker_drop(const char *user)
 	log_info("user=%s uid=%ld gid=%ld", user, (long)pw->pw_uid,
 	    (long)pw->pw_gid);
 	return 0;
+}
+
+/* tracker_open_fds - descriptors open in this process now */
+static unsigned int
+tracker_open_fds(void)
+{
+	DIR		*d;
+	struct dirent	*e;
+	unsigned int	 n = 0;
+
+	if ((d = opendir("/proc/self/fd")) == NULL)
+		return 16;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+/*
+ * tracker_nofile - file descriptors for limit connections on each of
+ * listeners public listeners: raise the soft RLIMIT_NOFILE (and, as root,
+ * the hard one) to what they need beside the admin listener and the
+ * descriptors of the process itself. When the limit cannot go that high,
+ * lower the connection limit instead and say so. Returns the limit to
+ * use per public listener.
+ */
+static unsigned int
+tracker_nofile(unsigned int limit, unsigned int listeners,
+    unsigned int threads)
+{
+	struct rlimit	rl;
+	rlim_t		need, base, room;
+	unsigned int	lowered;
+
+	/*
+	 * Besides connections: what is open now, an epoll and an eventfd per
+	 * worker thread, the store's files, the admin listener, reloads.
+	 */
+	base = (rlim_t)tracker_open_fds() + 3 * (rlim_t)(threads + 2) *
+	    (listeners + 1) + TRACKER_FD_RESERVE;
+	need = base + (rlim_t)limit * listeners;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1) {
+		log_warn("op=getrlimit");
+		return limit;
+	}
+	if (rl.rlim_cur >= need)
+		return limit;
+	if (rl.rlim_max < need && geteuid() == 0) {
+		struct rlimit up = { need, need };
+
+		if (setrlimit(RLIMIT_NOFILE, &up) == 0) {
+			log_info("nofile=%llu", (unsigned long long)need);
+			return limit;
+		}
+	}
+	rl.rlim_cur = rl.rlim_max < need ? rl.rlim_max : need;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+		log_warn("op=setrlimit");
+	getrlimit(RLIMIT_NOFILE, &rl);
+	if (rl.rlim_cur >= need) {
+		log_info("nofile=%llu", (unsigned long long)rl.rlim_cur);
+		return limit;
+	}
+	room = rl.rlim_cur > base ? (rl.rlim_cur - base) / listeners : 0;
+	lowered = room < 16 ? 16 : (unsigned int)room;
+	log_warnx("tracker_connection_limit=%u lowered=%u nofile=%llu"
+	    " reason=\"the file descriptor limit is too low: raise"
+	    " LimitNOFILE (ulimit -n) to %llu\"", limit, lowered,
+	    (unsigned long long)rl.rlim_cur, (unsigned long long)need);
+	return lowered;
 }
 
 /* tracker_mono - seconds of the monotonic clock */
@@ -305,6 +413,10 @@ tracker_reload(const char *path, const struct config *cur, struct http *h,
 	}
 	log_open(TRACKER_IDENT, use_syslog, (enum log_level)nc.log_level);
 	janitor_set(j, nc.raw_retention_days);
+	/* reopened even when unchanged: that is how rotation works */
+	if (access_reopen(nc.access_log, err, sizeof(err)) == -1)
+		log_err("reload=access_log error=%s reason=\"access log"
+		    " unchanged\"", log_str(q, sizeof(q), err));
 	if (tls_on && nc.tls_listen && (tls_check(&nc, err, sizeof(err)) == -1 ||
 	    tls_load(&nc, err, sizeof(err)) == -1))
 		log_err("reload=tls error=%s reason=\"certificates unchanged\"",
@@ -380,8 +492,15 @@ main(int argc, char **argv)
 	int			 ch, check = 0, detach = 0, use_syslog;
 	int			 fd = -1, admin_fd = -1, ready_fd = -1, rc = 1;
 	int			 tls_fd = -1, have_admin;
+	unsigned int		 conns;
 
-	while ((ch = getopt(argc, argv, "c:dhn")) != -1) {
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+
+	while ((ch = getopt_long(argc, argv, "c:dhnV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			path = optarg;
@@ -393,17 +512,21 @@ main(int argc, char **argv)
 			check = 1;
 			break;
 		case 'h':
-			usage();
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("%s %s\n", TRACKER_IDENT, MTRACK_VERSION);
 			return 0;
 		default:
-			usage();
+			usage(stderr);
 			return 2;
 		}
 	}
 	if (optind != argc) {
-		usage();
+		usage(stderr);
 		return 2;
 	}
+	path = config_path(path);
 	if (config_load(&cfg, path, err, sizeof(err)) == -1) {
 		fprintf(stderr, "%s: %s\n", TRACKER_IDENT, err);
 		return 1;
@@ -471,6 +594,14 @@ main(int argc, char **argv)
 		    log_str(q, sizeof(q), err));
 		have_admin = 0;
 	}
+	/* before the drop: only root may raise the hard limit */
+	conns = tracker_nofile((unsigned int)cfg.tracker_connection_limit,
+	    tls_fd != -1 ? 2 : 1, http_threads(&cfg));
+	/* before the drop too: the log directory may be root's */
+	if (access_open(cfg.access_log, err, sizeof(err)) == -1) {
+		log_err("access_log=failed error=%s", log_str(q, sizeof(q), err));
+		goto done;
+	}
 	if (tracker_drop(cfg.user) == -1)
 		goto done;
 
@@ -481,7 +612,14 @@ main(int argc, char **argv)
 		    log_str(q, sizeof(q), err));
 		goto done;
 	}
-	h = http_start(&cfg, store, fd, tls_fd, admin_fd, err, sizeof(err));
+	{
+		/* the connection limit that fits the descriptors */
+		struct config hc = cfg;
+
+		hc.tracker_connection_limit = (int)conns;
+		h = http_start(&hc, store, fd, tls_fd, admin_fd, err,
+		    sizeof(err));
+	}
 	fd = tls_fd = admin_fd = -1;
 	if (h == NULL) {
 		log_err("start=failed error=%s", log_str(q, sizeof(q), err));
@@ -491,9 +629,10 @@ main(int argc, char **argv)
 		log_warn("op=janitor");
 		goto done;
 	}
-	log_info("start listen=%s tls=%s admin=%s db=%s pid=%ld",
+	log_info("start listen=%s tls=%s admin=%s db=%s pid=%ld version=%s",
 	    cfg.tracker_listen, cfg.tls_listen ? cfg.tls_listen : "-",
-	    have_admin ? cfg.admin_listen : "-", cfg.db_path, (long)getpid());
+	    have_admin ? cfg.admin_listen : "-", cfg.db_path, (long)getpid(),
+	    MTRACK_VERSION);
 	tracker_ready(ready_fd, &cfg);
 	ready_fd = -1;
 
@@ -513,6 +652,7 @@ done:
 	if (store)
 		store_close(store);
 	tls_unload();
+	access_close();
 	if (fd != -1)
 		close(fd);
 	if (tls_fd != -1)

@@ -27,6 +27,8 @@ struct metrics_http {
 	uint64_t		 active;	/* requests in flight */
 	uint64_t		 conns;		/* public listener's connections */
 	uint64_t		 threads;
+	uint64_t		 conn_limit;	/* per public listener */
+	uint64_t		 fd_exhausted;	/* accepts with no descriptor left */
 	int			 https;		/* an HTTPS listener runs */
 	uint64_t		 https_conns;
 	time_t			 start_time;

@@ -140,9 +140,10 @@ mt_stop
 mt_config "$W/ux"
 sock=$PF_DIR/queue/mtrack/mtrack.sock
 sed -i "s|^milter_socket = .*|milter_socket = unix:$sock|" "$MT_CONF"
-mkdir -p "${sock%/*}"
-# the milter runs as root here: umask 0 lets smtpd and cleanup (postfix) in
-(umask 0; exec "$TOP/milter/mtrack-milter" -c "$MT_CONF") 2>>"$MT_DIR/milter.log" &
+# as the README says: a set-group-ID directory of group postfix gives the
+# socket that group; milter_socket_mode (0660) makes it group-writable
+install -d -g postfix -m 2750 "${sock%/*}"
+"$TOP/milter/mtrack-milter" -c "$MT_CONF" 2>>"$MT_DIR/milter.log" &
 MT_MILTER_PID=$!
 for _ in $(seq 200); do [ -S "$sock" ] && break; sleep 0.05; done
 [ -S "$sock" ]; ok $? "milter listens on unix:$sock"

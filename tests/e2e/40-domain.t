@@ -48,7 +48,7 @@ leaf() {
 }
 leaf good 90 track.good.test track.aonly.test track.shop-links.test track.noauth.test \
 	track.moved.test links.moved.test || bail "leaf good"
-leaf near 5 track.near.test || bail "leaf near"
+leaf near 15 track.near.test || bail "leaf near"
 leaf wrong 90 somewhere-else.test || bail "leaf wrong"
 leaf nohealth 90 track.nohealth.test || bail "leaf nohealth"
 
@@ -175,8 +175,8 @@ like "$out" '^ok +mx +good\.test MX 10 mx\.good\.test' "good: MX"
 is "$(printf '%s\n' "$out" | grep -cE '^(warn|fail) ')" 0 "good: no warning, no failure"
 
 check track.near.test 1
-like "$out" '^warn +tls +certificate for track\.near\.test expires .* \(in [0-9] days\): renew it' \
-	"near: a certificate expiring within 14 days warns"
+like "$out" '^warn +tls +certificate for track\.near\.test expires .* \(in 1[45] days\): renew it' \
+	"near: a certificate expiring within 21 days (15) warns"
 
 check track.wrong.test 2
 like "$out" '^fail +tls +certificate not valid for track\.wrong\.test' "wrong name: TLS fails"

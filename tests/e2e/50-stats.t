@@ -160,7 +160,7 @@ like "$(echo "$X" | head -1)" '"campaign":"spring"' "export lines carry the camp
 
 # prune: nothing is old enough, then everything is
 like "$(mt_ctl prune --older-than 1)" 'messages=0 links=0 events=0' "prune --older-than 1 keeps today's mail"
-like "$(mt_ctl prune --older-than 0)" 'messages=2 links=6 events=17' "prune --older-than 0 removes all"
+like "$(mt_ctl prune --older-than 0 --yes)" 'messages=2 links=6 events=17' "prune --older-than 0 removes all"
 is "$(curl -s -o /dev/null -w '%{http_code}' "$A1")" 404 "a pruned link answers 404"
 is "$(mt_ctl export | wc -l)" 0 "no events left"
 is "$(mdb_stat -s links "$MT_DIR/db" | sed -n 's/ *Entries: //p')" 0 "no links left"

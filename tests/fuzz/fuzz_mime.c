@@ -436,8 +436,8 @@ same_content(const struct mime_part *p, const struct mime_part *q,
 	/* the pixel out first: inserted in a tag cut by the end, it is one */
 	if (html && r->pixel) {
 		CHECK(buf_printf(&px, "<img src=\"%s/open/%s.png\" width=\"1\""
-		    " height=\"1\" alt=\"\" style=\"display:block;border:0;"
-		    "width:1px;height:1px\">", TRACK, r->msg_id) == 0);
+		    " height=\"1\" alt=\"\" style=\"" REWRITE_PIXEL_STYLE "\">",
+		    TRACK, r->msg_id) == 0);
 		if ((at = memmem(dout.data, dout.len, px.data, px.len)) != NULL) {
 			memmove(at, at + px.len, dout.len - (size_t)(at -
 			    dout.data) - px.len);

@@ -4,6 +4,9 @@
 #
 #   perl milter.pl PORT tracked N   N messages from 127.0.0.1 on one connection
 #   perl milter.pl PORT inbound     one message from 192.0.2.1
+#   perl milter.pl PORT held FILE   one message from 127.0.0.1; before its end
+#                                   of message print "held" and wait (30 s at
+#                                   most) until FILE exists
 #
 # Lines: "negotiated PROTOCOL_MASK" (hex); per message "early BYTES" (what
 # the milter sent before DATA, to events it must not answer), "data REPLY",
@@ -17,9 +20,11 @@ use IO::Socket::INET;
 use Time::HiRes qw(time);
 
 my ($port, $what, $n) = @ARGV;
-die "usage: milter.pl PORT tracked N | inbound\n"
+die "usage: milter.pl PORT tracked N | inbound | held FILE\n"
 	unless $port && $what && ($what eq 'inbound' || $n);
-$n = 1 if $what eq 'inbound';
+my $hold = $what eq 'held' ? $n : undef;
+$n = 1 if $what eq 'inbound' || $what eq 'held';
+$| = 1;
 my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port")
 	or die "connect: $!\n";
 binmode $s;
@@ -79,6 +84,10 @@ for my $i (1 .. $n) {
 	put('L', "Content-Type\0${sp}text/html; charset=utf-8\0");
 	put('B', "<html><body><p><a href=\"https://www.example.com/a\">a</a></p></body></html>\r\n");
 	print "early ", pending(), "\n";
+	if (defined $hold) {
+		print "held\n";
+		for (1 .. 600) { last if -e $hold; select(undef, undef, undef, 0.05) }
+	}
 	put('E');
 	my ($letters, $body, @t) = ('', '');
 	for (;;) {

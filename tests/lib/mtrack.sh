@@ -7,6 +7,8 @@
 TOP=${MTRACK_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 MT_MILTER_PID=
 MT_TRACKER_PID=
+# these daemons use the caller's temp dirs: as root the tracker stays root
+[ "$(id -u)" != 0 ] || export MTRACK_USER=root
 
 mt_config() {
 	MT_DIR=$1

@@ -2,6 +2,9 @@
 # ok COND-EXIT-STATUS NAME; is GOT WANT NAME; like GOT REGEX NAME; done_testing.
 TAP_N=0
 TAP_FAIL=0
+# The tests' daemons run as whoever runs the test and use its temp dirs:
+# as root the tracker would otherwise become the "mtrack" user.
+[ "$(id -u)" != 0 ] || export MTRACK_USER=root
 ok() {
 	_st=$1; shift
 	TAP_N=$((TAP_N + 1))

@@ -217,7 +217,10 @@ test_reload_column(void **state)
 	    CONFIG_START);
 	assert_int_equal(config_reload_of("tracking_url", CONFIG_TRACKER),
 	    CONFIG_UNUSED);
+	/* the milter applies what each message reads on SIGHUP */
 	assert_int_equal(config_reload_of("tracking_url", CONFIG_MILTER),
+	    CONFIG_HUP);
+	assert_int_equal(config_reload_of("milter_socket", CONFIG_MILTER),
 	    CONFIG_START);
 	assert_int_equal(config_reload_of("no_such_key", CONFIG_MILTER),
 	    CONFIG_UNUSED);
@@ -233,8 +236,11 @@ test_reload_column(void **state)
 	    keys, sizeof(keys)), 2);
 	assert_string_equal(keys, "fallback_url,trusted_proxies");
 	assert_int_equal(config_changed(&a, &b, CONFIG_MILTER, CONFIG_START,
-	    keys, sizeof(keys)), 2);
-	assert_string_equal(keys, "tracking_url,batch_ms");
+	    keys, sizeof(keys)), 1);
+	assert_string_equal(keys, "batch_ms");
+	assert_int_equal(config_changed(&a, &b, CONFIG_MILTER, CONFIG_HUP,
+	    keys, sizeof(keys)), 1);
+	assert_string_equal(keys, "tracking_url");
 	assert_int_equal(config_changed(&a, &a, CONFIG_TRACKER, CONFIG_START,
 	    keys, sizeof(keys)), 0);
 	assert_string_equal(keys, "");

@@ -440,6 +440,29 @@ static const struct rw_case cases[] = {
 	  "<a href=\"https://t/0\"><base target=_top><a href=\"https://t/1\">"
 	  "<base href=\"https://b.example/\"><a href=\"https://t/2\">",
 	  "https://b.example/x\nhttps://b.example/y\nhttps://b.example/z\n", M_TRACK },
+	/* WHATWG URL, as browsers resolve: backslashes, tabs, newlines */
+	{ "base: backslashes are slashes before the query",
+	  "<base href=\"https://b.example/dir/page.html?q\">"
+	  "<a href=\"\\\\evil.example\\bs\"><a href=\"/\\evil.example/sbs\">"
+	  "<a href=\"\\sub\\x.html\"><a href=\"sub\\x?a\\b#c\\d\">"
+	  "<a href=\"..\\..\\up\"><a href=\"///e.example/x\">",
+	  "<base href=\"https://b.example/dir/page.html?q\">"
+	  "<a href=\"https://t/0\"><a href=\"https://t/1\">"
+	  "<a href=\"https://t/2\"><a href=\"https://t/3\">"
+	  "<a href=\"https://t/4\"><a href=\"https://t/5\">",
+	  "https://evil.example/bs\nhttps://evil.example/sbs\n"
+	  "https://b.example/sub/x.html\nhttps://b.example/dir/sub/x?a\\b#c\\d\n"
+	  "https://b.example/up\nhttps://e.example/x\n", M_TRACK },
+	{ "base: tabs and newlines are removed, in the base too",
+	  "<base href=\"https:\\\\b.exa\tmple\\d\\\"><a href=\" \t/p\n/q\r\">"
+	  "<a href=\"x\ny\">",
+	  "<base href=\"https:\\\\b.exa\tmple\\d\\\"><a href=\"https://t/0\">"
+	  "<a href=\"https://t/1\">",
+	  "https://b.example/p/q\nhttps://b.example/d/xy\n", M_TRACK },
+	{ "base: what a browser reads otherwise stays as written",
+	  "<base href=\"https://b.example/d/\"><a href=\"//\"><a href=\"\\\\\\?x\">"
+	  "<a href=\"a/%2E%2e/b\"><a href=\"%2e./c\">",
+	  SAME, "", M_TRACK },
 	{ "an invalid first base leaves relative links alone",
 	  "<a href=\"https://e.example/\"><base href=\"ftp://f.example/\">"
 	  "<base href=\"https://b.example/\"><a href=x>",
@@ -562,7 +585,20 @@ static const struct px_case px_cases[] = {
 	  "<body>a</body><script>'</body>'</script><!--[if mso]></body><![endif]-->",
 	  "<body>a[P]</body><script>'</body>'</script><!--[if mso]></body><![endif]-->" },
 	{ "no </body>: at the end", 0, "<p>x</p>", "<p>x</p>[P]" },
-	{ "cut </body>: at the end", 0, "<p>x</p></body", "<p>x</p></body[P]" },
+	{ "cut </body>: before it", 0, "<p>x</p></body", "<p>x</p>[P]</body" },
+	/* never inside what the end cuts: no element, or one made of a tag */
+	{ "cut in a value", 0, "<p><a href=\"https://x.example/cut",
+	  "<p>[P]<a href=\"https://x.example/cut" },
+	{ "cut in a tag", 0, "<p>x<br", "<p>x[P]<br" },
+	{ "cut after an attribute", 0, "<p>x<img src=a ", "<p>x[P]<img src=a " },
+	{ "cut in a comment", 0, "<p>x<!-- c -", "<p>x[P]<!-- c -" },
+	{ "cut in a bogus comment", 0, "<p>x<?php", "<p>x[P]<?php" },
+	{ "cut in a doctype", 0, "<!doctype html", "[P]<!doctype html" },
+	{ "cut \"</\"", 0, "<p>x</", "<p>x[P]</" },
+	{ "unclosed raw text", 0, "<p>x<textarea>t</p>", "<p>x[P]<textarea>t</p>" },
+	{ "unclosed script", 0, "<p>x<script>a<b", "<p>x[P]<script>a<b" },
+	{ "closed raw text: after it", 0, "<style>a</style>", "<style>a</style>[P]" },
+	{ "a lone '<' is text", 0, "<p>a <", "<p>a <[P]" },
 	{ "empty document", 0, "", "[P]" },
 	{ "top: after <body>", 1, "<html><head></head><BODY class=\"b\">x</body>",
 	  "<html><head></head><BODY class=\"b\">[P]x</body>" },
@@ -635,6 +671,14 @@ test_pixel_and_links(void **state)
 	assert_int_equal(html_rewrite(in, strlen(in), &o, &out, &res), 0);
 	assert_string_equal(out.data,
 	    "HEAD:<body><img src=p><a href=\"https://t/0\">x</a></body>");
+	/* a rewritten link, then a tag the end cuts: the pixel before it */
+	buf_reset(&out);
+	assert_int_equal(buf_puts(&out, "HEAD:"), 0);
+	o.pixel_top = 0;
+	assert_int_equal(html_rewrite("<a href=https://e.example/>x</a><a href=\"h",
+	    42, &o, &out, &res), 0);
+	assert_string_equal(out.data,
+	    "HEAD:<a href=\"https://t/0\">x</a><img src=p><a href=\"h");
 	buf_reset(&out);
 	assert_int_equal(buf_puts(&out, "HEAD:"), 0);
 	o.pixel = NULL;

@@ -275,7 +275,7 @@ test_multipart(void **state)
 	assert_non_null(strstr(back, "HREF=\"https://example.com/b\""));
 	/* the pixel sits before </body> */
 	assert_non_null(strstr(h, ".png\" width=\"1\" height=\"1\" alt=\"\""
-	    " style=\"display:block;border:0;width:1px;height:1px\"></body>"));
+	    " style=\"" REWRITE_PIXEL_STYLE "\"></body>"));
 	free(back);
 	free(h);
 	free(out);
@@ -355,6 +355,56 @@ test_base64_stays_base64(void **state)
 	free(h);
 	free(out);
 	rewrite_result_free(&r);
+}
+
+/* the new body's length goes to libmilter as an int: a longer one is refused */
+static void
+test_body_bound(void **state)
+{
+	(void)state;
+	assert_true(rewrite_body_fits(0));
+	assert_true(rewrite_body_fits((size_t)INT_MAX));
+	assert_false(rewrite_body_fits((size_t)INT_MAX + 1));
+	assert_false(rewrite_body_fits((size_t)UINT_MAX + 2));
+}
+
+/* a malformed base64 part passes byte for byte; the others are rewritten */
+static void
+test_base64_malformed(void **state)
+{
+	static const char *const bad[] = {
+		/* the last quartet cut short */
+		"PHA+eDwvcD48YSBocmVmPSJodHRwczovL2V4YW1wbGUuY29tL3giPng8L2E+PHA+eQ\r\n",
+		/* '=' before the end */
+		"PHA+eDwvcD48YSBo=cmVmPSJodHRwczovL2V4YW1wbGUuY29tL3giPng8L2E+\r\n",
+	};
+	struct rewrite_result	 r;
+	struct buf		 msg = BUF_INIT;
+	char			*out;
+	size_t			 i, outlen;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		buf_reset(&msg);
+		assert_int_equal(buf_printf(&msg, "From: a@example.com\r\n"
+		    "MIME-Version: 1.0\r\n"
+		    "Content-Type: multipart/mixed; boundary=XX\r\n\r\n"
+		    "--XX\r\nContent-Type: text/html; charset=utf-8\r\n"
+		    "Content-Transfer-Encoding: base64\r\n\r\n%s"
+		    "--XX\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+		    "<a href=\"https://example.com/y\">y</a>\r\n"
+		    "--XX--\r\n", bad[i]), 0);
+		assert_int_equal(run(msg.data, msg.len, &r), 0);
+		assert_true(r.changed);
+		assert_int_equal(r.links, 1);
+		out = assemble(msg.data, msg.len, &r, &outlen);
+		/* the malformed part as it came, the next one tracked */
+		assert_non_null(strstr(out, bad[i]));
+		assert_null(strstr(out, "example.com/y"));
+		free(out);
+		rewrite_result_free(&r);
+	}
+	buf_free(&msg);
 }
 
 static void
@@ -659,6 +709,8 @@ main(void)
 		cmocka_unit_test(test_multipart),
 		cmocka_unit_test(test_single_part_long_line),
 		cmocka_unit_test(test_base64_stays_base64),
+		cmocka_unit_test(test_base64_malformed),
+		cmocka_unit_test(test_body_bound),
 		cmocka_unit_test(test_untouched),
 		cmocka_unit_test(test_xmtrack_modes),
 		cmocka_unit_test(test_garbage_and_limits),

@@ -1,5 +1,5 @@
 /*
- * cmd_verdict - "mtrackctl verdict check IP [UA]": the class and reason a
+ * ctl_verdict - "mtrackctl verdict check IP [UA]": the class and reason a
  * request would get from the tracker with this configuration, for an
  * operator asking why a click or open was counted as a machine.
  */

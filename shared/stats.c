@@ -1,13 +1,13 @@
 /*
- * stats - "mtrackctl stats": numbers per message, link, campaign, sending
- * domain or day, as a table, JSON or CSV.
+ * stats - numbers per message, link, campaign, sending domain, day or
+ * hour (see stats.h), for mtrackctl stats and report and the tracker's
+ * /report.
  *
  * Counters kept by the writer answer at once (no event is read) for a
  * whole scope. Only a time window combined with a grouping that has no
- * per-day counters (campaign, domain, total with a campaign filter, ...)
- * reads the events of that window.
+ * per-day counters (campaign, domain, total with a campaign filter, ...),
+ * and the grouping by hour, read the events of that window.
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,14 +16,18 @@
 
 #include <jansson.h>
 
-#include "ctl.h"
 #include "query.h"
 #include "report.h"
+#include "stats.h"
 #include "tally.h"
 
-enum by { BY_TOTAL, BY_MESSAGE, BY_LINK, BY_CAMPAIGN, BY_DOMAIN, BY_DAY };
-static const char *const by_names[] = { "total", "message", "link",
-    "campaign", "domain", "day", NULL };
+/* the groupings by their short names inside this file */
+enum by { BY_TOTAL = STATS_BY_TOTAL, BY_MESSAGE = STATS_BY_MESSAGE,
+    BY_LINK = STATS_BY_LINK, BY_CAMPAIGN = STATS_BY_CAMPAIGN,
+    BY_DOMAIN = STATS_BY_DOMAIN, BY_DAY = STATS_BY_DAY,
+    BY_HOUR = STATS_BY_HOUR, BY_URL = STATS_BY_URL };
+const char *const stats_by_names[] = { "total", "message", "link",
+    "campaign", "domain", "day", "hour", "url", NULL };
 
 struct st {
 	struct store		*s;
@@ -136,6 +140,16 @@ day_name(int64_t us, char out[11])
 	strftime(out, 11, "%Y-%m-%d", &tm);
 }
 
+static void
+hour_name(int64_t us, char *out, size_t n)
+{
+	time_t		tt = (time_t)(us / 1000000);
+	struct tm	tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(out, n, "%Y-%m-%dT%H:00", &tm);
+}
+
 /* the row name of a message (and link) in the chosen grouping */
 static void
 group_name(struct st *t, const struct minfo *m, int64_t when, uint64_t link,
@@ -148,6 +162,9 @@ group_name(struct st *t, const struct minfo *m, int64_t when, uint64_t link,
 	case BY_DAY:
 		day_name(when, out);
 		break;
+	case BY_HOUR:
+		hour_name(when, out, n);
+		break;
 	case BY_CAMPAIGN:
 		snprintf(out, n, "%s", m->h.campaign[0] ? m->h.campaign : "-");
 		break;
@@ -157,7 +174,8 @@ group_name(struct st *t, const struct minfo *m, int64_t when, uint64_t link,
 	case BY_MESSAGE:
 		snprintf(out, n, "%s", m->h.message_id[0] ? m->h.message_id : "-");
 		break;
-	case BY_LINK: {
+	case BY_LINK:
+	case BY_URL: {
 		struct buf	b = BUF_INIT;
 
 		snprintf(out, n, "%s", store_get_link(t->s, link, &b, NULL) == 0 &&
@@ -292,7 +310,7 @@ ev_fold(void *arg, const char *key, size_t klen, const char *val, size_t vlen)
 	mseq = strtoull(msg, NULL, 16);
 	if ((m = minfo_get(t, mseq)) == NULL || !minfo_match(t, m))
 		goto out;
-	if (t->by == BY_LINK && !click)
+	if ((t->by == BY_LINK || t->by == BY_URL) && !click)
 		goto out;
 	group_name(t, m, tm, link ? strtoull(link, NULL, 16) : 0, name,
 	    sizeof(name));
@@ -315,7 +333,8 @@ ev_fold(void *arg, const char *key, size_t klen, const char *val, size_t vlen)
 		r->last = tm;
 	/* unique as the writer counts it: per recipient or per source */
 	snprintf(ukey, sizeof(ukey), "%s\x1f%c:%s:%s", name, click ? 'c' : 'o',
-	    t->by == BY_LINK && link ? link : msg, m->h.nrcpt == 1 ? "rcpt" :
+	    (t->by == BY_LINK || t->by == BY_URL) && link ? link : msg,
+	    m->h.nrcpt == 1 ? "rcpt" :
 	    ip ? ip : "-");
 	if (tally_insert(t->seen, ukey) == 1) {
 		if (click)
@@ -337,6 +356,37 @@ out:
 	return 0;
 }
 
+/*
+ * msg_sent_links - event path by link or URL: each link of a message sent
+ * in the window was sent once with it
+ */
+static int
+msg_sent_links(struct st *t, const char *val, size_t vlen)
+{
+	struct report_row	*r;
+	json_t			*o, *lk, *x;
+	char			 name[512];
+	size_t			 i;
+
+	if ((o = json_loadb(val, vlen, 0, NULL)) == NULL)
+		return 0;
+	lk = json_object_get(o, "link_seqs");
+	json_array_foreach(lk, i, x) {
+		if (!json_is_string(x))
+			continue;
+		group_name(t, NULL, 0, strtoull(json_string_value(x), NULL, 16),
+		    name, sizeof(name));
+		if ((r = row_get(t, name)) != NULL) {
+			r->sent++;
+			if (r->scope[0] == '\0')
+				db_scope_seq(r->scope, 'l',
+				    strtoull(json_string_value(x), NULL, 16));
+		}
+	}
+	json_decref(o);
+	return 0;
+}
+
 /* event path: messages sent in the window count as sent */
 static int
 msg_sent(void *arg, const char *key, size_t klen, const char *val, size_t vlen)
@@ -352,8 +402,8 @@ msg_sent(void *arg, const char *key, size_t klen, const char *val, size_t vlen)
 	m.seq = strtoull(key, NULL, 16);
 	if (m.h.time_us < t->since || m.h.time_us >= t->until || !minfo_match(t, &m))
 		return 0;
-	if (t->by == BY_LINK)
-		return 0;
+	if (t->by == BY_LINK || t->by == BY_URL)
+		return msg_sent_links(t, val, vlen);
 	group_name(t, &m, m.h.time_us, 0, name, sizeof(name));
 	if ((r = row_get(t, name)) != NULL)
 		r->sent++;
@@ -416,8 +466,11 @@ msg_rows(void *arg, const char *key, size_t klen, const char *val, size_t vlen)
 		    16), &b, NULL) == 0 && b.data) {
 			db_scope_seq(scope, 'l', strtoull(json_string_value(x),
 			    NULL, 16));
-			if ((r = row_add(t, b.data, scope)) != NULL)
+			if ((r = row_add(t, b.data, scope)) != NULL) {
+				r->pos = (unsigned)i + 1;
 				report_from_counters(t->s, r);
+				r->sent = 1;	/* with its message */
+			}
 		}
 		buf_free(&b);
 	}
@@ -432,94 +485,30 @@ row_cmp(const void *a, const void *b)
 	    ((const struct report_row *)b)->name);
 }
 
+
+/* row_sum - x added into r */
+static void	row_sum(struct report_row *r, const struct report_row *x);
+
+/*
+ * rows_merge - rows of the same name (the same URL in several messages)
+ * summed into one, in name order; the first keeps its scope (a link of
+ * that URL), the place in a message means nothing any more
+ */
 static void
-usage(void)
+rows_merge(struct st *t)
 {
-	fprintf(stderr, "usage: mtrackctl stats [--by total|message|link|"
-	    "campaign|domain|day]\n"
-	    "        [--since TIME] [--until TIME] [--campaign NAME]"
-	    " [--domain DOMAIN]\n"
-	    "        [--message MESSAGE-ID] [--json | --csv]\n"
-	    "TIME: YYYY-MM-DD[THH:MM[:SS]] (UTC), @EPOCH, or Nd / Nh / Nm ago\n");
-}
+	size_t k, w = 0;
 
-/* the output formats */
-enum fmt { FMT_TABLE, FMT_JSON, FMT_CSV };
-
-/* stats_args - the options into *t and *fmt; 0, or 2 (usage) */
-static int
-stats_args(int argc, char **argv, struct st *t, enum fmt *fmt)
-{
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "csv", no_argument, NULL, 'v' },
-		{ "by", required_argument, NULL, 'b' },
-		{ "since", required_argument, NULL, 's' },
-		{ "until", required_argument, NULL, 'u' },
-		{ "campaign", required_argument, NULL, 'C' },
-		{ "domain", required_argument, NULL, 'D' },
-		{ "message", required_argument, NULL, 'M' },
-		{ NULL, 0, NULL, 0 }
-	};
-	int	ch, i, json = 0, csv = 0;
-
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'j': json = 1; break;
-		case 'v': csv = 1; break;
-		case 'b':
-			for (i = 0; by_names[i]; i++)
-				if (strcmp(optarg, by_names[i]) == 0)
-					break;
-			if (by_names[i] == NULL) {
-				fprintf(stderr, "mtrackctl: --by: unknown \"%s\"\n",
-				    optarg);
-				return 2;
-			}
-			t->by = (enum by)i;
-			break;
-		case 's':
-		case 'u':
-			if (report_time(optarg, ch == 's' ? &t->since :
-			    &t->until) == -1) {
-				fprintf(stderr, "mtrackctl: bad time \"%s\"\n",
-				    optarg);
-				return 2;
-			}
-			break;
-		case 'C': t->campaign = optarg; break;
-		case 'D': t->domain = optarg; break;
-		case 'M': t->message = optarg; break;
-		default:
-			usage();
-			return 2;
+	qsort(t->rows, t->nrows, sizeof(*t->rows), row_cmp);
+	for (k = 0; k < t->nrows; k++) {
+		if (w > 0 && strcmp(t->rows[w - 1].name, t->rows[k].name) == 0) {
+			row_sum(&t->rows[w - 1], &t->rows[k]);
+			t->rows[w - 1].pos = 0;
+			continue;
 		}
+		t->rows[w++] = t->rows[k];
 	}
-	if (optind != argc || (json && csv)) {
-		usage();
-		return 2;
-	}
-	*fmt = json ? FMT_JSON : csv ? FMT_CSV : FMT_TABLE;
-	return 0;
-}
-
-/* stats_message - --message: the message's seq into t->msgseq; 0 or -1 */
-static int
-stats_message(struct st *t)
-{
-	struct buf	b = BUF_INIT;
-	int		rc = 0;
-
-	if (t->message == NULL)
-		return 0;
-	if (query_get(t->s, DB_MSGIDS, t->message, &b) != 0) {
-		fprintf(stderr, "mtrackctl: no message %s\n", t->message);
-		rc = -1;
-	} else
-		t->msgseq = strtoull(b.data, NULL, 16);
-	buf_free(&b);
-	return rc;
+	t->nrows = w;
 }
 
 /* window_days - the first and last day of the time window, as day names */
@@ -693,6 +682,13 @@ rows_counters(struct st *t, int *events)
 	case BY_MESSAGE:
 	case BY_LINK:
 		return query_messages(t->s, msg_rows, t);
+	case BY_URL:
+		if (query_messages(t->s, msg_rows, t) == -1)
+			return -1;
+		rows_merge(t);
+		return 0;
+	case BY_HOUR:
+		break;
 	}
 	*events = 1;
 	return 0;
@@ -707,72 +703,131 @@ rows_events(struct st *t)
 	if (query_events(t->s, t->since, t->until, t->message ? t->msgseq : 0,
 	    ev_fold, t) == -1 || query_messages(t->s, msg_sent, t) == -1)
 		return -1;
-	/* in the order the counters give: by name */
-	qsort(t->rows, t->nrows, sizeof(*t->rows), row_cmp);
+	/* in the order the counters give: by name (no rows: no array) */
+	if (t->nrows > 1)
+		qsort(t->rows, t->nrows, sizeof(*t->rows), row_cmp);
 	return 0;
 }
 
-/* stats_print - the rows, with the global counters in JSON; 0 or -1 */
-static int
-stats_print(const struct st *t, enum fmt fmt)
+int
+stats_msgseq(struct store *s, const char *message_id, uint64_t *seq)
 {
-	struct store_counts	 n;
-	json_t			*o, *rows;
-	size_t			 k;
-	int			 rc;
+	struct buf	 b = BUF_INIT;
+	char		 alt[DB_MSGID_MAX + 3];
+	size_t		 len = strlen(message_id);
+	int		 rc;
 
-	if (store_counts(t->s, &n) == -1) {
-		fprintf(stderr, "mtrackctl: cannot read the counters\n");
-		return -1;
+	if ((rc = query_get(s, DB_MSGIDS, message_id, &b)) == 1 && len > 0 &&
+	    len <= DB_MSGID_MAX) {
+		/* the header keeps its angle brackets; people often drop them */
+		if (message_id[0] == '<' && message_id[len - 1] == '>' &&
+		    len > 2)
+			snprintf(alt, sizeof(alt), "%.*s", (int)(len - 2),
+			    message_id + 1);
+		else
+			snprintf(alt, sizeof(alt), "<%s>", message_id);
+		rc = query_get(s, DB_MSGIDS, alt, &b);
 	}
-	if (fmt == FMT_CSV)
-		report_csv(stdout, t->rows, t->nrows);
-	else if (fmt == FMT_TABLE)
-		report_table(stdout, by_names[t->by], t->rows, t->nrows);
-	if (fmt != FMT_JSON)
-		return 0;
-	if ((rows = json_array()) == NULL)
-		return -1;
-	for (k = 0; k < t->nrows; k++)
-		json_array_append_new(rows, report_json(&t->rows[k]));
-	o = json_pack("{s:I, s:I, s:I, s:I, s:s, s:o}",
-	    "messages", (json_int_t)n.messages,
-	    "links", (json_int_t)n.links,
-	    "opens", (json_int_t)n.opens,
-	    "clicks", (json_int_t)n.clicks,
-	    "by", by_names[t->by],
-	    "rows", rows);
-	rc = o == NULL || json_dumpf(o, stdout, JSON_INDENT(2)) == -1 ? -1 : 0;
 	if (rc == 0)
-		putchar('\n');
-	json_decref(o);
+		*seq = strtoull(b.data, NULL, 16);
+	buf_free(&b);
 	return rc;
 }
 
 int
-ctl_stats(struct ctl *c, int argc, char **argv)
+stats_run(struct store *s, const struct stats_query *q,
+    struct report_row **rows, size_t *nrows)
 {
 	struct st	t;
-	enum fmt	fmt;
-	int		rc = 1, events;
+	int		rc = 0, events;
 
 	memset(&t, 0, sizeof(t));
-	t.until = INT64_MAX;
-	if (stats_args(argc, argv, &t, &fmt) != 0)
-		return 2;
-	if ((t.s = ctl_store(c, STORE_RDONLY)) == NULL)
-		return 1;
-	if (stats_message(&t) == -1 ||
-	    rows_counters(&t, &events) == -1 ||
-	    (events && rows_events(&t) == -1) ||
-	    stats_print(&t, fmt) == -1)
-		goto out;
-	rc = fflush(stdout) == 0 ? 0 : 1;
-out:
+	t.s = s;
+	t.by = (enum by)q->by;
+	t.since = q->since;
+	t.until = q->until;
+	t.campaign = q->campaign;
+	t.domain = q->domain;
+	t.message = q->message;
+	if (t.message)
+		rc = stats_msgseq(t.s, t.message, &t.msgseq);
+	if (rc == 0 && (rows_counters(&t, &events) == -1 ||
+	    (events && rows_events(&t) == -1)))
+		rc = -1;
 	tally_free(t.seen);
 	tally_free(t.index);
-	free(t.rows);
 	free(t.mc);
-	store_close(t.s);
+	if (rc != 0) {
+		free(t.rows);
+		t.rows = NULL;
+		t.nrows = 0;
+	}
+	*rows = t.rows;
+	*nrows = t.nrows;
 	return rc;
+}
+
+void
+stats_query_init(struct stats_query *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->by = STATS_BY_TOTAL;
+	q->until = INT64_MAX;
+}
+
+int
+stats_filter(struct stats_query *q, const char *name, const char *value,
+    char *err, size_t errlen)
+{
+	const char	**entity = NULL, *p;
+	int64_t		 *when = NULL;
+
+	if (strcmp(name, "campaign") == 0)
+		entity = &q->campaign;
+	else if (strcmp(name, "domain") == 0)
+		entity = &q->domain;
+	else if (strcmp(name, "message") == 0)
+		entity = &q->message;
+	else if (strcmp(name, "since") == 0)
+		when = &q->since;
+	else if (strcmp(name, "until") == 0)
+		when = &q->until;
+	else {
+		snprintf(err, errlen, "unknown filter \"%.32s\"", name);
+		return -1;
+	}
+	for (p = value; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			snprintf(err, errlen, "%s: a control byte", name);
+			return -1;
+		}
+	if (when) {
+		if ((when == &q->since ? q->since != 0 : q->until != INT64_MAX) ||
+		    report_time(value, when) == -1) {
+			snprintf(err, errlen, "%s: bad or repeated time \"%.64s\"",
+			    name, value);
+			return -1;
+		}
+		return 0;
+	}
+	if (*entity != NULL) {
+		snprintf(err, errlen, "%s: given twice", name);
+		return -1;
+	}
+	if (*value == '\0' || strlen(value) > 255) {
+		snprintf(err, errlen, "%s: empty or longer than 255 bytes", name);
+		return -1;
+	}
+	*entity = value;
+	return 0;
+}
+
+void
+stats_filter_text(const struct stats_query *q, char *out, size_t n)
+{
+	snprintf(out, n, "%s%s%s%s%s%s%s%s", q->campaign ? "campaign " : "",
+	    q->campaign ? q->campaign : "", q->campaign && (q->domain ||
+	    q->message) ? ", " : "", q->domain ? "sending domain " : "",
+	    q->domain ? q->domain : "", q->domain && q->message ? ", " : "",
+	    q->message ? "message " : "", q->message ? q->message : "");
 }

@@ -21,6 +21,7 @@ struct report_row {
 	uint64_t	 clicks, uclicks, uclicks_h;
 	uint64_t	 ocls[VERDICT_NCLASS], ccls[VERDICT_NCLASS];
 	int64_t		 first, last;	/* event times, us; 0 none */
+	unsigned	 pos;		/* a link's place in its message, 1...; 0 unknown */
 };
 
 /* report_fold - add one counter "metric" value into a row */
@@ -35,8 +36,13 @@ json_t	*report_json(const struct report_row *r);
 /* report_table - rows as an aligned table with a header */
 void	report_table(FILE *fp, const char *what, const struct report_row *rows,
 	    size_t n);
-/* report_csv - rows as CSV with a header */
-void	report_csv(FILE *fp, const struct report_row *rows, size_t n);
+/*
+ * report_csv - rows as CSV with a header. name (NULL: the row's name) gives
+ * the text of a row's name column, e.g. a whole URL the row cut; what it
+ * returns must live until the next call.
+ */
+void	report_csv(FILE *fp, const struct report_row *rows, size_t n,
+	    const char *(*name)(const struct report_row *, void *), void *arg);
 /* report_time - parse "YYYY-MM-DD[THH:MM[:SS]][Z]", "@EPOCH" or "N(d|h|m)" ago; 0 or -1 */
 int	report_time(const char *s, int64_t *us);
 /* report_iso - a time in us as "YYYY-MM-DDTHH:MM:SSZ" into out[21] ("" when 0) */

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "counter.h"
+#include "esc.h"
 #include "query.h"
 #include "report.h"
 
@@ -153,12 +154,16 @@ void
 report_table(FILE *fp, const char *what, const struct report_row *rows,
     size_t n)
 {
-	size_t	i, w = strlen(what);
-	char	ctor[16], f[21], l[21];
+	size_t		i, w = strlen(what);
+	char		ctor[16], f[21], l[21];
+	struct buf	name = BUF_INIT;
 
-	for (i = 0; i < n; i++)
-		if (strlen(rows[i].name) > w)
-			w = strlen(rows[i].name);
+	for (i = 0; i < n; i++) {
+		buf_reset(&name);
+		if (esc_tty(&name, rows[i].name, strlen(rows[i].name)) == 0 &&
+		    name.len > w)
+			w = name.len;
+	}
 	if (w > 60)
 		w = 60;
 	fprintf(fp, "%-*s %8s %8s %8s %8s %8s %8s %8s %8s %8s %7s  %-20s %-20s\n",
@@ -170,25 +175,38 @@ report_table(FILE *fp, const char *what, const struct report_row *rows,
 		ctor_text(r, ctor, sizeof(ctor));
 		report_iso(r->first, f);
 		report_iso(r->last, l);
+		/* names come from mail: no control byte reaches the terminal */
+		buf_reset(&name);
+		if (esc_tty(&name, r->name, strlen(r->name)) == -1 ||
+		    buf_append(&name, "", 1) == -1)
+			break;
 		fprintf(fp, "%-*.*s %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8"
 		    PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64
-		    " %8" PRIu64 " %7s  %-20s %-20s\n", (int)w, (int)w, r->name,
+		    " %8" PRIu64 " %7s  %-20s %-20s\n", (int)w, (int)w, name.data,
 		    r->sent, r->opens, r->uopens, r->ocls[VERDICT_HUMAN],
 		    machines(r->ocls), r->clicks, r->uclicks,
 		    r->ccls[VERDICT_HUMAN], machines(r->ccls), ctor,
 		    f[0] ? f : "-", l[0] ? l : "-");
 	}
+	buf_free(&name);
 }
 
-/* csv_field - a CSV field, quoted when it needs to be (RFC 4180) */
+/*
+ * csv_field - a CSV field, quoted when it needs to be (RFC 4180); one that
+ * a spreadsheet would run as a formula gets a leading single quote
+ */
 static void
 csv_field(FILE *fp, const char *s)
 {
-	if (strpbrk(s, ",\"\r\n") == NULL) {
+	int formula = esc_csv_formula(s);
+
+	if (strpbrk(s, ",\"\r\n") == NULL && !formula) {
 		fputs(s, fp);
 		return;
 	}
 	fputc('"', fp);
+	if (formula)
+		fputc('\'', fp);
 	for (; *s; s++) {
 		if (*s == '"')
 			fputc('"', fp);
@@ -198,7 +216,8 @@ csv_field(FILE *fp, const char *s)
 }
 
 void
-report_csv(FILE *fp, const struct report_row *rows, size_t n)
+report_csv(FILE *fp, const struct report_row *rows, size_t n,
+    const char *(*name)(const struct report_row *, void *), void *arg)
 {
 	size_t	i;
 	int	c;
@@ -207,15 +226,16 @@ report_csv(FILE *fp, const struct report_row *rows, size_t n)
 	fputs("name,sent,opens,unique_opens,opens_human,opens_machine,"
 	    "unique_opens_human,clicks,unique_clicks,clicks_human,"
 	    "clicks_machine,unique_clicks_human,click_to_open", fp);
-	for (c = 0; c < VERDICT_NCLASS; c++)
+	/* the machine classes: people have their columns above */
+	for (c = VERDICT_HUMAN + 1; c < VERDICT_NCLASS; c++)
 		fprintf(fp, ",opens_%s", verdict_class_name(c));
-	for (c = 0; c < VERDICT_NCLASS; c++)
+	for (c = VERDICT_HUMAN + 1; c < VERDICT_NCLASS; c++)
 		fprintf(fp, ",clicks_%s", verdict_class_name(c));
 	fputs(",first,last\r\n", fp);
 	for (i = 0; i < n; i++) {
 		const struct report_row *r = &rows[i];
 
-		csv_field(fp, r->name);
+		csv_field(fp, name ? name(r, arg) : r->name);
 		if (r->uopens)
 			snprintf(ctor, sizeof(ctor), "%.4f", (double)r->uclicks /
 			    (double)r->uopens);
@@ -227,9 +247,9 @@ report_csv(FILE *fp, const struct report_row *rows, size_t n)
 		    r->ocls[VERDICT_HUMAN], machines(r->ocls), r->uopens_h,
 		    r->clicks, r->uclicks, r->ccls[VERDICT_HUMAN],
 		    machines(r->ccls), r->uclicks_h, ctor);
-		for (c = 0; c < VERDICT_NCLASS; c++)
+		for (c = VERDICT_HUMAN + 1; c < VERDICT_NCLASS; c++)
 			fprintf(fp, ",%" PRIu64, r->ocls[c]);
-		for (c = 0; c < VERDICT_NCLASS; c++)
+		for (c = VERDICT_HUMAN + 1; c < VERDICT_NCLASS; c++)
 			fprintf(fp, ",%" PRIu64, r->ccls[c]);
 		report_iso(r->first, f);
 		report_iso(r->last, l);
