@@ -83,7 +83,7 @@ rewrite_once(const struct config *cfg, struct store *st, const char *msg,
     size_t len, unsigned *links)
 {
 	static const char	*rcpt[1] = { "reader@example.net" };
-	struct rewrite_info	 info = { "news@example.com", rcpt, 1, NULL };
+	struct rewrite_info	 info = { "news@example.com", rcpt, 1, NULL, NULL };
 	struct rewrite_result	 r;
 	int			 rc;
 

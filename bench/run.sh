@@ -34,7 +34,7 @@ ROUNDS=${ROUNDS:-5}
 SECS=${BENCH_SECONDS:-${QUICK:+2}}
 SECS=${SECS:-5}
 NLINKS=${BENCH_LINKS:-1000000}
-ONLY=${BENCH_ONLY:-1 2 3 4 5 6}
+ONLY=${BENCH_ONLY:-1 2 3 4 5 6 7 8}
 OUT=${BENCH_OUT:-$TOP/bench/results.md}
 WRK_CONNS=64
 WRK_THREADS=2
@@ -160,7 +160,7 @@ MKVARS=$(printf 'print-bench-vars:\n\t@echo "$(PKGS)"\n\t@echo "$(LIBS)"\n' |
 PKGS=$(printf '%s\n' "$MKVARS" | sed -n 1p)
 BCFLAGS="-std=gnu11 -O2 -g -D_GNU_SOURCE -Ishared $(pkg-config --cflags $PKGS)"
 BLIBS="build/libmtrack.a $(printf '%s\n' "$MKVARS" | sed -n 2p)"
-for d in mkstore writer_bench rewrite_bench idle_conns noop_milter; do
+for d in mkstore writer_bench rewrite_bench idle_conns noop_milter sealgen; do
 	# shellcheck disable=SC2086
 	${CC:-cc} $BCFLAGS -o "$WORK/bin/$d" "bench/$d.c" $BLIBS ||
 		{ say "bench: cannot build bench/$d.c"; exit 1; }
@@ -170,6 +170,9 @@ done
 mt_config "$WORK/mt" "log_level = warning" || exit 1
 APORT=$(free_port "$MT_MPORT" "$MT_TPORT")
 echo "admin_listen = 127.0.0.1:$APORT" >> "$MT_CONF"
+# the tracker opens sealed links too (section 1, sealed row)
+ctl/mtrackctl keygen 1 > "$WORK/link_keys" && chmod 600 "$WORK/link_keys" &&
+	echo "link_keys = $WORK/link_keys" >> "$MT_CONF" || exit 1
 stat_json() { ctl/mtrackctl -c "$MT_CONF" stats --json 2>/dev/null; }
 stat_of() { stat_json | sed -n "s/.*\"$1\": *\([0-9]*\).*/\1/p" | head -n 1; }
 
@@ -369,8 +372,9 @@ thread_split() {
 # ================================================================ 1-3: HTTP
 LINKS_IDS=$WORK/data/links.txt
 MSGS_IDS=$WORK/data/msgs.txt
+SEALED_IDS=$WORK/data/sealed.txt
 HTTP_OK=
-if want 1 || want 2 || want 3; then
+if want 1 || want 2 || want 3 || want 7 || want 8; then
 	say "# store: $NLINKS links"
 	if ! "$WORK/bin/mkstore" "$MT_CONF" "$NLINKS" 100 "$LINKS_IDS" "$MSGS_IDS" >&2; then
 		say "bench: mkstore failed"
@@ -414,6 +418,19 @@ if want 1; then
 		[ -n "$CLICK_SPLIT" ] && note "tracker CPU during the click rounds: $CLICK_SPLIT"
 		[ "$T_BAD" -gt 0 ] && note "click: $T_BAD tracker responses were errors or not 302"
 		[ "$N_BAD" -gt 0 ] && note "click: $N_BAD nginx responses were errors"
+		# sealed links: the URL in the token, no store lookup
+		say "# 1. click redirects, sealed links"
+		if ! "$WORK/bin/sealgen" "$WORK/link_keys" 100000 "$SEALED_IDS" >&2; then
+			na 1 "   sealed links: req/s" "sealgen failed"
+		else
+			http_section sealed "$SEALED_IDS" /click/ "" clicks
+			S_T_RPS=$(med "${T_RPS[@]}")
+			row 1 "   sealed links (no store lookup): req/s" "$(fmt "$S_T_RPS")" "nginx $(fmt "$(med "${N_RPS[@]}")")" "$(x "$(med "${R_RPS[@]}")")" ">= 1.0x" "$(met "$(med "${R_RPS[@]}")" '>=' 1)"
+			row 1 "   sealed vs stored click rate" "$(fmt "$S_T_RPS")" "stored $(fmt "$C_T_RPS")" "$(x "$(ratio "$S_T_RPS" "$C_T_RPS")")" "" ""
+			R=$(med "${R_CPU[@]}")
+			row 1 "   sealed: server CPU per request" "$(printf '%.1f' "$(med "${T_CPU[@]}")") us" "$(printf '%.1f' "$(med "${N_CPU[@]}")") us" "$(x "$R")" "" ""
+			[ "$T_BAD" -gt 0 ] && note "sealed: $T_BAD tracker responses were errors or not 302"
+		fi
 	fi
 fi
 
@@ -624,7 +641,7 @@ start_noop() {
 	wait_sock "$NOOP_SOCK" "$NOOP_PID"
 }
 
-if want 4 || want 6; then
+if want 4 || want 6 || want 8; then
 	setup_postfix || say "bench: Postfix: ${PF_WHY:-setup failed}"
 	[ -n "$PF_OK" ] && { start_milter || { PF_OK=; PF_WHY="mtrack-milter did not start"; }; }
 fi
@@ -849,6 +866,176 @@ if want 6; then
 		fi
 	else
 		na 6 "   tracker RSS, idle connections" "nginx not installed"
+	fi
+fi
+
+# ================================================================ 7: webhooks
+# wh_restart on|off: the tracker again, with or without a webhook endpoint
+# (nginx's /hook answers 204: the receiver costs next to nothing)
+wh_restart() {
+	stop_tracker
+	sed -i '/^webhook_/d' "$MT_CONF"
+	if [ "$1" = on ]; then
+		echo "webhook_url = http://127.0.0.1:$NGX_PORT/hook" >> "$MT_CONF"
+		echo "webhook_secret = whsec_$(head -c 32 /dev/urandom | base64 | tr -d '\n')" >> "$MT_CONF"
+	fi
+	start_tracker
+}
+# wh_delivered: the webhooks the running tracker delivered
+wh_delivered() {
+	curl -s "http://127.0.0.1:$APORT/metrics" |
+	    awk '$1 ~ /^mtrack_webhook_delivered_total/ { s += $2 } END { print s + 0 }'
+}
+if want 7; then
+	say "# 7. click redirects with webhooks on vs off (alternating rounds, nginx /hook receiver)"
+	if [ -z "$HTTP_OK" ]; then
+		na 7 "7. Click 302 with webhooks on, req/s" "${HTTP_WHY:-setup failed}"
+	else
+		WH_ON=() WH_OFF=() WH_R=() WH_LAG=()
+		for r in $(seq 1 "$ROUNDS"); do
+			if [ $((r % 2)) = 1 ]; then order="off on"; else order="on off"; fi
+			for mode in $order; do
+				wh_restart "$mode" || break 2
+				wrk_run "$MT_TPORT" "$LINKS_IDS" /click/ "" 1 "$WORK/warm.out"
+				wait_drained 60
+				d0=$(wh_delivered)
+				wrk_run "$MT_TPORT" "$LINKS_IDS" /click/ "" "$SECS" "$WORK/wrk.wh.$mode.$r"
+				tend=$(now)
+				read -r rps p50 p99 req bad <<EOF
+$(wrk_parse "$WORK/wrk.wh.$mode.$r")
+EOF
+				if [ "$mode" = on ]; then
+					WH_ON+=("$rps")
+					# how long after the round its clicks were all delivered
+					for i in $(seq 1200); do
+						[ "$(wh_delivered)" -ge $((d0 + req - bad)) ] && break
+						sleep 0.1
+					done
+					WH_LAG+=("$(calc "$(now) - $tend")")
+				else
+					WH_OFF+=("$rps")
+				fi
+				say "  webhooks $mode round $r: rps=$rps p99=${p99}us bad=$bad"
+			done
+			[ ${#WH_ON[@]} = ${#WH_OFF[@]} ] && WH_R+=("$(ratio "${WH_ON[-1]}" "${WH_OFF[-1]}")")
+		done
+		wh_restart off
+		if [ ${#WH_R[@]} -gt 0 ]; then
+			R=$(med "${WH_R[@]}")
+			row 7 "7. Click 302 with webhooks on: req/s" "$(fmt "$(med "${WH_ON[@]}")")" "webhooks off $(fmt "$(med "${WH_OFF[@]}")")" "$(x "$R")" ">= 0.95x" "$(met "$R" '>=' 0.95)"
+			note "webhooks: a ${SECS} s click round was delivered in full (signed POSTs to nginx) $(printf '%.1f' "$(med "${WH_LAG[@]}")") s after it ended (median; at most 120 s waited)"
+		else
+			na 7 "7. Click 302 with webhooks on, req/s" "the tracker did not restart"
+		fi
+	fi
+fi
+
+# ================================================================ 8: stream
+# the cost of publishing to NATS JetStream: the same tracker and milter with
+# and without stream_url (a one-node JetStream server on loopback, file
+# storage), alternating rounds; then how fast the events are published and
+# how fast a collector applies the whole stream to a store of its own
+if want 8; then
+	say "# 8. publishing to NATS JetStream: with vs without stream_url"
+	NATS_OK=
+	if ! need nats-server; then
+		NATS_WHY="nats-server not installed"
+	else
+		NPORT=$(free_port "$MT_MPORT" "$MT_TPORT" "$APORT" ${PF_SMTP:-} ${PF_SINK:-} ${PF_SMTP2:-} ${PF_SMTP3:-})
+		NHTTP=$(free_port "$MT_MPORT" "$MT_TPORT" "$APORT" "$NPORT" ${PF_SMTP:-} ${PF_SINK:-} ${PF_SMTP2:-} ${PF_SMTP3:-})
+		mkdir -p "$WORK/nats"
+		nats-server -a 127.0.0.1 -p "$NPORT" -m "$NHTTP" -js -sd "$WORK/nats" \
+			>"$WORK/nats.log" 2>&1 &
+		NATS_PID=$!
+		own "$NATS_PID"
+		if wait_port "$NPORT" 20 "$NATS_PID"; then NATS_OK=1; else NATS_WHY="nats-server did not start"; fi
+	fi
+	CONF_OFF=$MT_CONF
+	CONF_ON=$WORK/mt/stream.conf
+	{ cat "$MT_CONF"; echo "stream_url = nats://127.0.0.1:${NPORT:-1}"; } > "$CONF_ON"
+	if [ -z "$NATS_OK" ] || [ -z "$HTTP_OK" ]; then
+		na 8 "8. Click 302 with stream_url: req/s" "${NATS_WHY:-${HTTP_WHY:-setup failed}}"
+	else
+		declare -A SR
+		for r in $(seq 1 "$ROUNDS"); do
+			if [ $((r % 2)) = 1 ]; then order="off on"; else order="on off"; fi
+			for who in $order; do
+				stop_tracker
+				if [ $who = on ]; then MT_CONF=$CONF_ON; else MT_CONF=$CONF_OFF; fi
+				start_tracker || break 2
+				p0=$(metric mtrack_stream_published_total)
+				t0=$(now)
+				wrk_run "$MT_TPORT" "$LINKS_IDS" /click/ "" "$SECS" "$WORK/wrk.stream.$who.$r"
+				read -r rps _ _ _ _ <<<"$(wrk_parse "$WORK/wrk.stream.$who.$r")"
+				SR[$who]+="$rps "
+				if [ $who = on ]; then
+					# every click of the round published: the publisher's pace
+					for i in $(seq 1 2400); do
+						b=$(metric mtrack_stream_backlog)
+						[ "${b:-1}" = 0 ] && break
+						sleep 0.05
+					done
+					t1=$(now)
+					p1=$(metric mtrack_stream_published_total)
+					SR[pub]+="$(calc "(${p1:-0} - ${p0:-0}) / ($t1 - $t0)") "
+					SR[lag]+="$(calc "$t1 - $t0 - $SECS") "
+				fi
+				wait_drained 60
+				say "  stream round $r $who: $(fmt "$rps") req/s"
+			done
+			SR[ratio]+="$(ratio "$(echo ${SR[on]} | awk '{ print $NF }')" "$(echo ${SR[off]} | awk '{ print $NF }')") "
+		done
+		stop_tracker
+		MT_CONF=$CONF_OFF
+		start_tracker
+		R=$(med ${SR[ratio]})
+		row 8 "8. Click 302 with stream_url: req/s" "$(fmt "$(med ${SR[on]})")" "without $(fmt "$(med ${SR[off]})")" "$(x "$R")" "" ""
+		row 8 "   events published (JetStream, 1 node, file): /s" "$(fmt "$(med ${SR[pub]})")" "" "" "" ""
+		note "stream: the last click of a round was acknowledged by JetStream $(printf '%.1f' "$(med ${SR[lag]})") s after the round ended (median)"
+		# a collector on a store of its own reads the whole stream (its
+		# messages are not in it: the events wait, parked, which costs
+		# the same write); records handled, from its log
+		n=$(curl -s "http://127.0.0.1:$NHTTP/jsz" | sed -n 's/^ *"messages": *\([0-9]*\).*/\1/p' | head -n 1)
+		printf 'db_path = %s/collector\nstream_url = nats://127.0.0.1:%s\nlog_level = debug\n' \
+			"$WORK" "$NPORT" > "$WORK/collector.conf"
+		t0=$(now)
+		ctl/mtrackctl -c "$WORK/collector.conf" collect 2>>"$WORK/collector.log" &
+		CPID=$!
+		own "$CPID"
+		c=0
+		for i in $(seq 1 1200); do
+			c=$(grep 'collect batch=' "$WORK/collector.log" | tail -n 1 |
+				awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^(applied|duplicates|parked)=/) { split($i, a, "="); s += a[2] } } END { print s + 0 }')
+			[ "$c" -ge "${n:-0}" ] && break
+			sleep 0.1
+		done
+		t1=$(now)
+		stop_pid "$CPID"
+		row 8 "   collector: records applied/s (whole stream)" "$(fmt "$(calc "$c / ($t1 - $t0)")")" "$c of ${n:-?} records" "" "" ""
+	fi
+	if [ -z "$NATS_OK" ] || [ -z "$PF_OK" ]; then
+		na 8 "   milter with stream_url: msg/s" "${NATS_WHY:-${PF_WHY:-setup failed}}"
+	else
+		NEWS=contrib/examples/newsletter.eml
+		declare -A SM
+		for r in $(seq 1 "$ROUNDS"); do
+			if [ $((r % 2)) = 1 ]; then order="off on"; else order="on off"; fi
+			for who in $order; do
+				stop_pid "$MT_MILTER_PID"
+				disown_pid "$MT_MILTER_PID"
+				if [ $who = on ]; then MT_CONF=$CONF_ON; else MT_CONF=$CONF_OFF; fi
+				start_milter || break 2
+				res=$(smtp_run "$PF_SMTP2" 20 "$MILTER_MSGS" "$NEWS") || break 2
+				read -r _ tot _ mcpu <<<"$res"
+				SM[$who]+="$(calc "$MILTER_MSGS / $tot") "
+				SM[$who.c]+="$(calc "$mcpu * 1e6 / $CLK_TCK / $MILTER_MSGS") "
+				say "  milter stream round $r $who: delivered in ${tot}s"
+			done
+		done
+		MT_CONF=$CONF_OFF
+		R=$(ratio "$(med ${SM[on]})" "$(med ${SM[off]})")
+		row 8 "   milter with stream_url: msg/s delivered" "$(fmt "$(med ${SM[on]})")" "without $(fmt "$(med ${SM[off]})")" "$(x "$R")" "" ""
+		row 8 "   milter CPU per message, with vs without" "$(printf '%.0f' "$(med ${SM[on.c]})") us" "$(printf '%.0f' "$(med ${SM[off.c]})") us" "$(x "$(ratio "$(med ${SM[on.c]})" "$(med ${SM[off.c]})")")" "" ""
 	fi
 fi
 

@@ -44,6 +44,9 @@ int	ctl_domain(struct ctl *c, int argc, char **argv);
 int	ctl_show(struct ctl *c, int argc, char **argv);
 int	ctl_export(struct ctl *c, int argc, char **argv);
 int	ctl_prune(struct ctl *c, int argc, char **argv);
+int	ctl_collect(struct ctl *c, int argc, char **argv);
+int	ctl_keygen(struct ctl *c, int argc, char **argv);
+int	ctl_webhook(struct ctl *c, int argc, char **argv);
 int	ctl_verdict(struct ctl *c, int argc, char **argv);
 
 #endif

@@ -12,6 +12,7 @@
 
 #include "ctl.h"
 #include "rewrite.h"
+#include "seal_keys.h"
 
 /* the top-level header block ends at the first empty line */
 static size_t
@@ -91,6 +92,7 @@ ctl_rewrite(struct ctl *c, int argc, char **argv)
 	struct rewrite_result	 r;
 	struct rewrite_info	 info;
 	struct store		*st = NULL;
+	struct seal_keys	*keys = NULL;
 	struct buf		 in = BUF_INIT, out = BUF_INIT;
 	const char		**rcpt = NULL;
 	char			 chunk[65536];
@@ -138,6 +140,16 @@ ctl_rewrite(struct ctl *c, int argc, char **argv)
 		perror("mtrackctl: stdin");
 		goto out;
 	}
+	if (c->cfg.link_mode == LINK_SEALED) {
+		char err[512];
+
+		if ((keys = seal_keys_load(c->cfg.link_keys, err,
+		    sizeof(err))) == NULL) {
+			fprintf(stderr, "mtrackctl: link_keys: %s\n", err);
+			goto out;
+		}
+		info.keys = keys;
+	}
 	if ((st = dry_run ? ctl_rewrite_scratch(c, dry, sizeof(dry)) :
 	    ctl_store(c, 0)) == NULL)
 		goto out;
@@ -181,6 +193,7 @@ out:
 	store_close(st);
 	if (dry[0])
 		ctl_rewrite_rmdir(dry);
+	seal_keys_free(keys);
 	buf_free(&in);
 	buf_free(&out);
 	free(rcpt);

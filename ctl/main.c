@@ -72,6 +72,17 @@ static const struct {
 	  "domain add DOMAIN | check DOMAIN [--resolver IP[:PORT]] [--json] | list",
 	  "Tracking domains: add one to the store, check its DNS, TLS and\n"
 	  "HTTP answers, list them.\n" },
+	{ "collect", ctl_collect, "collect",
+	  "Until SIGTERM: read every node's messages and events from the NATS\n"
+	  "stream (stream_url) into this store, each exactly once (docs/scale.md).\n" },
+	{ "keygen", ctl_keygen, "keygen ID",
+	  "Print a new line for the link_keys file: ID (1-255) and 64 hex digits\n"
+	  "of a fresh random key. Append it: the last line seals, all open.\n" },
+	{ "webhook", ctl_webhook,
+	  "webhook list | test URL | replay --since TIME [--endpoint URL]",
+	  "Webhook endpoints: their delivered, pending and failed counts and last\n"
+	  "error; a signed sample event and the answer; events queued again\n"
+	  "(docs/webhooks.md).\n" },
 	{ "help", NULL, "help [COMMAND]", "This text, or one command's.\n" },
 };
 #define NCMDS	(sizeof(ctl_cmds) / sizeof(ctl_cmds[0]))
@@ -163,7 +174,8 @@ ctl_store(struct ctl *c, int flags)
 	char			 err[512];
 
 	store_opts_config(&o, &c->cfg);
-	if ((s = store_open(c->cfg.db_path, &o, flags, err, sizeof(err))) == NULL)
+	if ((s = store_open(c->cfg.db_path, &o, flags |
+	    store_flags_config(&c->cfg), err, sizeof(err))) == NULL)
 		fprintf(stderr, "mtrackctl: store %s: %s\n", c->cfg.db_path, err);
 	return s;
 }

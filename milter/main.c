@@ -24,6 +24,8 @@
 #include "mime.h"
 #include "serve.h"
 #include "sock.h"
+#include "publish.h"
+#include "seal_keys.h"
 #include "store.h"
 
 static void
@@ -98,6 +100,8 @@ main(int argc, char **argv)
 	struct config		 cfg;
 	struct store_opts	 so;
 	struct store		*st;
+	struct publish		*pub = NULL;
+	struct seal_keys	*keys = NULL;
 	const char		*conf = NULL;
 	char			 err[512];
 	int			 ch, check = 0, detach = 0, rc;
@@ -127,7 +131,15 @@ main(int argc, char **argv)
 		fprintf(stderr, "mtrack-milter: %s\n", err);
 		return 2;
 	}
+	/* read before the privileges go: the file may be root's alone */
+	if (cfg.link_mode == LINK_SEALED &&
+	    (keys = seal_keys_load(cfg.link_keys, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "mtrack-milter: link_keys: %s\n", err);
+		config_free(&cfg);
+		return 2;
+	}
 	if (check) {
+		seal_keys_free(keys);
 		config_dump(&cfg, stdout);
 		config_free(&cfg);
 		return 0;
@@ -170,15 +182,37 @@ main(int argc, char **argv)
 	}
 	/* the store after any fork: one LMDB environment per process */
 	store_opts_config(&so, &cfg);
-	if ((st = store_open(cfg.db_path, &so, 0, err, sizeof(err))) == NULL) {
+	if ((st = store_open(cfg.db_path, &so, store_flags_config(&cfg), err,
+	    sizeof(err))) == NULL) {
 		log_err("store %s: %s", cfg.db_path, err);
 		return 1;
 	}
-	milter_setup(&cfg, st);
+	/*
+	 * messages go to the stream from the store, never from the mail path;
+	 * the publisher's threads (and libnats's) leave the signals to serve
+	 */
+	if (publish_wanted(&cfg)) {
+		sigset_t set;
+
+		sigemptyset(&set);
+		sigaddset(&set, SIGHUP);
+		sigaddset(&set, SIGTERM);
+		sigaddset(&set, SIGINT);
+		sigaddset(&set, SIGUSR1);
+		pthread_sigmask(SIG_BLOCK, &set, NULL);
+	}
+	if (publish_wanted(&cfg) && (pub = publish_start(&cfg, st,
+	    PUBLISH_MESSAGES, "mtrack-milter", err, sizeof(err))) == NULL) {
+		log_err("stream: %s", err);
+		store_close(st);
+		return 1;
+	}
+	milter_setup(&cfg, st, keys);
 	smfi_settimeout(300);
 	log_info("start socket=%s db=%s tracking_url=%s version=%s",
 	    cfg.milter_socket, cfg.db_path, cfg.tracking_url, MTRACK_VERSION);
-	rc = serve_run(conf, &cfg, st, detach || cfg.syslog);
+	rc = serve_run(conf, &cfg, st, pub, detach || cfg.syslog);
+	seal_keys_free(keys);
 	log_info("stop");
 	log_close();
 	return rc;

@@ -67,6 +67,7 @@ struct cctx {				/* one SMTP connection */
 
 static const struct config	*milter_cfg;	/* atomic: milter_reconfigure */
 static struct store		*milter_store;
+static const struct seal_keys	*milter_keys;
 static struct netlist		 loopback;
 
 /*
@@ -83,12 +84,14 @@ static unsigned int	 milter_busy;
 static int		 milter_draining;
 
 void
-milter_setup(const struct config *cfg, struct store *st)
+milter_setup(const struct config *cfg, struct store *st,
+    const struct seal_keys *keys)
 {
 	char err[64];
 
 	milter_cfg = cfg;
 	milter_store = st;
+	milter_keys = keys;
 	net_list_parse(&loopback, "127.0.0.0/8 ::1", err, sizeof(err));
 }
 
@@ -487,6 +490,7 @@ mlfi_eom(SMFICTX *ctx)
 	info.rcpt = (const char *const *)m->rcpt;
 	info.nrcpt = m->nrcpt;
 	info.queue_id = q;
+	info.keys = milter_keys;
 	if (rewrite_message(cfg_now(), milter_store, &info,
 	    m->raw.data ? m->raw.data : "", m->raw.len, &r) == -1) {
 		log_warnx("%s: unchanged reason=%s", q,

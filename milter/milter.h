@@ -5,10 +5,15 @@
 #define MTRACK_MILTER_H
 
 #include "config.h"
+#include "seal_keys.h"
 #include "store.h"
 
-/* milter_setup - the configuration and store the callbacks use (both outlive smfi_main) */
-void	milter_setup(const struct config *cfg, struct store *st);
+/*
+ * milter_setup - the configuration, store and sealing keys (NULL: stored
+ * IDs) the callbacks use (all outlive smfi_main)
+ */
+void	milter_setup(const struct config *cfg, struct store *st,
+	    const struct seal_keys *keys);
 /*
  * milter_reconfigure - the callbacks use cfg from now on; a callback that
  * runs keeps the one it started with, so the old one must stay allocated

@@ -168,7 +168,7 @@ serve_stop(pthread_t listener)
 
 int
 serve_run(const char *path, const struct config *cfg, struct store *st,
-    int use_syslog)
+    struct publish *pub, int use_syslog)
 {
 	const struct config	*now = cfg;
 	struct sigaction	 sa;
@@ -239,6 +239,7 @@ serve_run(const char *path, const struct config *cfg, struct store *st,
 		log_warnx("shutdown=timeout ends_of_message_running=%u", left);
 		return 1;
 	}
+	publish_stop(pub);
 	store_close(st);
 	close(serve_pipe[0]);
 	close(serve_pipe[1]);

@@ -6,6 +6,7 @@
 #define MTRACK_SERVE_H
 
 #include "config.h"
+#include "publish.h"
 #include "store.h"
 
 /*
@@ -13,11 +14,13 @@
  * and before any other thread starts except the store's (which must block
  * SIGHUP, SIGTERM, SIGINT and SIGUSR1). path is the file SIGHUP reads
  * again; cfg is the configuration in use until a reload replaces it
- * (keep it to the exit: a callback may still read it after the call). Closes st when every message in flight is done.
+ * (keep it to the exit: a callback may still read it after the call).
+ * When every message in flight is done it stops pub (the stream
+ * publisher, NULL: none) and closes st.
  * Returns the exit status: 0 after SIGTERM or SIGINT, 1 when the milter
  * stopped on its own or messages were still in flight.
  */
 int	serve_run(const char *path, const struct config *cfg, struct store *st,
-	    int use_syslog);
+	    struct publish *pub, int use_syslog);
 
 #endif

@@ -16,9 +16,11 @@
 #include "config.h"
 #include "dnsname.h"
 #include "log.h"
+#include "whsign.h"
 
+/* CFG_SECRET: a string that -n shows masked and that is wiped when freed */
 enum cfg_type { CFG_STR, CFG_INT, CFG_SIZE, CFG_BOOL, CFG_ENUM, CFG_LIST,
-    CFG_NETS };
+    CFG_NETS, CFG_SECRET };
 
 /* one validation hook for string keys whose form matters */
 typedef int (*cfg_check_fn)(const char *v, char *err, size_t errlen);
@@ -43,8 +45,13 @@ static int	cfg_check_tdomain(const char *, char *, size_t);
 static int	cfg_check_addr(const char *, char *, size_t);
 static int	cfg_check_certpair(const char *, char *, size_t);
 static int	cfg_check_abspath(const char *, char *, size_t);
+static int	cfg_check_natsurl(const char *, char *, size_t);
+static int	cfg_check_subject(const char *, char *, size_t);
+static int	cfg_check_secret(const char *, char *, size_t);
+static int	cfg_check_hook(const char *, char *, size_t);
 
 static const char *const pixel_names[] = { "bottom", "top", NULL };
+static const char *const link_mode_names[] = { "stored", "sealed", NULL };
 static const char *const level_names[] = { "error", "warning", "info",
     "debug", NULL };
 
@@ -62,6 +69,8 @@ static const char *const level_names[] = { "error", "warning", "info",
 #define MB	(1024LL * 1024)
 
 static const struct cfg_key cfg_table[] = {
+	{ "node", CFG_INT, OFF(node), "0", 0, 255, NULL, NULL,
+	    M_START | T_START },
 	{ "db_path", CFG_STR, OFF(db_path), "./var/db", 0, 0, NULL, NULL,
 	    M_START | T_START },
 	{ "db_map_size", CFG_SIZE, OFF(db_map_size), "8G", 1 * MB,
@@ -113,6 +122,12 @@ static const struct cfg_key cfg_table[] = {
 	    NULL, NULL, M_HUP },
 	{ "fallback_url", CFG_STR, OFF(fallback_url), NULL, 0, 0, NULL,
 	    cfg_check_url, T_HUP },
+	{ "link_mode", CFG_ENUM, OFF(link_mode), "stored", 0, 0,
+	    link_mode_names, NULL, M_START },
+	{ "link_keys", CFG_STR, OFF(link_keys), NULL, 0, 0, NULL, NULL,
+	    M_START | T_HUP },
+	{ "link_revoked", CFG_STR, OFF(link_revoked), NULL, 0, 0, NULL, NULL,
+	    T_HUP },
 	{ "tracker_threads", CFG_INT, OFF(tracker_threads), "0", 0, 256, NULL,
 	    NULL, T_START },
 	{ "tracker_connection_limit", CFG_INT, OFF(tracker_connection_limit),
@@ -170,6 +185,34 @@ static const struct cfg_key cfg_table[] = {
 	    cfg_check_abspath, T_HUP },
 	{ "access_log", CFG_STR, OFF(access_log), NULL, 0, 0, NULL,
 	    cfg_check_abspath, T_HUP },
+	{ "stream_url", CFG_LIST, OFF(stream_url), "", 0, 0, NULL,
+	    cfg_check_natsurl, M_START | T_START },
+	{ "stream_subject", CFG_STR, OFF(stream_subject), "mtrack", 0, 0, NULL,
+	    cfg_check_subject, M_START | T_START },
+	{ "stream_name", CFG_STR, OFF(stream_name), "MTRACK", 0, 0, NULL,
+	    cfg_check_subject, M_START | T_START },
+	{ "stream_replicas", CFG_INT, OFF(stream_replicas), "1", 1, 5, NULL,
+	    NULL, M_START | T_START },
+	{ "stream_retention_days", CFG_INT, OFF(stream_retention_days), "30", 0,
+	    36500, NULL, NULL, M_START | T_START },
+	{ "collect_consumer", CFG_STR, OFF(collect_consumer), "collector", 0, 0,
+	    NULL, cfg_check_subject, 0 },
+	{ "webhook_url", CFG_LIST, OFF(webhook_url), "", 0, 0, NULL,
+	    cfg_check_hook, M_START | T_START },
+	{ "webhook_secret", CFG_SECRET, OFF(webhook_secret), NULL, 0, 0, NULL,
+	    cfg_check_secret, T_START },
+	{ "webhooks", CFG_STR, OFF(webhooks), NULL, 0, 0, NULL, NULL,
+	    M_START | T_START },
+	{ "webhook_batch", CFG_INT, OFF(webhook_batch), "0", 0, 1000, NULL, NULL,
+	    T_START },
+	{ "webhook_timeout", CFG_INT, OFF(webhook_timeout), "15", 1, 300, NULL,
+	    NULL, T_START },
+	{ "webhook_concurrency", CFG_INT, OFF(webhook_concurrency), "8", 1, 256,
+	    NULL, NULL, T_START },
+	{ "webhook_backoff_ms", CFG_INT, OFF(webhook_backoff_ms), "5000", 10,
+	    3600000, NULL, NULL, T_START },
+	{ "webhook_retry_seconds", CFG_INT, OFF(webhook_retry_seconds), "86400",
+	    1, 30 * 86400, NULL, NULL, T_START },
 	{ "log_level", CFG_ENUM, OFF(log_level), "info", 0, 0, level_names,
 	    NULL, M_HUP | T_HUP },
 	{ "syslog", CFG_BOOL, OFF(syslog), "no", 0, 0, NULL, NULL,
@@ -177,8 +220,42 @@ static const struct cfg_key cfg_table[] = {
 };
 #define NKEYS	(sizeof(cfg_table) / sizeof(cfg_table[0]))
 
+/* a NATS server: nats://HOST:PORT (tls:// for TLS) */
 static int
-cfg_check_url(const char *v, char *err, size_t errlen)
+cfg_check_natsurl(const char *v, char *err, size_t errlen)
+{
+	if (strncmp(v, "nats://", 7) != 0 && strncmp(v, "tls://", 6) != 0) {
+		snprintf(err, errlen, "must start with nats:// or tls://");
+		return -1;
+	}
+	return 0;
+}
+
+/* a NATS name or subject prefix: tokens of [A-Za-z0-9_-] joined by '.' */
+static int
+cfg_check_subject(const char *v, char *err, size_t errlen)
+{
+	size_t	i, tok = 0;
+
+	for (i = 0; v[i]; i++) {
+		if (v[i] == '.' && tok > 0) {
+			tok = 0;
+			continue;
+		}
+		if (!isalnum((unsigned char)v[i]) && v[i] != '_' && v[i] != '-')
+			break;
+		tok++;
+	}
+	if (v[i] != '\0' || tok == 0 || i > 64) {
+		snprintf(err, errlen, "letters, digits, '_', '-' and inner dots"
+		    " only, at most 64");
+		return -1;
+	}
+	return 0;
+}
+
+int
+config_url_check(const char *v, int query, char *err, size_t errlen)
 {
 	const char	*host;
 	size_t		 i;
@@ -202,11 +279,24 @@ cfg_check_url(const char *v, char *err, size_t errlen)
 			    " in a URL");
 			return -1;
 		}
-	if (strchr(host, '?') || strchr(host, '#')) {
+	if ((!query && strchr(host, '?')) || strchr(host, '#')) {
 		snprintf(err, errlen, "must not have a query or fragment");
 		return -1;
 	}
 	return 0;
+}
+
+static int
+cfg_check_url(const char *v, char *err, size_t errlen)
+{
+	return config_url_check(v, 0, err, errlen);
+}
+
+/* cfg_check_hook - a webhook endpoint: its query is the receiver's business */
+static int
+cfg_check_hook(const char *v, char *err, size_t errlen)
+{
+	return config_url_check(v, 1, err, errlen);
 }
 
 /* cfg_check_listen - HOST:PORT, [IPV6]:PORT or *:PORT */
@@ -341,6 +431,18 @@ cfg_check_abspath(const char *v, char *err, size_t errlen)
 	return 0;
 }
 
+/* cfg_check_secret - a Standard Webhooks secret; the reason never quotes it */
+static int
+cfg_check_secret(const char *v, char *err, size_t errlen)
+{
+	struct whsign_key	k;
+	int			rc;
+
+	rc = whsign_key_parse(&k, v, err, errlen);
+	memset(&k, 0, sizeof(k));
+	return rc;
+}
+
 /* cfg_size - "123", "64K", "20M", "8G" into bytes */
 static int
 cfg_size(const char *v, long long *out)
@@ -409,6 +511,10 @@ cfg_clear(struct config *c, const struct cfg_key *k)
 	void *p = (char *)c + k->off;
 
 	switch (k->type) {
+	case CFG_SECRET:
+		if (*(char **)p)
+			explicit_bzero(*(char **)p, strlen(*(char **)p));
+		/* FALLTHROUGH */
 	case CFG_STR:
 		free(*(char **)p);
 		*(char **)p = NULL;
@@ -468,6 +574,7 @@ cfg_apply(struct config *c, const struct cfg_key *k, const char *v,
 	size_t		 i;
 
 	switch (k->type) {
+	case CFG_SECRET:
 	case CFG_STR: {
 		char	*s;
 		size_t	 len = strlen(v);
@@ -696,6 +803,11 @@ config_load(struct config *c, const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		goto fail;
 	}
+	if (c->link_mode == LINK_SEALED && c->link_keys == NULL) {
+		snprintf(err, errlen, "%s: link_mode = sealed needs link_keys",
+		    path);
+		goto fail;
+	}
 	free(line);
 	fclose(fp);
 	return 0;
@@ -734,6 +846,16 @@ config_dump(const struct config *c, void *vfp)
 				fprintf(fp, "%s = %s\n", k->name,
 				    *(char *const *)p);
 			else
+				fprintf(fp, "# %s is not set\n", k->name);
+			break;
+		case CFG_SECRET:
+			if (*(char *const *)p) {
+				char masked[64];
+
+				whsign_mask(*(char *const *)p, masked,
+				    sizeof(masked));
+				fprintf(fp, "# %s = %s\n", k->name, masked);
+			} else
 				fprintf(fp, "# %s is not set\n", k->name);
 			break;
 		case CFG_INT:
@@ -797,6 +919,7 @@ cfg_same(const struct cfg_key *k, const struct config *a,
 	size_t		 j;
 
 	switch (k->type) {
+	case CFG_SECRET:
 	case CFG_STR:
 		return cfg_same_str(*(char *const *)pa, *(char *const *)pb);
 	case CFG_INT:

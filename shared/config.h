@@ -23,8 +23,10 @@
 #endif
 
 enum pixel_position { PIXEL_BOTTOM, PIXEL_TOP };
+enum link_mode { LINK_STORED, LINK_SEALED };
 
 struct config {
+	int		 node;			/* this host's number among many (0-255) */
 	char		*db_path;		/* LMDB environment directory */
 	size_t		 db_map_size;		/* LMDB map size, bytes */
 	char		*milter_socket;		/* libmilter socket spec */
@@ -50,6 +52,9 @@ struct config {
 	int		 track_dkim_signed;	/* rewrite mail already DKIM-signed */
 	int		 track_text_links;	/* also links in text/plain parts */
 	char		*fallback_url;		/* tracker: unknown id redirects here (NULL: 404) */
+	int		 link_mode;		/* enum link_mode: what the milter writes */
+	char		*link_keys;		/* keys file of sealed links (seal_keys.h) */
+	char		*link_revoked;		/* tracker: links answered as unknown (seal_revoked.h) */
 	int		 tracker_threads;	/* tracker worker threads (0: one per core) */
 	int		 tracker_connection_limit;
 	int		 tracker_timeout;	/* idle connection timeout, seconds */
@@ -78,6 +83,20 @@ struct config {
 	int		 honeypot_window;	/* seconds a honeypot source stays marked */
 	char		*acme_webroot;		/* tracker: serves .well-known/acme-challenge/ */
 	char		*access_log;		/* tracker: one line per request (NULL: none) */
+	char		**stream_url;		/* NATS servers (empty: no publishing) */
+	char		*stream_subject;	/* subject prefix: PREFIX.msg.NODE, PREFIX.event.NODE */
+	char		*stream_name;		/* the JetStream stream */
+	int		 stream_replicas;	/* its replicas when it is created */
+	int		 stream_retention_days;	/* its records' age limit then (0: none) */
+	char		*collect_consumer;	/* durable consumer of mtrackctl collect */
+	char		**webhook_url;		/* endpoints signed with webhook_secret */
+	char		*webhook_secret;	/* "whsec_" + base64; never logged */
+	char		*webhooks;		/* file of endpoints: URL SECRET [filters] */
+	int		 webhook_batch;		/* events per POST (0, 1: one each) */
+	int		 webhook_timeout;	/* seconds per request */
+	int		 webhook_concurrency;	/* requests in flight per endpoint */
+	int		 webhook_backoff_ms;	/* first retry delay; doubles */
+	int		 webhook_retry_seconds;	/* then an event is marked failed */
 	int		 log_level;		/* enum log_level */
 	int		 syslog;		/* log to syslog instead of stderr */
 };
@@ -103,6 +122,11 @@ int	config_set(struct config *c, const char *key, const char *value,
 void	config_free(struct config *c);
 /* config_dump - print every key with its value, as a valid config file */
 void	config_dump(const struct config *c, void *fp);
+/*
+ * config_url_check - v is an http(s) URL with a host and no blank, quote
+ * or fragment; a query only when query is set. 0, or -1 with the reason
+ */
+int	config_url_check(const char *v, int query, char *err, size_t errlen);
 /* a tracking_domains entry, split */
 struct config_tdomain {
 	const char	*domain;	/* the sending domain: len bytes, no NUL */

@@ -18,12 +18,37 @@ static const char *const db_names[DB_COUNT] = {
 	[DB_UNIQ] = "uniq",
 	[DB_MSGEVENTS] = "msgevents",
 	[DB_PENDING] = "pending",
+	[DB_FEED] = "feed",
+	[DB_WEBHOOKS] = "webhooks",
+	[DB_PARKED] = "parked",
 };
 
 const char *
 db_name(enum db d)
 {
 	return (unsigned)d < DB_COUNT ? db_names[d] : NULL;
+}
+
+int
+db_hex16_get(const void *p, size_t len, uint64_t *v)
+{
+	const char	*s = p;
+	uint64_t	 n = 0;
+	size_t		 i;
+
+	if (len != DB_SEQ_LEN)
+		return -1;
+	for (i = 0; i < DB_SEQ_LEN; i++) {
+		n <<= 4;
+		if (s[i] >= '0' && s[i] <= '9')
+			n |= (uint64_t)(s[i] - '0');
+		else if (s[i] >= 'a' && s[i] <= 'f')
+			n |= (uint64_t)(s[i] - 'a' + 10);
+		else
+			return -1;
+	}
+	*v = n;
+	return 0;
 }
 
 uint64_t

@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 enum db {
-	DB_META,	/* "id_key", "link_seq", "msg_seq", "schema", "journal_pos" */
+	DB_META,	/* "id_key", "link_seq", "msg_seq", "schema", "node", "journal_pos" */
 	DB_MESSAGES,	/* message seq -> message record */
 	DB_MSGIDS,	/* Message-ID -> message seq */
 	DB_LINKS,	/* link seq -> link record */
@@ -24,6 +24,9 @@ enum db {
 	DB_UNIQ,	/* who was counted as unique -> "1" */
 	DB_MSGEVENTS,	/* message seq + event key -> "" (an index) */
 	DB_PENDING,	/* the writer's changes not folded yet */
+	DB_FEED,	/* sequence -> "m:" or "e:" + record key (feed.h) */
+	DB_WEBHOOKS,	/* webhook delivery state (whstate.h) */
+	DB_PARKED,	/* a collector's: message seq + event key -> event record */
 	DB_COUNT
 };
 
@@ -32,6 +35,7 @@ enum db {
 #define DB_META_LINK_SEQ "link_seq"	/* the last link seq reserved, decimal */
 #define DB_META_MSG_SEQ	"msg_seq"	/* the last message seq reserved, decimal */
 #define DB_META_SCHEMA	"schema"	/* "1" */
+#define DB_META_NODE	"node"		/* the store's node, decimal; "*": every node's (store_node.h) */
 #define DB_META_JOURNAL_POS "journal_pos" /* 16 hex digits: the event journal folded up to here */
 
 /* db_name - the LMDB name of a database ("messages", ...) */
@@ -63,6 +67,8 @@ db_hex16(char out[DB_SEQ_LEN + 1], uint64_t v)
 
 /* db_hex16_parse - the value of a key's first DB_SEQ_LEN hex digits */
 uint64_t	 db_hex16_parse(const char *key);
+/* db_hex16_get - p (len bytes) is exactly DB_SEQ_LEN lower-case hex digits: their value into *v; 0 or -1 */
+int		 db_hex16_get(const void *p, size_t len, uint64_t *v);
 
 /* db_scope_seq - the counters scope of a message ('m') or a link ('l') */
 static inline void

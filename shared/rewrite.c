@@ -17,6 +17,7 @@
 #include "mime.h"
 #include "now.h"
 #include "rewrite.h"
+#include "seal.h"
 #include "text.h"
 
 /*
@@ -33,6 +34,8 @@ struct splice {
 	int		 trim_nl;	/* drop the encoder's last line end */
 };
 
+_Static_assert(SEAL_URL_MAX >= REWRITE_URL_MAX, "a link too long to seal");
+
 struct rw {
 	const struct config	*cfg;
 	const char		*turl;		/* this message's tracking URL */
@@ -45,6 +48,9 @@ struct rw {
 	struct buf		 urls;		/* the URLs, each NUL-terminated */
 	int			 clicks;	/* rewrite links */
 	int			 failed;
+	const struct seal_keys	*keys;		/* sealed links; NULL: stored IDs */
+	uint64_t		 mseq;		/* the message's sequence */
+	int64_t			 time_us;	/* its send time */
 };
 
 /* one message on its way through rewrite_message */
@@ -140,6 +146,35 @@ links_grow(struct rw *rw)
 	return 0;
 }
 
+/*
+ * rw_ref - append the public reference of a link (SEAL_CLICK: seq, its
+ * position and URL) or of the message (SEAL_OPEN): a sealed token with
+ * link_mode = sealed, else the stored ID; 0 or -1
+ */
+static int
+rw_ref(const struct rw *rw, enum seal_kind kind, uint64_t seq, size_t pos,
+    const char *url, size_t url_len, int honeypot, struct buf *out)
+{
+	struct seal_msg	sm;
+	char		id[ID_LEN + 1];
+
+	if (rw->keys == NULL) {
+		id_encode(store_key(rw->st), kind == SEAL_CLICK ? ID_LINK :
+		    ID_MSG, seq, id);
+		return buf_append(out, id, ID_LEN);
+	}
+	memset(&sm, 0, sizeof(sm));
+	sm.kind = kind;
+	sm.honeypot = honeypot;
+	sm.msg = rw->mseq;
+	sm.link = kind == SEAL_CLICK ? seq : 0;
+	sm.pos = (unsigned)pos;
+	sm.sent_us = rw->time_us;
+	sm.url = url;
+	sm.url_len = url_len;
+	return seal_token(rw->keys, &sm, out);
+}
+
 /* link_track - the html callback: allocate an ID, remember the URL */
 static int
 link_track(void *arg, const struct html_link *l, struct buf *repl)
@@ -148,7 +183,6 @@ link_track(void *arg, const struct html_link *l, struct buf *repl)
 	const char		*turl = rw->turl, *host;
 	size_t			 hlen;
 	uint64_t		 seq;
-	char			 id[ID_LEN + 1];
 
 	if (!rw->clicks)
 		return 0;
@@ -170,12 +204,13 @@ link_track(void *arg, const struct html_link *l, struct buf *repl)
 	rw->url_off[rw->nlinks] = rw->urls.len;
 	if (buf_append(&rw->urls, l->url, l->url_len + 1) == -1)
 		goto fail;
-	rw->links[rw->nlinks++].seq = seq;
-	id_encode(store_key(rw->st), ID_LINK, seq, id);
+	rw->links[rw->nlinks].seq = seq;
 	if (buf_append(repl, turl, rw->turl_len) == -1 ||
 	    buf_append(repl, "/click/", 7) == -1 ||
-	    buf_append(repl, id, ID_LEN) == -1)
+	    rw_ref(rw, SEAL_CLICK, seq, rw->nlinks, l->url, l->url_len, 0,
+	    repl) == -1)
 		goto fail;
+	rw->nlinks++;
 	return 1;
 fail:
 	rw->failed = 1;
@@ -593,18 +628,24 @@ static int
 step_ids(struct rwmsg *x)
 {
 	const char	*turl = x->rw.turl;
-	char		 hid[ID_LEN + 1];
 
 	if (store_reserve(x->st, ID_MSG, 1, &x->mseq) == -1)
 		return step_fail(x, "store: cannot reserve an id");
-	id_encode(store_key(x->st), ID_MSG, x->mseq, x->r->msg_id);
+	x->rw.mseq = x->mseq;
+	if (rw_ref(&x->rw, SEAL_OPEN, x->mseq, 0, NULL, 0, 0, &x->px) == -1 ||
+	    x->px.len > REWRITE_MSGID_MAX)
+		return step_fail(x, "cannot seal the message's reference");
+	memcpy(x->r->msg_id, x->px.data, x->px.len + 1);
+	buf_reset(&x->px);
 	if (x->cfg->honeypot && x->rw.clicks) {
 		if (store_reserve(x->st, ID_LINK, 1, &x->hpseq) == -1)
 			return step_fail(x, "store: cannot reserve an id");
-		id_encode(store_key(x->st), ID_LINK, x->hpseq, hid);
-		if (buf_printf(&x->px, "<a href=\"%s/click/%s\" style=\"display:none"
-		    "!important;mso-hide:all\" aria-hidden=\"true\" tabindex=\"-1\">"
-		    "</a>", turl, hid) == -1)
+		/* sealed, it leads to the tracking URL itself */
+		if (buf_printf(&x->px, "<a href=\"%s/click/", turl) == -1 ||
+		    rw_ref(&x->rw, SEAL_CLICK, x->hpseq, 0, turl,
+		    x->rw.turl_len, 1, &x->px) == -1 ||
+		    buf_puts(&x->px, "\" style=\"display:none!important;"
+		    "mso-hide:all\" aria-hidden=\"true\" tabindex=\"-1\"></a>") == -1)
 			return step_fail(x, "out of memory");
 	}
 	if (x->opens && buf_printf(&x->px, "<img src=\"%s/open/%s.png\" width=\"1\""
@@ -751,7 +792,7 @@ step_record(struct rwmsg *x)
 	mid = mime_header(&x->m, "Message-ID");
 	memset(&sm, 0, sizeof(sm));
 	sm.seq = x->mseq;
-	sm.time_us = now_us();
+	sm.time_us = x->rw.time_us;
 	sm.message_id = mid ? mid + strspn(mid, " ") : NULL;
 	sm.queue_id = info ? info->queue_id : NULL;
 	sm.from = info ? info->from : NULL;
@@ -792,6 +833,8 @@ rewrite_message(const struct config *cfg, struct store *st,
 	x.rw.cfg = cfg;
 	x.rw.st = st;
 	x.rw.clicks = cfg->track_clicks;
+	x.rw.keys = info ? info->keys : NULL;
+	x.rw.time_us = now_us();
 	x.opens = cfg->track_opens;
 
 	if ((rc = step_parse(&x)) == STEP_ON &&

@@ -18,6 +18,8 @@
  * in a Location of at most 12 KB, and escaping can triple a URL.
  */
 #define REWRITE_URL_MAX	4096
+/* the longest reference of a message (the pixel): a sealed open token */
+#define REWRITE_MSGID_MAX	64
 
 /*
  * The longest new body: libmilter takes its length as an int. With
@@ -42,6 +44,7 @@
 #include "buf.h"
 #include "config.h"
 #include "id.h"
+#include "seal_keys.h"
 #include "store.h"
 
 /* one top-level header edit, in milter terms */
@@ -61,16 +64,18 @@ struct rewrite_result {
 	unsigned		 links;		/* links rewritten */
 	unsigned		 parts;		/* HTML parts changed */
 	int			 pixel;		/* open pixel inserted */
-	char			 msg_id[ID_LEN + 1];	/* public ID (pixel), "" if none */
+	char			 msg_id[REWRITE_MSGID_MAX + 1]; /* public ID or sealed token (pixel), "" if none */
 	const char		*skip;		/* why not tracked (static), or NULL */
 };
 
-/* the envelope, as the MTA saw it */
+/* the envelope, as the MTA saw it, and how to write references */
 struct rewrite_info {
 	const char		*from;
 	const char *const	*rcpt;
 	size_t			 nrcpt;
 	const char		*queue_id;	/* may be NULL */
+	const struct seal_keys	*keys;		/* link_mode = sealed: seal links
+						   and the pixel (NULL: stored IDs) */
 };
 
 /*

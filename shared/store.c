@@ -44,6 +44,22 @@ store_mkdirs(const char *path)
 	return 0;
 }
 
+/* store_claim - the store belongs to this writer's node, or refuse */
+static int
+store_claim(struct store *s, MDB_txn *txn, char *err, size_t errlen)
+{
+	static const enum db	 data[] = { DB_MESSAGES, DB_LINKS, DB_EVENTS };
+	MDB_stat		 st;
+	int			 has = 0;
+	size_t			 i;
+
+	for (i = 0; i < sizeof(data) / sizeof(data[0]); i++)
+		if (mdb_stat(txn, s->dbi[data[i]], &st) == 0 && st.ms_entries)
+			has = 1;
+	return store_node_check(txn, s->dbi[DB_META], has, s->anynode ?
+	    STORE_NODE_ANY : s->opts.node, err, errlen);
+}
+
 /* store_init - create the databases and the ID key if missing */
 static int
 store_init(struct store *s, char *err, size_t errlen)
@@ -102,6 +118,8 @@ store_init(struct store *s, char *err, size_t errlen)
 		}
 	}
 	id_key_init(&s->key, raw);
+	if (!s->rdonly && store_claim(s, txn, err, errlen) == -1)
+		goto fail_quiet;
 	if ((rc = mdb_txn_commit(txn)) != 0) {
 		txn = NULL;
 		goto fail;
@@ -126,6 +144,14 @@ store_opts_config(struct store_opts *o, const struct config *c)
 	o->honeypot_window_us = (int64_t)c->honeypot_window * 1000000;
 	o->burst_window_us = (int64_t)c->burst_window_ms * 1000;
 	o->journal_max = c->journal_max;
+	o->node = c->node;
+}
+
+int
+store_flags_config(const struct config *c)
+{
+	return (c->webhook_url && c->webhook_url[0]) || c->webhooks ||
+	    (c->stream_url && c->stream_url[0]) ? STORE_FEED : 0;
 }
 
 /* store_lock_events - STORE_EVENTS: only one process writes events */
@@ -182,13 +208,20 @@ store_open(const char *path, const struct store_opts *o, int flags,
 		snprintf(err, errlen, "batch_max must be positive");
 		return NULL;
 	}
+	if (o->node < 0 || o->node > STORE_NODE_MAX) {
+		snprintf(err, errlen, "node %d out of range 0..%d", o->node,
+		    STORE_NODE_MAX);
+		return NULL;
+	}
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	s->opts = *o;
 	s->rdonly = (flags & STORE_RDONLY) != 0;
+	s->anynode = (flags & STORE_ANYNODE) != 0;
 	s->events = (flags & STORE_EVENTS) != 0 && !s->rdonly;
+	s->feed = (flags & STORE_FEED) != 0 && !s->rdonly;
 	s->lockfd = -1;
 	s->honeypot_us = o->honeypot_window_us;
 	s->burst_us = o->burst_window_us;

@@ -7,13 +7,14 @@
  *
  *   meta      "id_key" -> 32 hex digits (secret of the public IDs),
  *             "link_seq", "msg_seq" -> last reserved sequence, decimal,
- *             "schema" -> "1"
+ *             "schema" -> "1", "node" -> decimal or "*" (store_node.h)
  *   messages  16 hex digits (message seq) -> JSON {"time","message_id",
  *             "queue_id","from","rcpt":[..],"campaign","domain","links",
  *             "link_seqs":[..],"pixel","honeypot"}
  *   msgids    Message-ID header value -> message seq (16 hex)
  *   links     16 hex digits (link seq) -> JSON {"msg","n","t","url"[,"honeypot"]}
- *   events    16 hex digits (time, us) + 4 hex digits (order) -> JSON
+ *   events    16 hex digits (time, us) + 4 hex digits (order: node, then
+ *             a counter; one byte each) -> JSON
  *             {"time","type","link"|"ref","msg","ip","ua","method","host",
  *             "class","reason"}
  *   msgevents message seq (16 hex) + event key (20 hex) -> "" (an index)
@@ -26,6 +27,11 @@
  *             -> "1": who was already counted as unique
  *   domains   tracking domain, or "@" + sending domain -> JSON (domain.h)
  *   pending   the writer's index entries and link counters not folded yet
+ *   parked    message seq (16 hex) + event key (20 hex) -> event record:
+ *             a collector's events that came before their message
+ *   feed      16 hex digits (a growing sequence) -> "m:" + message key or
+ *             "e:" + event key: the outbox of webhooks and streams (feed.h)
+ *   webhooks  the state of webhook deliveries (whstate.h)
  *
  * Concurrency: one struct store per process, opened after any fork,
  * shared by all threads. Writes go through the store's writer thread,
@@ -53,6 +59,8 @@ struct store;
 
 #define STORE_RDONLY	0x01	/* never write (mtrackctl stats/export) */
 #define STORE_EVENTS	0x02	/* writes events (the tracker): through the event journal, one process */
+#define STORE_ANYNODE	0x04	/* a collector's store: records of every node (store_node.h) */
+#define STORE_FEED	0x08	/* append every message and event written to the feed (feed.h) */
 
 struct store_opts {
 	size_t	map_size;	/* bytes of address space for the map */
@@ -62,6 +70,7 @@ struct store_opts {
 				   events of that message this far back */
 	int64_t	burst_window_us;    /* a burst re-labels the source's people's
 				   clicks on that message this far back */
+	int	node;		/* this host's node number (store_node.h) */
 	uint64_t journal_max;	/* STORE_EVENTS: journal bytes not folded
 				   before store_put_event waits; 0: 1G */
 };
@@ -70,8 +79,13 @@ struct config;
 
 /* store_opts_config - the options a configuration gives */
 void	store_opts_config(struct store_opts *o, const struct config *c);
+/* store_flags_config - the flags a configuration adds: STORE_FEED when a feed consumer is configured */
+int	store_flags_config(const struct config *c);
 
-/* store_open - open (create) the environment at path; NULL with err set */
+/*
+ * store_open - open (create) the environment at path; NULL with err set,
+ * also when a writer's node differs from the one the store belongs to
+ */
 struct store	*store_open(const char *path, const struct store_opts *o,
 		    int flags, char *err, size_t errlen);
 /* store_close - drain and stop the writer, close the environment */
@@ -82,7 +96,8 @@ const struct id_key *store_key(const struct store *s);
 /*
  * store_reserve - reserve n consecutive sequence numbers of a type
  * (ID_LINK or ID_MSG) for this process; *first receives the first.
- * Sequences are reserved in blocks: gaps are normal. 0 or -1.
+ * Sequences are reserved in blocks: gaps are normal; the top 8 bits are
+ * the node number (store_node.h). 0 or -1.
  */
 int	store_reserve(struct store *s, enum id_type type, uint64_t n,
 	    uint64_t *first);
@@ -126,6 +141,9 @@ struct store_event {
 	const char	*host;		/* may be NULL */
 	const char	*verdict;	/* class, may be NULL */
 	const char	*reason;	/* may be NULL */
+	const char	*key;		/* NULL: a new key; else the key given
+					   by the node that recorded it
+					   (store_collect) */
 };
 
 /*
@@ -137,6 +155,27 @@ struct store_event {
  * 0, or -1 when the store stops or the journal or memory fail.
  */
 int	store_put_event(struct store *s, const struct store_event *e);
+/* a record of another node, for a collector's store (store_collect) */
+struct store_rec {
+	const struct store_msg		*msg;	/* a message with its links, or */
+	const struct store_event	*ev;	/* an event (ev->key set) */
+	int				 result;	/* STORE_REC_* */
+};
+enum { STORE_REC_APPLIED, STORE_REC_DUPLICATE, STORE_REC_PARKED,
+    STORE_REC_BAD };
+
+/*
+ * store_collect - apply n records of other nodes in one commit and wait
+ * until it is durable. The keys of the records are their nodes' keys:
+ * a record the store holds already is a duplicate and changes nothing.
+ * An event whose message the store does not hold yet is parked, and
+ * counted in the commit that brings its message. Each record's result
+ * says what happened to it. 0, or -1 when nothing was committed.
+ */
+int	store_collect(struct store *s, struct store_rec *recs, size_t n);
+/* store_parked - events parked waiting for their message; 0 or -1 */
+int	store_parked(struct store *s, uint64_t *n);
+
 /* store_flush - wait until everything queued or journaled so far is committed; 0 or -1 */
 int	store_flush(struct store *s);
 

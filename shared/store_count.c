@@ -152,6 +152,13 @@ store_count_msginfo(struct store *s, MDB_txn *txn, uint64_t seq)
 	return mi;
 }
 
+void
+store_count_forget(struct store *s, uint64_t seq)
+{
+	memset(&s->mcache[seq % MCACHE], 0, sizeof(*s->mcache));
+	s->mcache_gen[seq % MCACHE] = 0;
+}
+
 
 void
 store_count_scopes(const struct msginfo *mi, int click, uint64_t link, uint64_t msg,

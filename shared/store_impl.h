@@ -31,7 +31,9 @@
 #include "buf.h"
 #include "db.h"
 #include "delta.h"
+#include "feed.h"
 #include "store.h"
+#include "store_node.h"
 
 /* scope keys are bounded: LMDB keys are at most 511 bytes */
 #define SCOPE_MAX	240
@@ -64,8 +66,10 @@ struct scopes {
 struct wjob {
 	struct wjob		*next;
 	int			 is_msg;
-	/* message jobs: the submitter waits on done */
+	/* message and collect jobs: the submitter waits on done */
 	const struct store_msg	*msg;
+	struct store_rec	*recs;		/* collect: records of other nodes */
+	size_t			 nrecs;
 	int			 done;
 	int			 rc;
 	/* event jobs: one allocation, strings after the struct */
@@ -81,7 +85,9 @@ struct store {
 	MDB_env		*env;
 	MDB_dbi		 dbi[DB_COUNT];
 	int		 rdonly;
+	int		 anynode;	/* a collector's store (STORE_ANYNODE) */
 	int		 events;	/* STORE_EVENTS */
+	int		 feed;		/* STORE_FEED: append to the feed */
 	int		 lockfd;	/* STORE_EVENTS: the writer's lock, or -1 */
 	struct id_key	 key;
 	struct store_opts opts;
@@ -108,8 +114,9 @@ struct store {
 	pthread_t	 writer;
 	struct store_wstats ws;
 	/* store_writer.c: the writer thread's own */
-	uint16_t	 ev_order;
+	uint8_t		 ev_order;	/* events of one microsecond apart */
 	struct buf	 evbuf;		/* the event being written */
+	struct feed_writer fw;		/* STORE_FEED: the next feed sequence */
 
 	/* store_journal.c: the event journal, NULL without STORE_EVENTS */
 	struct journal	*journal;
@@ -177,6 +184,19 @@ void	store_writer_init(struct store *s);
 int	store_writer_start(struct store *s, char *err, size_t errlen);
 /* store_writer_stop - drain the queue, stop the thread (when started) */
 void	store_writer_stop(struct store *s);
+/* store_writer_submit - queue a job whose submitter waits, and wait for its commit; 0 or an error (LMDB or errno) */
+int	store_writer_submit(struct store *s, struct wjob *j);
+/* store_writer_msg - write one message, its Message-ID, its links and counters */
+int	store_writer_msg(struct store *s, MDB_txn *txn,
+	    const struct store_msg *m);
+/* store_writer_event - write one event (under e->key when set), its index entry and counters */
+int	store_writer_event(struct store *s, MDB_txn *txn,
+	    const struct store_event *e);
+
+/* store_collect.c */
+/* store_collect_apply - the records of a collect job into txn */
+int	store_collect_apply(struct store *s, MDB_txn *txn, struct store_rec *r,
+	    size_t n);
 
 /* store_journal.c */
 /* store_journal_open - the journal of an events store, from its stored position; 0 or -1 with err */
@@ -240,6 +260,8 @@ void	store_count_undone(struct store *s);
 /* store_count_msginfo - what the counters need of message seq (cached) */
 struct msginfo *store_count_msginfo(struct store *s, MDB_txn *txn,
 	    uint64_t seq);
+/* store_count_forget - message seq was just written: what the cache says of it is old */
+void	store_count_forget(struct store *s, uint64_t seq);
 /* store_count_scopes - the scopes of an event (link 0 for an open) */
 void	store_count_scopes(const struct msginfo *mi, int click, uint64_t link,
 	    uint64_t msg, int64_t time_us, struct scopes *sc);

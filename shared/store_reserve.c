@@ -85,7 +85,7 @@ store_reserve(struct store *s, enum id_type type, uint64_t n, uint64_t *first)
 		b->next = last + 1;
 		b->end = last + 1 + block;
 	}
-	*first = b->next;
+	*first = store_node_seq(s->opts.node, b->next);
 	b->next += n;
 	pthread_mutex_unlock(&s->seq_lock);
 	return 0;

@@ -17,7 +17,7 @@
  * journal records with its jobs, and the journal position in the same
  * transaction. Without a backlog the writer commits at most every
  * batch_ms; with one, batch after batch. Every event, journaled or
- * queued, goes through apply_event.
+ * queued or collected, goes through store_writer_event.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -54,9 +54,8 @@ put_rec(MDB_txn *txn, MDB_dbi dbi, const char *key, size_t klen,
 	return store_record_put(txn, dbi, &k, &v);
 }
 
-/* apply_msg - write one message, its Message-ID, its links and counters */
-static int
-apply_msg(struct store *s, MDB_txn *txn, const struct store_msg *m)
+int
+store_writer_msg(struct store *s, MDB_txn *txn, const struct store_msg *m)
 {
 	struct buf	 b = BUF_INIT;
 	char		 key[DB_SEQ_LEN + 1], mkey[DB_SEQ_LEN + 1];
@@ -66,7 +65,9 @@ apply_msg(struct store *s, MDB_txn *txn, const struct store_msg *m)
 
 	db_hex16(mkey, m->seq);
 	if (store_record_message(&b, m) == -1 || (rc = put_rec(txn,
-	    s->dbi[DB_MESSAGES], mkey, DB_SEQ_LEN, &b)) != 0)
+	    s->dbi[DB_MESSAGES], mkey, DB_SEQ_LEN, &b)) != 0 ||
+	    (s->feed && (rc = feed_append(&s->fw, txn, s->dbi[DB_FEED], 'm',
+	    mkey, DB_SEQ_LEN)) != 0))
 		goto out;
 	if (m->message_id && *m->message_id) {
 		k.mv_data = (void *)m->message_id;
@@ -94,14 +95,20 @@ out:
 	return rc;
 }
 
-/* apply_event - write one event, its index entry, its counters; a honeypot hit or a burst re-labels */
-static int
-apply_event(struct store *s, MDB_txn *txn, const struct store_event *e)
+/* a honeypot hit or a burst re-labels the source's earlier events */
+int
+store_writer_event(struct store *s, MDB_txn *txn, const struct store_event *e)
 {
 	char	key[DB_EVKEY_LEN + 1], ref[DB_SEQ_LEN + 1], msg[DB_SEQ_LEN + 1];
 	int	rc;
 
-	db_event_key(key, e->time_us, s->ev_order++);
+	if (e->key) {		/* a collected event keeps its node's key */
+		if (strlen(e->key) != DB_EVKEY_LEN)
+			return EINVAL;
+		memcpy(key, e->key, DB_EVKEY_LEN + 1);
+	} else		/* the node, then a counter: hosts never share a key */
+		db_event_key(key, e->time_us, (uint16_t)(s->opts.node << 8 |
+		    s->ev_order++));
 	db_hex16(ref, e->seq);
 	db_hex16(msg, e->msg);
 	buf_reset(&s->evbuf);
@@ -109,6 +116,8 @@ apply_event(struct store *s, MDB_txn *txn, const struct store_event *e)
 		return ENOMEM;
 	if ((rc = put_rec(txn, s->dbi[DB_EVENTS], key, DB_EVKEY_LEN,
 	    &s->evbuf)) != 0 ||
+	    (s->feed && (rc = feed_append(&s->fw, txn, s->dbi[DB_FEED], 'e',
+	    key, DB_EVKEY_LEN)) != 0) ||
 	    (rc = store_pending_index(s, msg, key)) != 0 ||
 	    (rc = store_count_event(s, txn, e, ref, msg)) != 0)
 		return rc;
@@ -199,16 +208,25 @@ writer_apply(struct store *s, MDB_txn *txn, struct wjob *batch)
 			continue;
 		}
 		if (!j->is_msg) {
-			if ((j->rc = apply_event(s, txn, &j->ev)) != 0)
+			if ((j->rc = store_writer_event(s, txn, &j->ev)) != 0)
+				rc = j->rc;
+			continue;
+		}
+		/* collected records count like events: all or none */
+		if (j->recs) {
+			if ((j->rc = store_collect_apply(s, txn, j->recs,
+			    j->nrecs)) != 0)
 				rc = j->rc;
 			continue;
 		}
 		if ((j->rc = mdb_txn_begin(s->env, txn, 0, &child)) != 0)
 			continue;
-		if ((j->rc = apply_msg(s, child, j->msg)) == 0)
+		if ((j->rc = store_writer_msg(s, child, j->msg)) == 0)
 			j->rc = mdb_txn_commit(child);
-		else
+		else {
 			mdb_txn_abort(child);
+			feed_writer_reset(&s->fw);
+		}
 	}
 	return rc;
 }
@@ -227,7 +245,7 @@ writer_fold(struct store *s, MDB_txn *txn, uint64_t n)
 		return 0;
 	while (n++ < (uint64_t)s->opts.batch_max &&
 	    (r = store_journal_next(s, &ev)) == 0) {
-		if ((rc = apply_event(s, txn, &ev)) != 0)
+		if ((rc = store_writer_event(s, txn, &ev)) != 0)
 			return rc;
 		/* a long batch: the journal still made durable every batch_ms */
 		if (n % 1024 == 0)
@@ -248,6 +266,7 @@ writer_commit(struct store *s, struct wjob *batch, uint64_t n, int idle,
 
 	store_count_begin(s);
 	store_pending_begin(s);
+	feed_writer_reset(&s->fw);
 	if (s->journal)
 		store_journal_begin(s);
 	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
@@ -259,7 +278,9 @@ writer_commit(struct store *s, struct wjob *batch, uint64_t n, int idle,
 	fold = store_pending_fold_due(s, idle, t0);
 	if (txn && rc == 0) {
 		if ((rc = store_pending_flush(s, txn, fold)) != 0 ||
-		    (fold && (rc = store_pending_fold_index(s, txn)) != 0))
+		    (fold && (rc = store_pending_fold_index(s, txn)) != 0) ||
+		    (fold && s->feed && (rc = feed_trim(txn, s->dbi[DB_FEED],
+		    s->dbi[DB_META], FEED_TRIM_MAX, NULL)) != 0))
 			mdb_txn_abort(txn);
 		else
 			rc = mdb_txn_commit(txn);
@@ -412,26 +433,36 @@ writer_enqueue(struct store *s, struct wjob *j, uint64_t *ticket)
 }
 
 int
+store_writer_submit(struct store *s, struct wjob *j)
+{
+	uint64_t	ticket;
+	int		rc;
+
+	if (s->rdonly)
+		return EROFS;
+	j->is_msg = 1;
+	if (writer_enqueue(s, j, &ticket) == -1)
+		return errno;
+	pthread_mutex_lock(&s->q_lock);
+	while (!j->done)
+		pthread_cond_wait(&s->q_done, &s->q_lock);
+	rc = j->rc;
+	pthread_mutex_unlock(&s->q_lock);
+	return rc;
+}
+
+int
 store_put_message(struct store *s, const struct store_msg *m)
 {
 	struct wjob	 j;
-	uint64_t	 ticket;
 	int		 rc;
 
-	if (s->rdonly) {
-		errno = EROFS;
+	memset(&j, 0, sizeof(j));
+	j.msg = m;
+	if ((rc = store_writer_submit(s, &j)) == EROFS || rc == EAGAIN) {
+		errno = rc;
 		return -1;
 	}
-	memset(&j, 0, sizeof(j));
-	j.is_msg = 1;
-	j.msg = m;
-	if (writer_enqueue(s, &j, &ticket) == -1)
-		return -1;
-	pthread_mutex_lock(&s->q_lock);
-	while (!j.done)
-		pthread_cond_wait(&s->q_done, &s->q_lock);
-	rc = j.rc;
-	pthread_mutex_unlock(&s->q_lock);
 	if (rc != 0) {
 		log_warnx("store op=put_message error=\"%s\"", mdb_strerror(rc));
 		errno = EIO;

@@ -13,8 +13,11 @@ log=$(mktemp)
 set --
 for t in "$O"/tests/test_* "$SAN"/tests/test_*; do [ -x "$t" ] && set -- "$@" "$t"; done
 for t in tests/*.t tests/e2e/*.t; do [ -f "$t" ] && set -- "$@" "$t"; done
-prove --exec '' --timer -f "$@" 2>&1 | tee "$log"
-rc=$?
+# prove's own status, not tee's (sh has no pipefail)
+rcf=$(mktemp)
+{ prove --exec '' --timer -f "$@" 2>&1; echo $? > "$rcf"; } | tee "$log"
+rc=$(cat "$rcf")
+rm -f "$rcf"
 files=$(grep -E '^Files=' "$log" | sed -E 's/^Files=([0-9]+), Tests=([0-9]+).*/\2/')
 bad=$(grep -E '^Failed [0-9]+/[0-9]+ subtests' "$log" | awk -F'[ /]' '{s+=$2} END {print s+0}')
 total=${files:-0}

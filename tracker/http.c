@@ -35,11 +35,14 @@
 #include "config.h"
 #include "guard.h"
 #include "http.h"
+#include "whdeliver.h"
 #include "id.h"
 #include "log.h"
 #include "metrics.h"
 #include "net.h"
 #include "now.h"
+#include "seal.h"
+#include "seal_revoked.h"
 #include "store.h"
 #include "tls.h"
 #include "verdict.h"
@@ -111,6 +114,8 @@ struct http_conf {
 	struct verdict_opts	 vopts;
 	int			 anonymize_ip;	/* store a /24 or /48 only */
 	int			 store_ua;	/* store the User-Agent */
+	struct seal_keys	*keys;		/* open sealed links (NULL: none) */
+	struct seal_revoked	 revoked;	/* links answered as unknown */
 };
 
 /* what one thread owns; counters are read by the metrics thread */
@@ -125,6 +130,7 @@ struct http_worker {
 	uint64_t		 req[RT_COUNT][ST_COUNT];
 	uint64_t		 clicks, opens, dropped, store_errors;
 	uint64_t		 unsafe_urls;
+	uint64_t		 sealed, sealed_bad, revoked;
 };
 
 struct http {
@@ -145,6 +151,8 @@ struct http {
 	time_t			 start_time;
 	unsigned int		 threads;
 	struct guard		*guard;		/* header time cap */
+	struct publish		*publish;	/* atomic: the stream's publisher, or NULL */
+	struct whdeliver	*webhooks;	/* NULL: none */
 };
 
 /* the marker of a request seen once by the handler */
@@ -162,6 +170,8 @@ http_conf_free(struct http_conf *cf)
 		return;
 	free(cf->fallback_url);
 	free(cf->acme_webroot);
+	seal_keys_free(cf->keys);
+	seal_revoked_free(&cf->revoked);
 	net_list_free(&cf->proxies);
 	verdict_nets_free(&cf->nets);
 	free(cf);
@@ -198,6 +208,25 @@ http_conf_new(const struct config *c, char *err, size_t errlen)
 	cf->ua_max = c->user_agent_max;
 	cf->anonymize_ip = c->anonymize_ip;
 	cf->store_ua = c->store_user_agent;
+	/* sealed links open here whatever link_mode the milters use */
+	if (c->link_keys) {
+		char why[512];
+
+		if ((cf->keys = seal_keys_load(c->link_keys, why,
+		    sizeof(why))) == NULL) {
+			snprintf(err, errlen, "link_keys: %s", why);
+			goto fail;
+		}
+	}
+	if (c->link_revoked) {
+		char why[512];
+
+		if (seal_revoked_load(&cf->revoked, c->link_revoked, why,
+		    sizeof(why)) == -1) {
+			snprintf(err, errlen, "link_revoked: %s", why);
+			goto fail;
+		}
+	}
 	return cf;
 fail:
 	http_conf_free(cf);
@@ -759,21 +788,42 @@ http_click(struct http *h, struct http_worker *w, const struct http_conf *cf,
     const char *method)
 {
 	struct store_linkinfo	li;
+	struct seal_msg		sm;
 	struct MHD_Response	*r302;
 	const char		*loc;
 	uint64_t		seq;
 	int			r;
 
-	if (idlen != ID_LEN || id_decode(store_key(h->store), ID_LINK, id,
-	    idlen, &seq) == -1)
-		goto unknown;
-	buf_reset(&w->url);
-	if ((r = store_get_link(h->store, seq, &w->url, &li)) == -1) {
-		HTTP_INC(&w->store_errors);
-		return http_queue(w, conn, RT_CLICK, ST_503, w->unavailable);
+	if (idlen != ID_LEN) {
+		/* a sealed link says it all: no store lookup */
+		if (seal_open(cf->keys, SEAL_CLICK, id, idlen, &sm,
+		    &w->url) == -1) {
+			HTTP_INC(&w->sealed_bad);
+			goto unknown;
+		}
+		HTTP_INC(&w->sealed);
+		seq = sm.link;
+		li.msg = sm.msg;
+		li.sent_us = sm.sent_us;
+		li.honeypot = sm.honeypot;
+	} else {
+		if (id_decode(store_key(h->store), ID_LINK, id, idlen,
+		    &seq) == -1)
+			goto unknown;
+		buf_reset(&w->url);
+		if ((r = store_get_link(h->store, seq, &w->url, &li)) == -1) {
+			HTTP_INC(&w->store_errors);
+			return http_queue(w, conn, RT_CLICK, ST_503,
+			    w->unavailable);
+		}
+		if (r == 1)
+			goto unknown;
 	}
-	if (r == 1)
+	if (seal_revoked_has(&cf->revoked, seq) ||
+	    seal_revoked_has(&cf->revoked, li.msg)) {
+		HTTP_INC(&w->revoked);
 		goto unknown;
+	}
 	if ((loc = http_location(&w->loc, w->url.data ? w->url.data : "",
 	    w->url.len)) == NULL) {
 		char q[LOG_STR_MAX];
@@ -803,23 +853,42 @@ http_open(struct http *h, struct http_worker *w, const struct http_conf *cf,
     struct MHD_Connection *conn, const char *id, size_t idlen,
     const char *method)
 {
+	struct seal_msg	sm;
 	uint64_t	seq;
 	int64_t		sent_us = 0;
 	int		r;
 
 	/*
-	 * An unknown, forged or pruned ID gets the same image, unrecorded: a
-	 * 404 shows as a broken image in the reader's mail client.
+	 * An unknown, forged or pruned ID, or a sealed one that does not
+	 * open, gets the same image, unrecorded: a 404 shows as a broken
+	 * image in the reader's mail client.
 	 */
-	if (idlen != ID_LEN || id_decode(store_key(h->store), ID_MSG, id,
-	    idlen, &seq) == -1)
-		return http_queue(w, conn, RT_OPEN, ST_200, w->pixel);
-	if ((r = store_get_message(h->store, seq, &sent_us)) == -1) {
-		HTTP_INC(&w->store_errors);
-		return http_queue(w, conn, RT_OPEN, ST_503, w->unavailable);
+	if (idlen != ID_LEN) {
+		/* a sealed pixel: no store lookup */
+		if (seal_open(cf->keys, SEAL_OPEN, id, idlen, &sm,
+		    &w->url) == -1) {
+			HTTP_INC(&w->sealed_bad);
+			return http_queue(w, conn, RT_OPEN, ST_200, w->pixel);
+		}
+		HTTP_INC(&w->sealed);
+		seq = sm.msg;
+		sent_us = sm.sent_us;
+	} else {
+		if (id_decode(store_key(h->store), ID_MSG, id, idlen,
+		    &seq) == -1)
+			return http_queue(w, conn, RT_OPEN, ST_200, w->pixel);
+		if ((r = store_get_message(h->store, seq, &sent_us)) == -1) {
+			HTTP_INC(&w->store_errors);
+			return http_queue(w, conn, RT_OPEN, ST_503,
+			    w->unavailable);
+		}
+		if (r == 1)
+			return http_queue(w, conn, RT_OPEN, ST_200, w->pixel);
 	}
-	if (r == 1)
+	if (seal_revoked_has(&cf->revoked, seq)) {
+		HTTP_INC(&w->revoked);
 		return http_queue(w, conn, RT_OPEN, ST_200, w->pixel);
+	}
 	http_event(h, w, cf, conn, STORE_EV_OPEN, seq, seq, method, sent_us, 0);
 	return http_queue(w, conn, RT_OPEN, ST_200, w->pixel);
 }
@@ -929,6 +998,9 @@ http_metrics_sum(struct http *h, struct metrics_http *m,
 		m->dropped += HTTP_GET(&x->dropped);
 		m->store_errors += HTTP_GET(&x->store_errors);
 		m->unsafe_urls += HTTP_GET(&x->unsafe_urls);
+		m->sealed += HTTP_GET(&x->sealed);
+		m->sealed_bad += HTTP_GET(&x->sealed_bad);
+		m->revoked += HTTP_GET(&x->revoked);
 	}
 	pthread_mutex_unlock(&h->lock);
 	m->routes = route_names;
@@ -945,6 +1017,13 @@ http_metrics_sum(struct http *h, struct metrics_http *m,
 	m->https = h->tls != NULL;
 	m->https_conns = http_daemon_conns(h->tls);
 	m->start_time = h->start_time;
+	m->publish = __atomic_load_n(&h->publish, __ATOMIC_ACQUIRE);
+}
+
+void
+http_set_publish(struct http *h, struct publish *p)
+{
+	__atomic_store_n(&h->publish, p, __ATOMIC_RELEASE);
 }
 
 /* http_metrics - every counter in the Prometheus text format (metrics.h) */
@@ -960,7 +1039,8 @@ http_metrics(struct http *h, struct http_worker *w,
 	char			*body;
 
 	http_metrics_sum(h, &m, req);
-	if (metrics_text(&b, &m, h->store) == -1) {
+	if (metrics_text(&b, &m, h->store) == -1 || (h->webhooks &&
+	    whdeliver_metrics(h->webhooks, &b) == -1)) {
 		buf_free(&b);
 		return MHD_NO;
 	}
@@ -1427,6 +1507,23 @@ http_reload(struct http *h, const struct config *c, char *err, size_t errlen)
 	cf->older = h->conf;
 	__atomic_store_n(&h->conf, cf, __ATOMIC_RELEASE);
 	return 0;
+}
+
+int
+http_check(const struct config *c, char *err, size_t errlen)
+{
+	struct http_conf *cf;
+
+	if ((cf = http_conf_new(c, err, errlen)) == NULL)
+		return -1;
+	http_conf_free(cf);
+	return 0;
+}
+
+void
+http_webhooks(struct http *h, struct whdeliver *w)
+{
+	h->webhooks = w;
 }
 
 void

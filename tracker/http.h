@@ -59,10 +59,23 @@ struct http	*http_start(const struct config *c, struct store *s, int fd,
  * http_reload - take the HTTP settings of c that the configuration table
  * marks as applied on SIGHUP (config.h: CONFIG_HUP for CONFIG_TRACKER).
  * Requests in flight keep the settings they started with. 0, or -1 with
- * the reason in err (a verdict_networks file, memory) and the old ones kept.
+ * the reason in err (a verdict_networks, link_keys or link_revoked file,
+ * memory) and the old ones kept.
  */
 int		 http_reload(struct http *h, const struct config *c, char *err,
 		    size_t errlen);
+/*
+ * http_check - read the files the HTTP settings of c name (verdict_networks,
+ * link_keys, link_revoked) as a start would, and drop them: the early check
+ * at start and for -n. 0, or -1 with the reason in err.
+ */
+int		 http_check(const struct config *c, char *err, size_t errlen);
+struct publish;
+/* http_set_publish - p's backlog and results go into /metrics (NULL: none) */
+void		 http_set_publish(struct http *h, struct publish *p);
+struct whdeliver;
+/* http_webhooks - show the counters of w (NULL: none) in /metrics; set before requests come */
+void		 http_webhooks(struct http *h, struct whdeliver *w);
 /* http_quiesce - stop accepting connections; open ones are still served */
 void		 http_quiesce(struct http *h);
 /* http_active - requests being handled right now (not idle keep-alives) */

@@ -33,8 +33,11 @@
 #include "http.h"
 #include "log.h"
 #include "now.h"
+#include "publish.h"
 #include "store.h"
 #include "tls.h"
+#include "whconf.h"
+#include "whdeliver.h"
 
 #define TRACKER_IDENT		"mtrack-tracker"
 /* started as root without "user": the tracker becomes this one */
@@ -484,8 +487,10 @@ main(int argc, char **argv)
 	struct config		 cfg;
 	struct store_opts	 so;
 	struct store		*store = NULL;
+	struct publish		*pub = NULL;
 	struct http		*h = NULL;
 	struct janitor		 jan;
+	struct whdeliver	*wh = NULL;
 	const char		*path = NULL;
 	char			 err[512], q[LOG_STR_MAX];
 	sigset_t		 set;
@@ -537,7 +542,8 @@ main(int argc, char **argv)
 	    (cfg.tls_listen && http_listen(cfg.tls_listen, NULL, err,
 	    sizeof(err)) == -1) ||
 	    (have_admin && http_listen(cfg.admin_listen, NULL, err,
-	    sizeof(err)) == -1) || tls_check(&cfg, err, sizeof(err)) == -1) {
+	    sizeof(err)) == -1) || tls_check(&cfg, err, sizeof(err)) == -1 ||
+	    http_check(&cfg, err, sizeof(err)) == -1) {
 		fprintf(stderr, "%s: %s: %s\n", TRACKER_IDENT,
 		    path ? path : "defaults", err);
 		config_free(&cfg);
@@ -552,6 +558,16 @@ main(int argc, char **argv)
 			return 1;
 		}
 		tls_unload();
+		{
+			struct whconf w;
+
+			if (whconf_load(&w, &cfg, err, sizeof(err)) == -1) {
+				fprintf(stderr, "%s: %s\n", TRACKER_IDENT, err);
+				config_free(&cfg);
+				return 1;
+			}
+			whconf_free(&w);
+		}
 		config_dump(&cfg, stdout);
 		config_free(&cfg);
 		return 0;
@@ -606,10 +622,17 @@ main(int argc, char **argv)
 		goto done;
 
 	store_opts_config(&so, &cfg);
-	store = store_open(cfg.db_path, &so, STORE_EVENTS, err, sizeof(err));
+	store = store_open(cfg.db_path, &so, STORE_EVENTS |
+	    store_flags_config(&cfg), err, sizeof(err));
 	if (store == NULL) {
 		log_err("store=%s error=%s", cfg.db_path,
 		    log_str(q, sizeof(q), err));
+		goto done;
+	}
+	/* events go to the stream from the store, never from a request */
+	if (publish_wanted(&cfg) && (pub = publish_start(&cfg, store,
+	    PUBLISH_EVENTS, "mtrack-tracker", err, sizeof(err))) == NULL) {
+		log_err("stream=failed error=%s", log_str(q, sizeof(q), err));
 		goto done;
 	}
 	{
@@ -625,6 +648,14 @@ main(int argc, char **argv)
 		log_err("start=failed error=%s", log_str(q, sizeof(q), err));
 		goto done;
 	}
+	/* webhooks: a thread of their own, never on the request path */
+	if ((wh = whdeliver_start(store, &cfg, err, sizeof(err))) == NULL &&
+	    *err) {
+		log_err("webhooks=failed error=%s", log_str(q, sizeof(q), err));
+		goto done;
+	}
+	http_webhooks(h, wh);
+	http_set_publish(h, pub);
 	if (janitor_start(&jan, store, cfg.raw_retention_days) == -1) {
 		log_warn("op=janitor");
 		goto done;
@@ -642,13 +673,17 @@ main(int argc, char **argv)
 	tracker_drain(&set, h);
 	http_stop(h);
 	h = NULL;
+	whdeliver_stop(wh);
+	wh = NULL;
 	if (store_flush(store) == -1)
 		log_warnx("shutdown=flush error=\"events may be lost\"");
 	rc = 0;
 done:
 	if (h)
 		http_stop(h);
+	whdeliver_stop(wh);
 	janitor_stop(&jan);
+	publish_stop(pub);
 	if (store)
 		store_close(store);
 	tls_unload();

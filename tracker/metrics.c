@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "metrics.h"
+#include "publish.h"
 #include "tls.h"
 
 /* a metric of one value */
@@ -73,6 +74,14 @@ metrics_service(struct buf *b, const struct metrics_http *m,
 		    "Store reads that failed.", m->store_errors },
 		{ "mtrack_unsafe_urls_total", "counter",
 		    "Stored URLs refused as a Location.", m->unsafe_urls },
+		{ "mtrack_sealed_opened_total", "counter",
+		    "Sealed links and pixels opened with a key.", m->sealed },
+		{ "mtrack_sealed_refused_total", "counter",
+		    "Sealed tokens that did not open (changed, unknown or"
+		    " retired key): answered as unknown IDs.", m->sealed_bad },
+		{ "mtrack_revoked_total", "counter",
+		    "Hits on links or pixels listed in link_revoked.",
+		    m->revoked },
 		{ "mtrack_http_library_messages_total", "counter",
 		    "Messages of the HTTP library, mostly malformed requests.",
 		    m->lib_msgs },
@@ -207,6 +216,32 @@ metrics_journal(struct buf *b, struct store *s)
 	return bad ? -1 : 0;
 }
 
+/* metrics_stream - the publisher's backlog and results (none without one) */
+static int
+metrics_stream(struct buf *b, struct publish *p)
+{
+	struct publish_stats	ps;
+
+	if (p == NULL)
+		return 0;
+	publish_stats(p, &ps);
+	const struct metric l[] = {
+		{ "mtrack_stream_backlog", "gauge", "Feed entries after the"
+		    " publisher's cursor: records not published yet.",
+		    ps.backlog },
+		{ "mtrack_stream_published_total", "counter",
+		    "Records the stream acknowledged.", ps.published },
+		{ "mtrack_stream_errors_total", "counter",
+		    "Rounds of publishes that failed and were sent again.",
+		    ps.errors },
+		{ "mtrack_stream_connected", "gauge",
+		    "1 while connected to a NATS server.",
+		    (uint64_t)ps.connected },
+	};
+
+	return metrics_list(b, l, sizeof(l) / sizeof(l[0]));
+}
+
 int
 metrics_text(struct buf *b, const struct metrics_http *m, struct store *s)
 {
@@ -217,7 +252,8 @@ metrics_text(struct buf *b, const struct metrics_http *m, struct store *s)
 	    metrics_service(b, m, &ws) == -1 ||
 	    metrics_tls(b, m) == -1 ||
 	    metrics_store(b, &ws, s) == -1 ||
-	    metrics_journal(b, s) == -1)
+	    metrics_journal(b, s) == -1 ||
+	    metrics_stream(b, m->publish) == -1)
 		return -1;
 	return 0;
 }

@@ -15,6 +15,8 @@
 #include "buf.h"
 #include "store.h"
 
+struct publish;
+
 /* what the HTTP service counted, summed over its threads */
 struct metrics_http {
 	const char *const	*routes;	/* route names [nroutes] */
@@ -24,6 +26,8 @@ struct metrics_http {
 	uint64_t		 clicks, opens;	/* events queued */
 	uint64_t		 dropped;	/* events the queue refused */
 	uint64_t		 store_errors, unsafe_urls, lib_msgs;
+	uint64_t		 sealed, sealed_bad;	/* tokens opened, refused */
+	uint64_t		 revoked;	/* hits on link_revoked */
 	uint64_t		 active;	/* requests in flight */
 	uint64_t		 conns;		/* public listener's connections */
 	uint64_t		 threads;
@@ -32,6 +36,7 @@ struct metrics_http {
 	int			 https;		/* an HTTPS listener runs */
 	uint64_t		 https_conns;
 	time_t			 start_time;
+	struct publish		*publish;	/* the stream's publisher, or NULL */
 };
 
 /* metrics_text - every counter of m, s and TLS appended to b; 0 or -1 (memory) */

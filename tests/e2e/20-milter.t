@@ -20,20 +20,12 @@ mt_config "$W/mt" "log_level = debug"
 mt_start_milter; ok $? "milter listens on $MT_MPORT"
 mt_start_tracker; ok $? "tracker listens on $MT_TPORT"
 
-SMTP=$(free_port "$MT_MPORT" "$MT_TPORT")
-SINK=$(free_port "$MT_MPORT" "$MT_TPORT" "$SMTP")
-pf_setup "$W/pf" "$SMTP" "$SINK" "inet:127.0.0.1:$MT_MPORT"; ok $? "postfix configured"
-sink_start && pf_start; ok $? "postfix and sink started"
+mt_postfix "$W/pf"; ok $? "postfix and sink started"
 
 # --- one newsletter through Postfix -------------------------------------
 IN=$TOP/tests/data/e2e/links.eml
-qid=$(pf_send news@example.com reader@example.net "$IN")
-ok $? "message submitted (queue id $qid)"
-f=$(sink_wait 1 20)
-ok $? "message delivered to the sink"
-sink_body "$f" > "$W/out.body"
-sink_headers "$f" > "$W/out.head"
-{ sed -n '/^From:/,$p' "$W/out.head"; echo; cat "$W/out.body"; } > "$W/out.eml"
+qid=$(mt_deliver "$IN" "$W/out" 1)
+ok $? "message submitted (queue id $qid) and delivered to the sink"
 
 mail hrefs "$IN" > "$W/in.hrefs"
 mail hrefs "$W/out.eml" > "$W/out.hrefs"

@@ -73,7 +73,7 @@ rm1(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
 static void
 store_start(void)
 {
-	struct store_opts	o = { MAP_SIZE, 1, 4096, 0, 0, 0 };
+	struct store_opts	o = { .map_size = MAP_SIZE, .batch_ms = 1, .batch_max = 4096 };
 	char			err[512];
 
 	snprintf(dbdir, sizeof(dbdir), "%s/db%u", root, generation++);
@@ -786,7 +786,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const rcpt[] = { "reader@example.net" };
 	const struct config	*c = &cfg[size & 1];
-	struct rewrite_info	 info = { "news@example.com", rcpt, 1, "FUZZQ" };
+	struct rewrite_info	 info = { "news@example.com", rcpt, 1, "FUZZQ", NULL };
 	struct rewrite_result	 r;
 	const char		*msg = (const char *)data;
 	char			*copy;

@@ -4,6 +4,12 @@
 #   mt_start_milter / mt_start_tracker   start in the background, wait until they listen
 #   mt_stop                          SIGTERM both, wait for them
 #   mt_ctl ARGS...                   ctl/mtrackctl -c the config
+#   mt_postfix DIR                   a private Postfix in DIR with the milter
+#                                    and a sink (sets SMTP, SINK)
+#   mt_deliver IN OUT N              send IN through it, wait for the Nth
+#                                    delivery, write OUT.head, OUT.body and
+#                                    OUT.eml (From: on, blank line, body);
+#                                    prints the queue id
 TOP=${MTRACK_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 MT_MILTER_PID=
 MT_TRACKER_PID=
@@ -51,3 +57,20 @@ mt_stop() {
 }
 
 mt_ctl() { "$TOP/ctl/mtrackctl" -c "$MT_CONF" "$@"; }
+
+mt_postfix() {
+	SMTP=$(free_port "$MT_MPORT" "$MT_TPORT") || return 1
+	SINK=$(free_port "$MT_MPORT" "$MT_TPORT" "$SMTP") || return 1
+	pf_setup "$1" "$SMTP" "$SINK" "inet:127.0.0.1:$MT_MPORT" &&
+	    sink_start && pf_start
+}
+
+mt_deliver() {
+	local qid f
+	qid=$(pf_send news@example.com reader@example.net "$1") || return 1
+	echo "$qid"
+	f=$(sink_wait "$3" 20) || return 1
+	sink_body "$f" > "$2.body"
+	sink_headers "$f" > "$2.head"
+	{ sed -n '/^From:/,$p' "$2.head"; echo; cat "$2.body"; } > "$2.eml"
+}

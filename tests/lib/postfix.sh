@@ -16,7 +16,7 @@
 # Functions: pf_tmpdir, free_port, port_listening, wait_port, pf_setup,
 # pf_postconf, pf_reload, pf_start, pf_stop, pf_running, pf_log, pf_queue, pf_flush,
 # sink_start, sink_stop, sink_files, sink_count, sink_wait, sink_headers,
-# sink_body, sink_message, pf_send, pf_sendmail, pf_own, pf_cleanup.
+# sink_body, sink_message, pf_send, pf_sendmail, pf_own, pf_use, pf_cleanup.
 #
 # A capture (smtp-sink -d) holds, with LF line ends and dots unstuffed:
 # smtp-sink's X-Client-Addr, X-Client-Proto, X-Helo-Args, X-Mail-Args,
@@ -30,7 +30,7 @@
 # PF_SINK_PID, PF_MASTER_PID, PF_MILTER). The state is also written under DIR,
 # so a later pf_setup can clean up after a test that was killed, and
 # pf_cleanup still stops what this shell started if DIR has disappeared.
-# One instance per shell at a time.
+# One instance per shell at a time (pf_use switches between several).
 #
 # Messages from the library go to stderr, prefixed with "# " (TAP comments).
 # PF_KEEP=1 keeps DIR after pf_cleanup (for a look at maillog and the queue).
@@ -530,6 +530,14 @@ EOF
 	done
 	rm -f "$PF_DIR/owned.pids"
 	return 0
+}
+
+# pf_use DIR: make the instance set up in DIR this shell's current one (a
+# test with several instances sets each up, then switches between them; call
+# pf_cleanup once for each).
+pf_use() {
+	[ -f "$1/$PF_MARKER" ] || { _pf_say "pf_use: no instance in $1"; return 1; }
+	_pf_load "$1"
 }
 
 # pf_cleanup: stop the instance, the sink and the pf_own processes; remove

@@ -34,7 +34,7 @@ teardown(void **state)
 static struct store *
 open_store(const char *sub)
 {
-	struct store_opts	 o = { 64 << 20, 5, 4096, 0, 0, 0 };
+	struct store_opts	 o = { .map_size = 64 << 20, .batch_ms = 5, .batch_max = 4096 };
 	char			 err[256], path[512];
 	struct store		*s;
 

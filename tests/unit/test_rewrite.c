@@ -12,6 +12,7 @@
 
 #include "mime.h"
 #include "rewrite.h"
+#include "seal.h"
 
 static char		*dir;
 static struct config	 cfg;
@@ -20,7 +21,7 @@ static struct store	*st;
 static int
 setup(void **state)
 {
-	struct store_opts	o = { 256 << 20, 10, 4096, 0, 0, 0 };
+	struct store_opts	o = { .map_size = 256 << 20, .batch_ms = 10, .batch_max = 4096 };
 	char			err[256];
 
 	(void)state;
@@ -81,7 +82,7 @@ assemble(const char *in, size_t len, const struct rewrite_result *r,
 static int
 run(const char *in, size_t len, struct rewrite_result *r)
 {
-	struct rewrite_info	 info = { "news@example.com", NULL, 0, "TESTQ" };
+	struct rewrite_info	 info = { "news@example.com", NULL, 0, "TESTQ", NULL };
 	const char		*rcpt[] = { "reader@example.net" };
 
 	info.rcpt = rcpt;
@@ -702,6 +703,69 @@ test_text_links(void **state)
 	    sizeof(err)), 0);
 }
 
+/* link_mode = sealed: tokens that open to the URLs, records kept */
+static void
+test_sealed(void **state)
+{
+	static const char msg[] =
+	    "From: news@example.com\r\nTo: r@example.net\r\n"
+	    "Content-Type: text/html\r\n\r\n"
+	    "<html><body><a href=\"https://example.com/a?x=1&amp;y=2\">A</a>"
+	    "<a href=\"https://example.org/b\">B</a></body></html>\r\n";
+	static const char *const want[] = { "https://example.com/a?x=1&y=2",
+	    "https://example.org/b" };
+	const char		*kt = "7 000102030405060708090a0b0c0d0e0f"
+	    "101112131415161718191a1b1c1d1e1f\n";
+	const char		*click = "https://track.example.com/click/";
+	const char		*rcpt[] = { "reader@example.net" };
+	struct rewrite_info	 info = { "news@example.com", rcpt, 1, "TESTQ",
+				     NULL };
+	struct rewrite_result	 r;
+	struct seal_keys	*k;
+	struct seal_msg		 m;
+	struct buf		 url = BUF_INIT, stored = BUF_INIT;
+	struct store_linkinfo	 li;
+	const char		*p, *e;
+	char			 err[256];
+	size_t			 n = 0;
+
+	(void)state;
+	assert_non_null(k = seal_keys_parse(kt, strlen(kt), "k", err,
+	    sizeof(err)));
+	info.keys = k;
+	assert_int_equal(rewrite_message(&cfg, st, &info, msg, sizeof(msg) - 1,
+	    &r), 0);
+	assert_true(r.changed);
+	assert_int_equal(r.links, 2);
+	/* the pixel's token opens as an open of the same message */
+	assert_true(strlen(r.msg_id) > ID_LEN);
+	assert_int_equal(seal_open(k, SEAL_OPEN, r.msg_id, strlen(r.msg_id),
+	    &m, &url), 0);
+	for (p = r.body.data; (p = strstr(p, click)) != NULL; p = e) {
+		p += strlen(click);
+		e = p + strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "abcdefghijklmnopqrstuvwxyz0123456789-_");
+		assert_true(n < 2);
+		assert_int_equal(seal_open(k, SEAL_CLICK, p, (size_t)(e - p), &m,
+		    &url), 0);
+		assert_string_equal(url.data, want[n]);
+		assert_int_equal(m.pos, n);
+		assert_false(m.honeypot);
+		/* the store still has the link, under the same numbers */
+		buf_reset(&stored);
+		assert_int_equal(store_get_link(st, m.link, &stored, &li), 0);
+		assert_string_equal(stored.data, want[n]);
+		assert_true(li.msg == m.msg);
+		assert_true(li.sent_us / 1000 == m.sent_us / 1000);
+		n++;
+	}
+	assert_int_equal(n, 2);
+	rewrite_result_free(&r);
+	buf_free(&url);
+	buf_free(&stored);
+	seal_keys_free(k);
+}
+
 int
 main(void)
 {
@@ -720,6 +784,7 @@ main(void)
 		cmocka_unit_test(test_corpus_roundtrip),
 		cmocka_unit_test(test_fuzz_regressions),
 		cmocka_unit_test(test_text_links),
+		cmocka_unit_test(test_sealed),
 	};
 
 	return cmocka_run_group_tests_name("rewrite", tests, setup, teardown);

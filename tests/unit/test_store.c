@@ -18,7 +18,7 @@ static char *dir;
 static struct store *
 open_store(int flags)
 {
-	struct store_opts	o = { 64 << 20, 10, 4096, 0, 0, 0 };
+	struct store_opts	o = { .map_size = 64 << 20, .batch_ms = 10, .batch_max = 4096 };
 	char			err[256];
 	struct store		*s = store_open(dir, &o, flags, err, sizeof(err));
 
@@ -237,7 +237,7 @@ ev(struct store *s, enum store_ev type, uint64_t seq, uint64_t msg,
 static void
 test_scoped_counters(void **state)
 {
-	struct store_opts	 o = { 64 << 20, 10, 4096, 60000000, 1000000, 0 };
+	struct store_opts	 o = { .map_size = 64 << 20, .batch_ms = 10, .batch_max = 4096, .honeypot_window_us = 60000000, .burst_window_us = 1000000 };
 	struct store		*s;
 	struct store_msg	 m;
 	struct store_link	 l[2];
@@ -596,7 +596,7 @@ put_msg(struct store *s, int nrcpt, int nlinks, uint64_t *mseq, uint64_t *link)
 static void
 test_link_pending(void **state)
 {
-	struct store_opts	 o = { 64 << 20, 10, 64, 0, 0, 0 };
+	struct store_opts	 o = { .map_size = 64 << 20, .batch_ms = 10, .batch_max = 64 };
 	struct store		*s;
 	uint64_t		 mseq, link, m1, l1;
 	char			 err[256], key[80], ip[32];
@@ -684,7 +684,7 @@ static void
 test_events_lock(void **state)
 {
 	struct store	*s, *t;
-	struct store_opts o = { 64 << 20, 10, 4096, 0, 0, 0 };
+	struct store_opts o = { .map_size = 64 << 20, .batch_ms = 10, .batch_max = 4096 };
 	char		 err[256];
 
 	(void)state;
@@ -702,7 +702,7 @@ test_events_lock(void **state)
 static void
 test_open_errors(void **state)
 {
-	struct store_opts	o = { 64 << 20, 10, 4096, 0, 0, 0 };
+	struct store_opts	o = { .map_size = 64 << 20, .batch_ms = 10, .batch_max = 4096 };
 	char			err[256];
 
 	(void)state;
@@ -711,6 +711,78 @@ test_open_errors(void **state)
 	assert_true(strlen(err) > 0);
 	assert_null(store_open("/nonexistent-dir-mtrack", &o, STORE_RDONLY, err,
 	    sizeof(err)));
+}
+
+/* first_event_key - the key of the first event record, into out[21] */
+static void
+first_event_key(struct store *s, char out[21])
+{
+	MDB_txn		*txn;
+	MDB_cursor	*c;
+	MDB_val		 k, v;
+	MDB_dbi		 dbi = store_dbi(s, DB_EVENTS);
+
+	assert_int_equal(mdb_txn_begin(store_env(s), NULL, MDB_RDONLY, &txn), 0);
+	assert_int_equal(mdb_cursor_open(txn, dbi, &c), 0);
+	assert_int_equal(mdb_cursor_get(c, &k, &v, MDB_FIRST), 0);
+	assert_int_equal(k.mv_size, 20);
+	memcpy(out, k.mv_data, 20);
+	out[20] = '\0';
+	mdb_cursor_close(c);
+	mdb_txn_abort(txn);
+}
+
+/* node numbers: in every key; a store belongs to one node (or to all) */
+static void
+test_node(void **state)
+{
+	struct store_opts	 o = { .map_size = 64 << 20, .batch_ms = 10, .batch_max = 4096 };
+	struct store		*s;
+	char			*d = unit_tmpdir(), *e = unit_tmpdir();
+	char			 err[256], key[21];
+	uint64_t		 mseq, link;
+
+	(void)state;
+	/* node 0: the numbers and keys of a single host, as ever */
+	assert_non_null(s = store_open(d, &o, STORE_EVENTS, err, sizeof(err)));
+	put_msg(s, 1, 1, &mseq, &link);
+	assert_true(mseq < 1000 && link < 1000000);
+	ev(s, STORE_EV_CLICK, link, mseq, "10.0.0.1", "human", "-", 0);
+	assert_int_equal(store_flush(s), 0);
+	first_event_key(s, key);
+	assert_memory_equal(key + 16, "00", 2);
+	store_close(s);
+	/* another node may not write into it; a collector may */
+	o.node = 3;
+	assert_null(store_open(d, &o, 0, err, sizeof(err)));
+	assert_non_null(strstr(err, "holds records of node 0"));
+	assert_non_null(strstr(err, "node = 3"));
+	assert_non_null(s = store_open(d, &o, STORE_RDONLY, err, sizeof(err)));
+	store_close(s);
+	assert_non_null(s = store_open(d, &o, STORE_ANYNODE, err, sizeof(err)));
+	store_close(s);
+	assert_non_null(s = store_open(d, &o, 0, err, sizeof(err)));
+	store_close(s);
+	/* node 3 from the start: its numbers and event keys say so */
+	assert_non_null(s = store_open(e, &o, STORE_EVENTS, err, sizeof(err)));
+	put_msg(s, 1, 1, &mseq, &link);
+	assert_int_equal(mseq >> 56, 3);
+	assert_int_equal(link >> 56, 3);
+	ev(s, STORE_EV_CLICK, link, mseq, "10.0.0.1", "human", "-", 0);
+	assert_int_equal(store_flush(s), 0);
+	first_event_key(s, key);
+	assert_memory_equal(key + 16, "03", 2);
+	store_close(s);
+	o.node = 4;
+	assert_null(store_open(e, &o, 0, err, sizeof(err)));
+	assert_non_null(strstr(err, "holds records of node 3"));
+	o.node = 256;
+	assert_null(store_open(e, &o, 0, err, sizeof(err)));
+	assert_non_null(strstr(err, "out of range"));
+	unit_rmrf(d);
+	unit_rmrf(e);
+	free(d);
+	free(e);
 }
 
 /* the key builders: the shapes store.h documents */
@@ -755,6 +827,7 @@ main(void)
 		cmocka_unit_test(test_pending_recover),
 		cmocka_unit_test(test_events_lock),
 		cmocka_unit_test(test_open_errors),
+		cmocka_unit_test(test_node),
 	};
 
 	return cmocka_run_group_tests_name("store", tests, setup, teardown);
