@@ -30,7 +30,7 @@ VERSION	:= $(shell head -n 1 debian/changelog 2>/dev/null | tr -d '()' | cut -d'
 O	?= build
 SAN	?=
 
-PKGS	 = gmime-3.0 libmicrohttpd lmdb jansson nettle libpsl gnutls ldns zlib libnats libcurl
+PKGS	 = gmime-3.0 libmicrohttpd lmdb jansson nettle libpsl gnutls ldns zlib libnats libcurl libxxhash
 WARN	 = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wpointer-arith -Wformat=2 -Wno-format-nonliteral -Wwrite-strings -Werror
 CFLAGS	?= -O2 -g

@@ -148,6 +148,8 @@ static const struct cfg_key cfg_table[] = {
 	    M_START | T_START },
 	{ "batch_max", CFG_INT, OFF(batch_max), "16384", 1, 1000000, NULL, NULL,
 	    M_START | T_START },
+	{ "journal_max", CFG_SIZE, OFF(journal_max), "1G", 1 * MB,
+	    1024 * 1024 * MB, NULL, NULL, T_START },
 	{ "user", CFG_STR, OFF(user), NULL, 0, 0, NULL, NULL, M_START | T_START },
 	{ "tls_listen", CFG_STR, OFF(tls_listen), NULL, 0, 0, NULL,
 	    cfg_check_listen, T_START },

@@ -64,6 +64,7 @@ struct config {
 	size_t		 user_agent_max;	/* stored User-Agent length cap */
 	int		 batch_ms;		/* event writer: max commit delay */
 	int		 batch_max;		/* event writer: max events per commit */
+	size_t		 journal_max;		/* tracker: unfolded event journal bound, bytes */
 	char		*user;			/* drop privileges to this user */
 	char		*tls_listen;		/* host:port of the HTTPS listener (NULL: none) */
 	char		*tls_cert;		/* default certificate chain, PEM */

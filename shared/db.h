@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 enum db {
-	DB_META,	/* "id_key", "link_seq", "msg_seq", "schema", "node" */
+	DB_META,	/* "id_key", "link_seq", "msg_seq", "schema", "node", "journal_pos" */
 	DB_MESSAGES,	/* message seq -> message record */
 	DB_MSGIDS,	/* Message-ID -> message seq */
 	DB_LINKS,	/* link seq -> link record */
@@ -36,6 +36,7 @@ enum db {
 #define DB_META_MSG_SEQ	"msg_seq"	/* the last message seq reserved, decimal */
 #define DB_META_SCHEMA	"schema"	/* "1" */
 #define DB_META_NODE	"node"		/* the store's node, decimal; "*": every node's (store_node.h) */
+#define DB_META_JOURNAL_POS "journal_pos" /* 16 hex digits: the event journal folded up to here */
 
 /* db_name - the LMDB name of a database ("messages", ...) */
 const char	*db_name(enum db d);

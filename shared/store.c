@@ -143,6 +143,7 @@ store_opts_config(struct store_opts *o, const struct config *c)
 	o->batch_max = c->batch_max;
 	o->honeypot_window_us = (int64_t)c->honeypot_window * 1000000;
 	o->burst_window_us = (int64_t)c->burst_window_ms * 1000;
+	o->journal_max = c->journal_max;
 	o->node = c->node;
 }
 
@@ -240,7 +241,8 @@ store_open(const char *path, const struct store_opts *o, int flags,
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	if (!s->rdonly && store_writer_start(s, err, errlen) == -1)
+	if ((s->events && store_journal_open(s, path, err, errlen) == -1) ||
+	    (!s->rdonly && store_writer_start(s, err, errlen) == -1))
 		goto fail;
 	return s;
 fail:
@@ -256,6 +258,7 @@ store_close(struct store *s)
 	if (s == NULL)
 		return;
 	store_writer_stop(s);
+	store_journal_close(s);
 	for (i = 0; i < s->nrtx; i++)
 		mdb_txn_abort(s->rtx[i]);
 	free(s->rtx);

@@ -58,7 +58,7 @@
 struct store;
 
 #define STORE_RDONLY	0x01	/* never write (mtrackctl stats/export) */
-#define STORE_EVENTS	0x02	/* writes events (the tracker): at start, index them again if a crash lost it */
+#define STORE_EVENTS	0x02	/* writes events (the tracker): through the event journal, one process */
 #define STORE_ANYNODE	0x04	/* a collector's store: records of every node (store_node.h) */
 #define STORE_FEED	0x08	/* append every message and event written to the feed (feed.h) */
 
@@ -71,6 +71,8 @@ struct store_opts {
 	int64_t	burst_window_us;    /* a burst re-labels the source's people's
 				   clicks on that message this far back */
 	int	node;		/* this host's node number (store_node.h) */
+	uint64_t journal_max;	/* STORE_EVENTS: journal bytes not folded
+				   before store_put_event waits; 0: 1G */
 };
 
 struct config;
@@ -145,9 +147,12 @@ struct store_event {
 };
 
 /*
- * store_put_event - queue an event for the writer. Returns at once unless
- * the writer is 4 batches behind: then it waits for room (backpressure).
- * The strings are copied. 0, or -1 when the store stops or memory is short.
+ * store_put_event - record an event. With STORE_EVENTS it is appended to
+ * the event journal and survives the death of the process once this
+ * returns; it waits only while the journal holds more than journal_max
+ * bytes not folded (backpressure). Otherwise it is queued for the writer,
+ * waiting when the writer is 2 batches behind. The strings are copied.
+ * 0, or -1 when the store stops or the journal or memory fail.
  */
 int	store_put_event(struct store *s, const struct store_event *e);
 /* a record of another node, for a collector's store (store_collect) */
@@ -171,7 +176,7 @@ int	store_collect(struct store *s, struct store_rec *recs, size_t n);
 /* store_parked - events parked waiting for their message; 0 or -1 */
 int	store_parked(struct store *s, uint64_t *n);
 
-/* store_flush - wait until everything queued so far is committed; 0 or -1 */
+/* store_flush - wait until everything queued or journaled so far is committed; 0 or -1 */
 int	store_flush(struct store *s);
 
 /* what the tracker needs of a link besides its URL */
@@ -204,6 +209,23 @@ struct store_wstats {
 	uint64_t	commit_us_total, commit_us_max;
 };
 void	store_writer_stats(struct store *s, struct store_wstats *w);
+
+/* the event journal (STORE_EVENTS) */
+struct store_jstats {
+	uint64_t	pending_bytes;	/* appended, not folded yet */
+	uint64_t	max_bytes;	/* journal_max */
+	int		backpressure;	/* requests wait for the fold now */
+	uint64_t	waits;		/* appends that waited */
+	uint64_t	appends;	/* events appended since start */
+	uint64_t	folded;		/* events folded since start */
+	uint64_t	dropped;	/* events the fold had to pass over */
+	uint64_t	skipped_bytes;	/* damaged journal data skipped at replay */
+	double		lag_s;		/* age of the last folded event while
+					   more wait; 0 when caught up */
+	double		fold_rate;	/* events folded per second, lately */
+};
+/* store_journal_stats - the journal's figures; -1 when the store has none */
+int	store_journal_stats(struct store *s, struct store_jstats *js);
 
 /*
  * store_env - the LMDB environment, for the modules that write records of

@@ -10,6 +10,7 @@
  *   store_reserve.c  ID reservation (sequences handed out in blocks)
  *   store_record.c   the record formats: writing and parsing them
  *   store_writer.c   the writer thread, its queue, the apply of a job
+ *   store_journal.c  the event journal the writer folds (STORE_EVENTS)
  *   store_pending.c  index entries and link counters not folded yet, the
  *                    "pending" records that keep them across a crash
  *   store_count.c    counters and uniques of a batch (the delta), the
@@ -117,6 +118,23 @@ struct store {
 	struct buf	 evbuf;		/* the event being written */
 	struct feed_writer fw;		/* STORE_FEED: the next feed sequence */
 
+	/* store_journal.c: the event journal, NULL without STORE_EVENTS */
+	struct journal	*journal;
+	uint64_t	 j_start;	/* read position when the batch began */
+	uint64_t	 j_stored;	/* position committed in meta */
+	uint64_t	 j_taken;	/* records the batch read */
+	int64_t		 j_last_us;	/* time of the batch's last event */
+	int		 j_more;	/* the batch left records to read */
+	int		 j_single;	/* after a failed batch: one record a batch */
+	int64_t		 j_sync_us;	/* the last journal_sync (monotonic) */
+	/* read by store_journal_stats and store_flush (q_lock) */
+	uint64_t	 j_folded_pos;	/* journal position committed */
+	uint64_t	 j_events, j_dropped;	/* events folded, passed over */
+	int64_t		 j_lag_us;	/* age of the last folded event, behind */
+	double		 j_rate;	/* events folded per second */
+	int64_t		 j_rate_t;	/* the rate's window began (monotonic) */
+	uint64_t	 j_rate_n;	/* j_events then */
+
 	/* store_count.c */
 	struct delta	*delta;		/* counter changes of the batch */
 	uint64_t	 batch_gen;	/* batches begun */
@@ -179,6 +197,35 @@ int	store_writer_event(struct store *s, MDB_txn *txn,
 /* store_collect_apply - the records of a collect job into txn */
 int	store_collect_apply(struct store *s, MDB_txn *txn, struct store_rec *r,
 	    size_t n);
+
+/* store_journal.c */
+/* store_journal_open - the journal of an events store, from its stored position; 0 or -1 with err */
+int	store_journal_open(struct store *s, const char *path, char *err,
+	    size_t errlen);
+void	store_journal_close(struct store *s);
+/* store_journal_put - append an event (any thread); 0 or -1 */
+int	store_journal_put(struct store *s, const struct store_event *e);
+/* store_journal_begin - a batch begins reading the journal */
+void	store_journal_begin(struct store *s);
+/*
+ * store_journal_next - the next event of the journal into *e (its strings
+ * live until store_journal_end); 0, 1 when there is none, -1 on error
+ */
+int	store_journal_next(struct store *s, struct store_event *e);
+/* store_journal_mark - the position read up to, into the batch's txn */
+int	store_journal_mark(struct store *s, MDB_txn *txn);
+/* store_journal_end - after the batch's commit (rc): folded, or read again */
+void	store_journal_end(struct store *s, int rc);
+/* store_journal_more - records wait after the batch */
+int	store_journal_more(struct store *s);
+/* store_journal_sync - make the journal durable when batch_ms has passed since the last time */
+void	store_journal_sync(struct store *s);
+/* store_journal_after - between batches: sync when due, next segment ready */
+void	store_journal_after(struct store *s);
+/* store_journal_ready - a record waits (else the next append wakes the writer) */
+int	store_journal_ready(struct store *s);
+/* store_journal_tail - the position after the last append (any thread) */
+uint64_t store_journal_tail(struct store *s);
 
 /* store_pending.c */
 /* store_pending_index - an event's msgevents entry, written at the next fold */

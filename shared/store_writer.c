@@ -11,6 +11,13 @@
  * at once, with whatever else is queued.
  * Message jobs run in a nested transaction, so one that fails is undone
  * alone; their submitter waits for the commit. Events are fire and forget.
+ *
+ * A store with STORE_EVENTS takes its events from the event journal
+ * (store_journal.c), not from the queue: each batch folds up to batch_max
+ * journal records with its jobs, and the journal position in the same
+ * transaction. Without a backlog the writer commits at most every
+ * batch_ms; with one, batch after batch. Every event, journaled or
+ * queued or collected, goes through store_writer_event.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -125,24 +132,27 @@ store_writer_event(struct store *s, MDB_txn *txn, const struct store_event *e)
 
 /*
  * writer_wait - wait for work (q_lock held). Events alone wait for
- * company: up to batch_ms after the first of them was queued, or until
- * batch_max are queued. A waiting milter message, a flush or the stop cut
- * it short.
+ * company: queued ones up to batch_ms after the first of them was queued
+ * (or until batch_max are queued), journaled ones up to batch_ms after the
+ * last commit began, unless the last batch left a backlog. A waiting milter
+ * message, a flush or the stop cut it short.
  */
 static void
-writer_wait(struct store *s)
+writer_wait(struct store *s, int backlog, int64_t last_us)
 {
 	struct timespec	dl;
 	int64_t		until;
 
-	while (s->q_head == NULL && !s->q_stop)
+	while (s->q_head == NULL && !s->q_stop && s->q_flush == 0 &&
+	    !store_journal_ready(s))
 		pthread_cond_wait(&s->q_cond, &s->q_lock);
-	if (s->opts.batch_ms <= 0)
+	if (s->opts.batch_ms <= 0 || backlog)
 		return;
-	until = s->q_first_us + (int64_t)s->opts.batch_ms * 1000;
+	until = (s->q_head ? s->q_first_us : last_us) +
+	    (int64_t)s->opts.batch_ms * 1000;
 	dl.tv_sec = (time_t)(until / 1000000);
 	dl.tv_nsec = (long)(until % 1000000) * 1000;
-	while (s->q_head && !s->q_stop && !s->q_msgs && s->q_flush == 0 &&
+	while (!s->q_stop && !s->q_msgs && s->q_flush == 0 &&
 	    s->q_len < (size_t)s->opts.batch_max &&
 	    pthread_cond_timedwait(&s->q_cond, &s->q_lock, &dl) == 0)
 		;
@@ -221,6 +231,31 @@ writer_apply(struct store *s, MDB_txn *txn, struct wjob *batch)
 	return rc;
 }
 
+/*
+ * writer_fold - journal records after the batch's jobs, up to batch_max in
+ * all, and the position they end at: in txn, so they count exactly once
+ */
+static int
+writer_fold(struct store *s, MDB_txn *txn, uint64_t n)
+{
+	struct store_event	ev;
+	int			rc = 0, r = 1;
+
+	if (s->journal == NULL)
+		return 0;
+	while (n++ < (uint64_t)s->opts.batch_max &&
+	    (r = store_journal_next(s, &ev)) == 0) {
+		if ((rc = store_writer_event(s, txn, &ev)) != 0)
+			return rc;
+		/* a long batch: the journal still made durable every batch_ms */
+		if (n % 1024 == 0)
+			store_journal_sync(s);
+	}
+	if (r == -1)
+		return EIO;
+	return store_journal_mark(s, txn);
+}
+
 /* writer_commit - one batch, begun at t0 (monotonic), in one transaction: apply, count, commit */
 static int
 writer_commit(struct store *s, struct wjob *batch, uint64_t n, int idle,
@@ -232,10 +267,14 @@ writer_commit(struct store *s, struct wjob *batch, uint64_t n, int idle,
 	store_count_begin(s);
 	store_pending_begin(s);
 	feed_writer_reset(&s->fw);
+	if (s->journal)
+		store_journal_begin(s);
 	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
 		txn = NULL;
-	else
-		rc = writer_apply(s, txn, batch);
+	else if ((rc = writer_apply(s, txn, batch)) == 0)
+		rc = writer_fold(s, txn, n);
+	if (s->journal && store_journal_more(s))
+		idle = 0;
 	fold = store_pending_fold_due(s, idle, t0);
 	if (txn && rc == 0) {
 		if ((rc = store_pending_flush(s, txn, fold)) != 0 ||
@@ -248,6 +287,8 @@ writer_commit(struct store *s, struct wjob *batch, uint64_t n, int idle,
 	} else if (txn)
 		mdb_txn_abort(txn);
 	store_pending_end(s, rc, fold);
+	if (s->journal)
+		store_journal_end(s, rc);
 	if (rc != 0) {
 		store_count_undone(s);
 		log_warnx("store op=commit jobs=%" PRIu64 " error=\"%s\"",
@@ -265,7 +306,7 @@ writer_done(struct store *s, struct wjob *batch, uint64_t n, int rc,
 
 	pthread_mutex_lock(&s->q_lock);
 	s->ws.commits++;
-	s->ws.jobs += n;
+	s->ws.jobs += n + (s->journal && rc == 0 ? s->j_taken : 0);
 	s->ws.commit_us_total += (uint64_t)dt;
 	if ((uint64_t)dt > s->ws.commit_us_max)
 		s->ws.commit_us_max = (uint64_t)dt;
@@ -292,21 +333,26 @@ writer_main(void *arg)
 	struct store	*s = arg;
 	struct wjob	*batch;
 	uint64_t	 n;
-	int64_t		 t0;
-	int		 rc, stop, idle;
+	int64_t		 t0 = 0;
+	int		 rc, stop, idle, backlog = 0;
 
 	store_pending_start(s);
 	for (;;) {
 		pthread_mutex_lock(&s->q_lock);
-		writer_wait(s);
-		stop = s->q_stop && s->q_head == NULL;
+		writer_wait(s, backlog, t0);
+		stop = s->q_stop;
 		batch = writer_take(s, &n, &idle);
 		pthread_mutex_unlock(&s->q_lock);
-		if (stop)
+		/* the stop drains the queue and the journal */
+		if (stop && batch == NULL && !store_journal_ready(s))
 			break;
 		t0 = now_mono_us();
 		rc = writer_commit(s, batch, n, idle, t0);
 		writer_done(s, batch, n, rc, now_mono_us() - t0);
+		if (s->journal) {
+			backlog = rc == 0 && store_journal_more(s);
+			store_journal_after(s);
+		}
 	}
 	store_pending_drain(s);
 	return NULL;
@@ -441,6 +487,8 @@ store_put_event(struct store *s, const struct store_event *e)
 		errno = EROFS;
 		return -1;
 	}
+	if (s->journal)
+		return store_journal_put(s, e);
 	for (i = 0; i < 6; i++) {
 		len[i] = src[i] ? strlen(src[i]) + 1 : 0;
 		total += len[i];
@@ -476,15 +524,17 @@ store_put_event(struct store *s, const struct store_event *e)
 int
 store_flush(struct store *s)
 {
-	uint64_t target;
+	uint64_t target, jtarget;
 
 	if (s->rdonly || !s->writer_started)
 		return 0;
+	jtarget = s->journal ? store_journal_tail(s) : 0;
 	pthread_mutex_lock(&s->q_lock);
 	target = s->q_enqueued;
 	s->q_flush++;
 	pthread_cond_signal(&s->q_cond);
-	while (s->q_committed < target)
+	while (s->q_committed < target || (s->journal &&
+	    s->j_folded_pos < jtarget))
 		pthread_cond_wait(&s->q_done, &s->q_lock);
 	s->q_flush--;
 	pthread_mutex_unlock(&s->q_lock);

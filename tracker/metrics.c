@@ -173,6 +173,49 @@ metrics_store(struct buf *b, const struct store_wstats *ws, struct store *s)
 	return bad ? -1 : 0;
 }
 
+/* metrics_journal - the event journal: what waits for the fold, how fast it goes */
+static int
+metrics_journal(struct buf *b, struct store *s)
+{
+	struct store_jstats	js;
+	int			bad = 0;
+
+	if (store_journal_stats(s, &js) == -1)
+		return 0;
+	const struct metric l[] = {
+		{ "mtrack_journal_pending_bytes", "gauge",
+		    "Event journal bytes appended and not folded into the store.",
+		    js.pending_bytes },
+		{ "mtrack_journal_max_bytes", "gauge",
+		    "The bound of pending bytes (journal_max).", js.max_bytes },
+		{ "mtrack_journal_backpressure", "gauge",
+		    "1 while requests wait for the fold (pending over journal_max).",
+		    (uint64_t)js.backpressure },
+		{ "mtrack_journal_waits_total", "counter",
+		    "Events whose request waited for room in the journal.",
+		    js.waits },
+		{ "mtrack_journal_appends_total", "counter",
+		    "Events appended to the journal since start.", js.appends },
+		{ "mtrack_journal_folded_total", "counter",
+		    "Events folded from the journal into the store since start.",
+		    js.folded },
+		{ "mtrack_journal_dropped_total", "counter",
+		    "Events the fold could not apply and passed over.",
+		    js.dropped },
+		{ "mtrack_journal_skipped_bytes_total", "counter",
+		    "Damaged journal bytes skipped at replay.", js.skipped_bytes },
+	};
+
+	bad |= metrics_list(b, l, sizeof(l) / sizeof(l[0]));
+	bad |= metrics_family(b, "mtrack_journal_fold_lag_seconds", "gauge",
+	    "Age of the last event folded while more wait; 0: caught up.");
+	bad |= buf_printf(b, "mtrack_journal_fold_lag_seconds %.3f\n", js.lag_s);
+	bad |= metrics_family(b, "mtrack_journal_fold_rate", "gauge",
+	    "Events folded per second, lately.");
+	bad |= buf_printf(b, "mtrack_journal_fold_rate %.0f\n", js.fold_rate);
+	return bad ? -1 : 0;
+}
+
 /* metrics_stream - the publisher's backlog and results (none without one) */
 static int
 metrics_stream(struct buf *b, struct publish *p)
@@ -209,6 +252,7 @@ metrics_text(struct buf *b, const struct metrics_http *m, struct store *s)
 	    metrics_service(b, m, &ws) == -1 ||
 	    metrics_tls(b, m) == -1 ||
 	    metrics_store(b, &ws, s) == -1 ||
+	    metrics_journal(b, s) == -1 ||
 	    metrics_stream(b, m->publish) == -1)
 		return -1;
 	return 0;
