@@ -171,7 +171,8 @@ done
 # detection on, the whole load is one endless scanner burst, and every burst
 # re-labels its earlier clicks in the writer. The click path is measured
 # without it (bench/README.md: what a scanner storm costs).
-mt_config "$WORK/mt" "log_level = warning" "burst_links = 0" || exit 1
+mt_config "$WORK/mt" "log_level = warning" "burst_links = 0" \
+    "tracker_ip_connection_limit = 1000000" || exit 1
 APORT=$(free_port "$MT_MPORT" "$MT_TPORT")
 echo "admin_listen = 127.0.0.1:$APORT" >> "$MT_CONF"
 # the tracker opens sealed links too (section 1, sealed row)
