@@ -95,19 +95,7 @@ ex_csv_cell(json_t *v)
 		    json_integer_value(v));
 	else
 		num[0] = '\0';
-	if (strpbrk(s, ",\"\r\n") == NULL && !esc_csv_formula(s)) {
-		fputs(s, stdout);
-		return;
-	}
-	putchar('"');
-	if (esc_csv_formula(s))
-		putchar('\'');
-	for (; *s; s++) {
-		if (*s == '"')
-			putchar('"');
-		putchar(*s);
-	}
-	putchar('"');
+	esc_csv(stdout, s);
 }
 
 static int

@@ -72,9 +72,30 @@ esc_tty(struct buf *out, const char *s, size_t len)
 	return buf_append(out, run, (size_t)(end - run));
 }
 
-int
-esc_csv_formula(const char *s)
+/* csv_formula - a cell a spreadsheet would run as a formula */
+static int
+csv_formula(const char *s)
 {
 	return s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' ||
 	    s[0] == '\t' || s[0] == '\r';
+}
+
+void
+esc_csv(FILE *fp, const char *s)
+{
+	int formula = csv_formula(s);
+
+	if (strpbrk(s, ",\"\r\n") == NULL && !formula) {
+		fputs(s, fp);
+		return;
+	}
+	fputc('"', fp);
+	if (formula)
+		fputc('\'', fp);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', fp);
+		fputc(*s, fp);
+	}
+	fputc('"', fp);
 }

@@ -6,6 +6,7 @@
 #define MTRACK_ESC_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "buf.h"
 
@@ -26,10 +27,10 @@ int	esc_html_str(struct buf *out, const char *s);
  */
 int	esc_tty(struct buf *out, const char *s, size_t len);
 /*
- * esc_csv_formula - 1 when a CSV cell s would be taken by a spreadsheet as
- * a formula (it starts with = + - @, tab or CR): the writer then puts a
- * single quote before it (OWASP's advice), 0 otherwise
+ * esc_csv - s as one CSV cell on fp: quoted when it needs to be (RFC 4180),
+ * and a cell a spreadsheet would run as a formula (it starts with = + - @,
+ * tab or CR) gets a single quote before it (OWASP's advice)
  */
-int	esc_csv_formula(const char *s);
+void	esc_csv(FILE *fp, const char *s);
 
 #endif

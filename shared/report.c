@@ -191,30 +191,6 @@ report_table(FILE *fp, const char *what, const struct report_row *rows,
 	buf_free(&name);
 }
 
-/*
- * csv_field - a CSV field, quoted when it needs to be (RFC 4180); one that
- * a spreadsheet would run as a formula gets a leading single quote
- */
-static void
-csv_field(FILE *fp, const char *s)
-{
-	int formula = esc_csv_formula(s);
-
-	if (strpbrk(s, ",\"\r\n") == NULL && !formula) {
-		fputs(s, fp);
-		return;
-	}
-	fputc('"', fp);
-	if (formula)
-		fputc('\'', fp);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', fp);
-		fputc(*s, fp);
-	}
-	fputc('"', fp);
-}
-
 void
 report_csv(FILE *fp, const struct report_row *rows, size_t n,
     const char *(*name)(const struct report_row *, void *), void *arg)
@@ -235,7 +211,7 @@ report_csv(FILE *fp, const struct report_row *rows, size_t n,
 	for (i = 0; i < n; i++) {
 		const struct report_row *r = &rows[i];
 
-		csv_field(fp, name ? name(r, arg) : r->name);
+		esc_csv(fp, name ? name(r, arg) : r->name);
 		if (r->uopens)
 			snprintf(ctor, sizeof(ctor), "%.4f", (double)r->uclicks /
 			    (double)r->uopens);
